@@ -1,0 +1,102 @@
+"""Cart-pole: Gymnasium's CartPole-v1, reproduced step for step in float64, without importing Gymnasium.
+
+State s = [x, x_dot, theta, theta_dot]. With F = +-force_mag, m = masspole, M = m + masscart,
+l = half the pole's length (Florian 2007, "Correct equations for the dynamics of the cart-pole"):
+
+    temp       = (F + m l theta_dot^2 sin theta) / M
+    theta_acc  = (g sin theta - cos theta temp) / (l (4/3 - m cos^2 theta / M))
+    x_acc      = temp - m l theta_acc cos theta / M
+
+then one explicit Euler step of tau = 0.02 s, every position updated with the OLD velocity.
+The episode terminates when |x| > 2.4 or |theta| > 12 degrees (reward 1 on every step, the
+terminal one included) and is truncated after 500 steps, as gymnasium.make("CartPole-v1") does.
+"""
+import math
+
+import numpy as np
+
+GRAVITY = 9.8
+MASS_CART = 1.0
+MASS_POLE = 0.1
+TOTAL_MASS = MASS_POLE + MASS_CART
+HALF_LENGTH = 0.5
+POLE_MASS_LENGTH = MASS_POLE * HALF_LENGTH
+FORCE_MAG = 10.0
+TAU = 0.02
+THETA_THRESHOLD = 12 * 2 * math.pi / 360
+X_THRESHOLD = 2.4
+RESET_BOUND = 0.05
+
+
+class CartPoleEnv:
+    """CartPole-v1 with a discrete push (actions 0 = left, 1 = right) or, with continuous=True, a real
+    action a applied as the force clip(a, -1, 1) * force_mag (action_dim = 1)."""
+
+    max_episode_steps = 500
+    observation_dim = 4
+
+    def __init__(self, continuous=False):
+        self.continuous = bool(continuous)
+        if self.continuous:
+            self.action_dim = 1
+        else:
+            self.n_actions = 2
+        self._state = None
+        self._rng = None
+        self._steps = 0
+        self._done = True
+
+    @property
+    def state(self):
+        """[x, x_dot, theta, theta_dot] as float64; settable, like Gymnasium's env.unwrapped.state."""
+        return self._state
+
+    @state.setter
+    def state(self, value):
+        value = np.array(value, dtype=np.float64)
+        if value.shape != (4,) or not np.all(np.isfinite(value)):
+            raise ValueError(f"state must be 4 finite numbers [x, x_dot, theta, theta_dot], got {value!r}")
+        self._state = value
+
+    def reset(self, seed=None):
+        """Start state uniform in [-0.05, 0.05]^4 from the env's own generator, seeded as Gymnasium seeds it."""
+        if seed is not None or self._rng is None:
+            self._rng = np.random.default_rng(seed)
+        self._state = self._rng.uniform(low=-RESET_BOUND, high=RESET_BOUND, size=(4,))
+        self._steps = 0
+        self._done = False
+        return self._state.copy(), {}
+
+    def force(self, action):
+        """The horizontal force on the cart that `action` applies, in newtons."""
+        if self.continuous:
+            value = np.asarray(action, dtype=np.float64).reshape(-1)
+            if value.shape != (1,) or not np.isfinite(value[0]):
+                raise ValueError(f"action must be one finite real number, got {action!r}")
+            return float(np.clip(value[0], -1.0, 1.0)) * FORCE_MAG
+        if isinstance(action, bool) or not isinstance(action, (int, np.integer)) or action not in (0, 1):
+            raise ValueError(f"action {action!r} is outside Discrete(2)")
+        return FORCE_MAG if action == 1 else -FORCE_MAG
+
+    def step(self, action):
+        if self._done:
+            raise ValueError("episode has ended (or never started); call reset()")
+        force = self.force(action)
+        x, x_dot, theta, theta_dot = self._state
+        costheta = np.cos(theta)
+        sintheta = np.sin(theta)
+        temp = (force + POLE_MASS_LENGTH * np.square(theta_dot) * sintheta) / TOTAL_MASS
+        thetaacc = (GRAVITY * sintheta - costheta * temp) / (
+            HALF_LENGTH * (4.0 / 3.0 - MASS_POLE * np.square(costheta) / TOTAL_MASS)
+        )
+        xacc = temp - POLE_MASS_LENGTH * thetaacc * costheta / TOTAL_MASS
+        x = x + TAU * x_dot
+        x_dot = x_dot + TAU * xacc
+        theta = theta + TAU * theta_dot
+        theta_dot = theta_dot + TAU * thetaacc
+        self._state = np.array((x, x_dot, theta, theta_dot), dtype=np.float64)
+        self._steps += 1
+        terminated = bool(x < -X_THRESHOLD or x > X_THRESHOLD or theta < -THETA_THRESHOLD or theta > THETA_THRESHOLD)
+        truncated = self._steps >= self.max_episode_steps
+        self._done = terminated or truncated
+        return self._state.copy(), 1.0, terminated, truncated, {}

@@ -1,0 +1,164 @@
+"""Tabular environments that expose their model, for the exact oracle: a gridworld and S&B's short corridor.
+
+Both are a `TabularEnv`: a transition table P[s, u, s'] = P(s'|s,u), a reward table r[s, u, s'],
+a start distribution, terminal flags and one observation per state. The simulator samples s' from
+the very P it exposes, so the model and the sampled episodes cannot disagree. Terminal states
+absorb with reward 0. R[s, u] = sum_s' P[s, u, s'] r[s, u, s'] is the expected reward.
+"""
+import numpy as np
+
+MOVES = {0: (-1, 0), 1: (0, 1), 2: (1, 0), 3: (0, -1)}  # up, right, down, left: (row, column) steps
+
+DEFAULT_LAYOUT = """
+.....
+.#.#.
+S...G
+.#P#.
+.....
+"""
+
+
+def _check_action(action, n_actions):
+    if isinstance(action, bool) or not isinstance(action, (int, np.integer)) or not 0 <= action < n_actions:
+        raise ValueError(f"action {action!r} is outside Discrete({n_actions})")
+    return int(action)
+
+
+class TabularEnv:
+    """A finite MDP given by its tables, simulated with the Gymnasium-style reset/step API."""
+
+    def __init__(self, P, rewards, start, terminal, state_observations, max_episode_steps):
+        if isinstance(max_episode_steps, bool) or not isinstance(max_episode_steps, int) or max_episode_steps < 1:
+            raise ValueError(f"max_episode_steps must be a positive integer, got {max_episode_steps!r}")
+        self.P = P
+        self.rewards = rewards
+        self.R = np.sum(P * rewards, axis=2)
+        self.start = start
+        self.terminal = terminal
+        self.state_observations = state_observations
+        self.n_states, self.n_actions = P.shape[:2]
+        self.observation_dim = state_observations.shape[1]
+        self.max_episode_steps = max_episode_steps
+        self.state = None
+        self._rng = None
+        self._steps = 0
+        self._done = True
+
+    def _draw(self, probabilities):
+        """One index drawn from a probability vector by inverting its cumulative sum."""
+        index = int(np.searchsorted(np.cumsum(probabilities), self._rng.random(), side="right"))
+        return min(index, len(probabilities) - 1)
+
+    def reset(self, seed=None):
+        if seed is not None or self._rng is None:
+            self._rng = np.random.default_rng(seed)
+        self.state = self._draw(self.start)
+        self._steps = 0
+        self._done = False
+        return self.state_observations[self.state].copy(), {}
+
+    def step(self, action):
+        if self._done:
+            raise ValueError("episode has ended (or never started); call reset()")
+        action = _check_action(action, self.n_actions)
+        next_state = self._draw(self.P[self.state, action])
+        reward = float(self.rewards[self.state, action, next_state])
+        self.state = next_state
+        self._steps += 1
+        terminated = bool(self.terminal[next_state])
+        truncated = not terminated and self._steps >= self.max_episode_steps
+        self._done = terminated or truncated
+        return self.state_observations[next_state].copy(), reward, terminated, truncated, {}
+
+
+def parse_layout(layout):
+    """Rows of the layout string -> list of equal-length strings, or ValueError naming the problem."""
+    rows = [row.strip() for row in layout.strip().splitlines()]
+    if not rows or any(len(row) != len(rows[0]) for row in rows):
+        raise ValueError("layout rows must all have the same length")
+    unknown = set("".join(rows)) - set("SGP#.")
+    if unknown:
+        raise ValueError(f"layout has unknown characters {sorted(unknown)}; allowed: S G P # .")
+    text = "".join(rows)
+    if text.count("S") != 1:
+        raise ValueError(f"layout must have exactly one start S, found {text.count('S')}")
+    if "G" not in text and "P" not in text:
+        raise ValueError("layout must have at least one terminal cell (G or P)")
+    return rows
+
+
+class GridWorld(TabularEnv):
+    """A grid of free cells (.), walls (#), one start (S), goals (G) and pits (P); G and P are terminal.
+
+    Actions 0..3 move up, right, down, left. With probability 1 - slip the intended move happens;
+    with probability slip/2 each, one of the two perpendicular moves happens instead. A move into a
+    wall or off the grid leaves the agent where it is. Reward on entering s' from a live state:
+    r(s, u, s') = step_reward + goal_reward [s' is G] + pit_reward [s' is P].
+    Observation: the one-hot vector of the state, states numbered row by row over non-wall cells.
+    """
+
+    def __init__(self, layout=DEFAULT_LAYOUT, slip=0.1, step_reward=-0.1, goal_reward=1.0, pit_reward=-1.0,
+                 max_episode_steps=50):
+        if not 0.0 <= slip <= 1.0:
+            raise ValueError(f"slip must be in [0, 1], got {slip}")
+        self.rows = parse_layout(layout)
+        self.cells = [(r, c) for r, row in enumerate(self.rows) for c, char in enumerate(row) if char != "#"]
+        index = {cell: s for s, cell in enumerate(self.cells)}
+        kinds = [self.rows[r][c] for r, c in self.cells]
+        n = len(self.cells)
+        P = np.zeros((n, 4, n))
+        rewards = np.zeros((n, 4, n))
+        terminal = np.array([kind in "GP" for kind in kinds])
+        arrival = np.array([step_reward + goal_reward * (k == "G") + pit_reward * (k == "P") for k in kinds])
+        for s, cell in enumerate(self.cells):
+            for action in range(4):
+                if terminal[s]:
+                    P[s, action, s] = 1.0
+                    continue
+                for move, probability in self._outcomes(action, slip):
+                    P[s, action, index[self._moved(cell, move)]] += probability
+                rewards[s, action] = arrival
+        start = np.array([kind == "S" for kind in kinds], dtype=np.float64)
+        super().__init__(P, rewards, start, terminal, np.eye(n), max_episode_steps)
+
+    @staticmethod
+    def _outcomes(action, slip):
+        """(move, probability): the intended move and the two perpendicular slips."""
+        return [(action, 1.0 - slip), ((action + 1) % 4, slip / 2), ((action + 3) % 4, slip / 2)]
+
+    def _moved(self, cell, move):
+        """The cell reached by `move` from `cell`; walls and edges block."""
+        r, c = cell[0] + MOVES[move][0], cell[1] + MOVES[move][1]
+        inside = 0 <= r < len(self.rows) and 0 <= c < len(self.rows[0])
+        return (r, c) if inside and self.rows[r][c] != "#" else cell
+
+    def render(self):
+        """The layout with the agent drawn as A."""
+        grid = [list(row) for row in self.rows]
+        if self.state is not None:
+            r, c = self.cells[self.state]
+            grid[r][c] = "A"
+        return "\n".join("".join(row) for row in grid)
+
+
+class ShortCorridor(TabularEnv):
+    """Sutton & Barto (2nd ed.) Example 13.1: states 0, 1, 2 and the goal 3; reward -1 per step.
+
+    Actions 0 = left, 1 = right move as named in states 0 and 2 (left from 0 stays in 0) and are
+    reversed in state 1. Every state emits the same observation [1.0], so a linear softmax policy
+    (weight times 1 plus bias) can only pick one probability of 'right' for all states: the best
+    such policy is stochastic, P(right) = 2 - sqrt(2) ~ 0.59.
+    """
+
+    def __init__(self, max_episode_steps=100):
+        moves = {0: (0, 1), 1: (2, 0), 2: (1, 3)}  # state: (next state after left, after right)
+        P = np.zeros((4, 2, 4))
+        for s, (after_left, after_right) in moves.items():
+            P[s, 0, after_left] = 1.0
+            P[s, 1, after_right] = 1.0
+        P[3, :, 3] = 1.0
+        rewards = np.zeros((4, 2, 4))
+        rewards[:3] = -1.0
+        start = np.array([1.0, 0.0, 0.0, 0.0])
+        terminal = np.array([False, False, False, True])
+        super().__init__(P, rewards, start, terminal, np.ones((4, 1)), max_episode_steps)

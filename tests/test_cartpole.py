@@ -1,0 +1,127 @@
+"""Cart-pole against golden transitions recorded from Gymnasium's CartPole-v1 (tests/data/make_cartpole_golden.py).
+
+Each recorded episode is replayed step by step: before every step env.state is set to Gymnasium's
+recorded state (open-loop rollouts would drift apart after hundreds of steps on last-bit differences),
+so the step counter, and with it the 500-step truncation, advances exactly as in Gymnasium.
+"""
+import pathlib
+
+import numpy as np
+import pytest
+
+import envs
+from envs.cartpole import FORCE_MAG, CartPoleEnv
+
+GOLDEN = np.load(pathlib.Path(__file__).parent / "data" / "cartpole_golden.npz")
+
+
+def test_golden_data_covers_early_termination_and_truncation():
+    last_steps = [np.flatnonzero(GOLDEN["episode"] == k)[-1] for k in np.unique(GOLDEN["episode"])]
+    assert sum(GOLDEN["terminated"][i] for i in last_steps) >= 4
+    assert sum(GOLDEN["truncated"][i] for i in last_steps) >= 4
+
+
+@pytest.mark.parametrize("episode", sorted(set(GOLDEN["episode"].tolist())))
+def test_every_step_matches_gymnasium(episode):
+    env = CartPoleEnv()
+    env.reset(seed=0)
+    steps = np.flatnonzero(GOLDEN["episode"] == episode)
+    outcomes = []
+    for i in steps:
+        env.state = GOLDEN["before"][i]
+        outcomes.append(env.step(int(GOLDEN["action"][i]))[:4])
+    states, rewards, terminated, truncated = map(np.array, zip(*outcomes))
+    np.testing.assert_allclose(states, GOLDEN["after"][steps], rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(rewards, GOLDEN["reward"][steps])
+    np.testing.assert_array_equal(terminated, GOLDEN["terminated"][steps])
+    np.testing.assert_array_equal(truncated, GOLDEN["truncated"][steps])
+
+
+def test_reset_reproduces_gymnasium_seeding():
+    env = CartPoleEnv()
+    for seed, (seeded, second, third) in zip(GOLDEN["seeds"], GOLDEN["resets"]):
+        np.testing.assert_array_equal(env.reset(seed=int(seed))[0], seeded)
+        np.testing.assert_array_equal(env.reset()[0], second)
+        np.testing.assert_array_equal(env.reset()[0], third)
+
+
+def test_reset_is_uniform_on_plus_minus_005():
+    """4,000 resets: all inside [-0.05, 0.05]; each coordinate's mean within 4 standard errors
+    (0.05 / sqrt(3) / sqrt(4000) = 4.6e-4) of 0, and its variance within 5% of 0.05^2 / 3."""
+    env = CartPoleEnv()
+    env.reset(seed=123)
+    starts = np.array([env.reset()[0] for _ in range(4000)])
+    assert np.all(np.abs(starts) <= 0.05)
+    assert np.all(np.abs(starts.mean(axis=0)) < 4 * 0.05 / np.sqrt(3) / np.sqrt(4000))
+    np.testing.assert_allclose(starts.var(axis=0), 0.05**2 / 3, rtol=0.05)
+
+
+def step_from(env, state, action):
+    env.reset(seed=0)
+    env.state = state
+    return env.step(action)[0]
+
+
+def test_continuous_force_is_clipped_action_times_force_mag():
+    discrete, continuous = envs.make("cartpole"), envs.make("cartpole-continuous")
+    state = np.array([0.1, -0.2, 0.03, 0.4])
+    np.testing.assert_array_equal(step_from(continuous, state, 1.0), step_from(discrete, state, 1))
+    np.testing.assert_array_equal(step_from(continuous, state, np.array([5.0])), step_from(discrete, state, 1))
+    np.testing.assert_array_equal(step_from(continuous, state, -1.0), step_from(discrete, state, 0))
+    assert continuous.force(np.array([0.25])) == 0.25 * FORCE_MAG
+
+
+def test_zero_force_follows_the_equations_of_motion():
+    """From rest at theta = 0.1 with no push: theta_acc = g sin(theta) / (l (4/3 - m cos^2(theta) / M))."""
+    env = envs.make("cartpole-continuous")
+    after = step_from(env, np.array([0.0, 0.0, 0.1, 0.0]), 0.0)
+    theta_acc = 9.8 * np.sin(0.1) / (0.5 * (4.0 / 3.0 - 0.1 * np.cos(0.1) ** 2 / 1.1))
+    x_acc = -0.1 * 0.5 * theta_acc * np.cos(0.1) / 1.1
+    np.testing.assert_allclose(after, [0.0, 0.02 * x_acc, 0.1, 0.02 * theta_acc], rtol=1e-14, atol=1e-16)
+
+
+def test_reward_is_one_per_step_and_truncation_comes_at_500():
+    env = CartPoleEnv()
+    obs, _ = env.reset(seed=1)
+    rewards = []
+    truncated = terminated = False
+    while not (terminated or truncated):
+        x, x_dot, theta, theta_dot = obs
+        obs, reward, terminated, truncated, _ = env.step(int(theta + 0.5 * theta_dot + 0.01 * x + 0.05 * x_dot > 0))
+        rewards.append(reward)
+    assert truncated and not terminated and len(rewards) == 500 and set(rewards) == {1.0}
+
+
+@pytest.mark.parametrize(
+    "name, action, message",
+    [("cartpole", 2, r"action 2 is outside Discrete\(2\)"),
+     ("cartpole", 0.5, r"action 0.5 is outside Discrete\(2\)"),
+     ("cartpole-continuous", np.nan, "one finite real number"),
+     ("cartpole-continuous", np.array([0.1, 0.2]), "one finite real number")],
+)
+def test_bad_action_names_the_problem(name, action, message):
+    env = envs.make(name)
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match=message):
+        env.step(action)
+
+
+def test_step_outside_an_episode_is_refused():
+    env = CartPoleEnv()
+    with pytest.raises(ValueError, match="call reset"):
+        env.step(0)
+    env.reset(seed=0)
+    env.state = [0.0, 0.0, 0.5, 0.0]  # past the 12 degree threshold: the next step terminates
+    assert env.step(0)[2]
+    with pytest.raises(ValueError, match="call reset"):
+        env.step(0)
+
+
+def test_state_of_wrong_shape_is_refused():
+    with pytest.raises(ValueError, match="state must be 4 finite numbers"):
+        CartPoleEnv().state = [0.0, 1.0]
+
+
+def test_unknown_env_lists_the_known_ones():
+    with pytest.raises(ValueError, match="known envs: cartpole, cartpole-continuous, gridworld, corridor"):
+        envs.make("pong")
