@@ -76,6 +76,11 @@ class SoftmaxPolicy:
         """log pi(u|s)."""
         return float(self.log_probs(theta, obs)[self._check_action(action)])
 
+    def kl(self, theta_p, theta_q, obs):
+        """KL(pi_p(.|s) || pi_q(.|s)) = sum_u pi_p(u|s) (log pi_p(u|s) - log pi_q(u|s))."""
+        log_p, log_q = self.log_probs(theta_p, obs), self.log_probs(theta_q, obs)
+        return float(np.sum(np.exp(log_p) * (log_p - log_q)))
+
     def grad_log_prob(self, theta, obs, action):
         """grad_{W_a} log pi(u|s) = (1[a = u] - pi(a|s)) phi~(s), for every row a of W."""
         features = _augmented(obs, self.n_features)
@@ -131,6 +136,13 @@ class GaussianPolicy:
         """log pi(u|s) = sum_j [ -(u_j - mu_j)^2 / (2 sigma_j^2) - log sigma_j - log(2 pi) / 2 ]."""
         z = (self._check_action(action) - self.mean(theta, obs)) / np.exp(self.log_std(theta))
         return float(np.sum(-0.5 * z**2 - self.log_std(theta) - 0.5 * np.log(2.0 * np.pi)))
+
+    def kl(self, theta_p, theta_q, obs):
+        """KL(N_p || N_q) = sum_j [log(sigma_q/sigma_p) + (sigma_p^2 + (mu_p - mu_q)^2) / (2 sigma_q^2) - 1/2]."""
+        log_std_p, log_std_q = self.log_std(theta_p), self.log_std(theta_q)
+        mean_gap = self.mean(theta_p, obs) - self.mean(theta_q, obs)
+        ratio = np.exp(2.0 * (log_std_p - log_std_q)) + mean_gap**2 / np.exp(2.0 * log_std_q)
+        return float(np.sum(log_std_q - log_std_p + 0.5 * ratio - 0.5))
 
     def grad_log_prob(self, theta, obs, action):
         """grad_M log pi = ((u - mu) / sigma^2) phi~(s)^T;  grad_{log sigma} log pi = (u - mu)^2 / sigma^2 - 1."""

@@ -1,0 +1,152 @@
+"""Baselines b(s_t) for Eqs. (9)-(10) and the TD critic V(s_t) of actor-critic, Eqs. (13)-(14).
+
+Subtracting b(s_t) leaves the gradient unbiased because E_u[grad log pi(u|s_t)] = 0 for any b that
+does not depend on u_t or on the path it multiplies. Every baseline here keeps that condition:
+  - a constant b;
+  - TimeIndexedBaseline: b_t = mean return-to-go at time t over the OTHER paths of the batch;
+  - LinearValueBaseline: b(s_t) = w . x(s_t, t), fitted by ridge regression on the PREVIOUS batch
+    (call .fit after the gradient is formed): fitting on the current batch would let b see the
+    returns it is subtracted from, a bias of order 1/m that the exact oracle can measure;
+  - LinearCritic: the same linear V, trained by TD(0) for actor-critic.
+"""
+import numpy as np
+
+
+def discounted_returns(rewards, gamma):
+    """G_t = sum_{k>=t} gamma^(k-t) r_k, by the backward recursion G_t = r_t + gamma G_{t+1}."""
+    returns = np.zeros(len(rewards))
+    future = 0.0
+    for t in reversed(range(len(rewards))):
+        future = rewards[t] + gamma * future
+        returns[t] = future
+    return returns
+
+
+def leave_one_out_mean(values):
+    """b_i = mean_{j != i} values_j: a batch mean that is independent of sample i (0 when m = 1)."""
+    values = np.asarray(values, dtype=np.float64)
+    if len(values) < 2:
+        return np.zeros(len(values))
+    return (values.sum() - values) / (len(values) - 1)
+
+
+def value_features(observations, times):
+    """x(s, t) = [clip(s, -10, 10), clip(s, -10, 10)^2, t/100, (t/100)^2, (t/100)^3, 1], one row per step."""
+    s = np.clip(np.asarray(observations, dtype=np.float64), -10.0, 10.0)
+    tau = np.asarray(times, dtype=np.float64)[:, None] / 100.0
+    return np.hstack([s, s**2, tau, tau**2, tau**3, np.ones_like(tau)])
+
+
+def path_features(path):
+    """x(s_t, t) for t = 0..T, the last row being the state s_T after the final step."""
+    observations = np.vstack([path.observations, path.final_observation])
+    return value_features(observations, np.arange(len(path) + 1))
+
+
+def baseline_values(baseline, paths, returns):
+    """b(s_t) for every step of every path: a list of arrays shaped like `returns`.
+
+    baseline: None (b = 0), a number, a callable b(observation, t), or an object with
+    .values(paths, returns).
+    """
+    if baseline is None:
+        return [np.zeros(len(path)) for path in paths]
+    if isinstance(baseline, (int, float, np.floating, np.integer)) and not isinstance(baseline, bool):
+        return [np.full(len(path), float(baseline)) for path in paths]
+    if hasattr(baseline, "values"):
+        return baseline.values(paths, returns)
+    if callable(baseline):
+        return [np.array([baseline(path.observations[t], t) for t in range(len(path))]) for path in paths]
+    raise ValueError(f"baseline must be None, a number, a callable b(obs, t) or have .values(); got {baseline!r}")
+
+
+class TimeIndexedBaseline:
+    """b_t for path i = mean of G_t over the other paths still running at time t (0 if none)."""
+
+    def values(self, paths, returns):
+        horizon = max(len(path) for path in paths)
+        padded = np.zeros((len(paths), horizon))
+        alive = np.zeros((len(paths), horizon))
+        for i, path_returns in enumerate(returns):
+            padded[i, : len(path_returns)] = path_returns
+            alive[i, : len(path_returns)] = 1.0
+        others_sum = padded.sum(axis=0) - padded
+        others_count = alive.sum(axis=0) - alive
+        means = np.divide(others_sum, others_count, out=np.zeros_like(others_sum), where=others_count > 0)
+        return [means[i, : len(path)] for i, path in enumerate(paths)]
+
+
+class LinearValueBaseline:
+    """b(s_t) = w . x(s_t, t) with w = argmin sum (w . x - G_t)^2 + reg |w|^2, refitted after each batch.
+
+    Predicts 0 before its first fit. If the regularised normal equations are singular, reg is raised
+    tenfold until they are not.
+    """
+
+    def __init__(self, reg=1e-5):
+        if not reg > 0:
+            raise ValueError(f"reg must be > 0, got {reg}")
+        self.reg = reg
+        self.weights = None
+
+    def values(self, paths, returns):
+        if self.weights is None:
+            return [np.zeros(len(path)) for path in paths]
+        return [value_features(path.observations, np.arange(len(path))) @ self.weights for path in paths]
+
+    def fit(self, paths, returns):
+        """Ridge regression (X^T X + reg I) w = X^T G on every step of the batch."""
+        features = np.vstack([value_features(path.observations, np.arange(len(path))) for path in paths])
+        targets = np.concatenate(returns)
+        gram, moment = features.T @ features, features.T @ targets
+        reg = self.reg
+        while True:
+            try:
+                self.weights = np.linalg.solve(gram + reg * np.eye(len(gram)), moment)
+                if np.all(np.isfinite(self.weights)):
+                    return
+            except np.linalg.LinAlgError:
+                pass
+            reg *= 10.0
+
+
+class LinearCritic:
+    """V_w(s, t) = w . x(s, t), trained by semi-gradient TD(0), Eq. (14).
+
+    Each update sweeps the batch `epochs` times; the step is normalised by |x_t|^2 (normalised LMS),
+    so lr is a fraction of the TD error removed per step and lr in (0, 1] is stable whatever the
+    scale of the features.
+    """
+
+    def __init__(self, n_features, lr=0.1, epochs=1):
+        if not lr > 0:
+            raise ValueError(f"critic lr must be > 0, got {lr}")
+        self.weights = np.zeros(2 * n_features + 4)
+        self.lr = lr
+        self.epochs = epochs
+
+    def state_values(self, path):
+        """V(s_0), ..., V(s_{T-1}), V(s_T), with V(s_T) = 0 when the path terminated (no future reward)."""
+        values = path_features(path) @ self.weights
+        if path.terminated:
+            values[-1] = 0.0
+        return values
+
+    def td_errors(self, path, gamma):
+        """delta_t = r_t + gamma V(s_{t+1}) - V(s_t); bootstrapped from V(s_T) after truncation."""
+        values = self.state_values(path)
+        return path.rewards + gamma * values[1:] - values[:-1]
+
+    def advantages(self, path, gamma, lam):
+        """GAE: A_t = delta_t + gamma lambda A_{t+1}, A_T = 0."""
+        return discounted_returns(self.td_errors(path, gamma), gamma * lam)
+
+    def update(self, paths, gamma):
+        """w <- w + lr delta_t x_t / |x_t|^2, where x_t = grad_w V_w(s_t) (the target is held fixed)."""
+        for _ in range(self.epochs):
+            for path in paths:
+                features = path_features(path)
+                for t in range(len(path)):
+                    next_value = 0.0 if path.terminated and t == len(path) - 1 else features[t + 1] @ self.weights
+                    delta = path.rewards[t] + gamma * next_value - features[t] @ self.weights
+                    self.weights += self.lr * delta * features[t] / (features[t] @ features[t])
