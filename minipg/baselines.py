@@ -116,19 +116,28 @@ class LinearCritic:
     Each update sweeps the batch `epochs` times; the step is normalised by |x_t|^2 (normalised LMS),
     so lr is a fraction of the TD error removed per step and lr in (0, 1] is stable whatever the
     scale of the features.
+    bootstrap_truncated: a path cut off by a time limit is bootstrapped with V(s_T) when the task goes
+    on beyond the limit (cart-pole's 500 steps stand in for balancing forever); set it False when the
+    limit is the horizon H of the objective itself, as in the exact finite-horizon experiments,
+    where nothing is collected after step H - 1 and V(s_H) = 0.
     """
 
-    def __init__(self, n_features, lr=0.1, epochs=1):
+    def __init__(self, n_features, lr=0.1, epochs=1, bootstrap_truncated=True):
         if not lr > 0:
             raise ValueError(f"critic lr must be > 0, got {lr}")
         self.weights = np.zeros(2 * n_features + 4)
         self.lr = lr
         self.epochs = epochs
+        self.bootstrap_truncated = bootstrap_truncated
+
+    def ends_at_zero(self, path):
+        """Whether V(s_T) = 0: after termination, or after a time limit that is the objective's horizon."""
+        return path.terminated or not self.bootstrap_truncated
 
     def state_values(self, path):
-        """V(s_0), ..., V(s_{T-1}), V(s_T), with V(s_T) = 0 when the path terminated (no future reward)."""
+        """V(s_0), ..., V(s_{T-1}), V(s_T), with V(s_T) = 0 when nothing more is to be collected."""
         values = path_features(path) @ self.weights
-        if path.terminated:
+        if self.ends_at_zero(path):
             values[-1] = 0.0
         return values
 
@@ -147,6 +156,7 @@ class LinearCritic:
             for path in paths:
                 features = path_features(path)
                 for t in range(len(path)):
-                    next_value = 0.0 if path.terminated and t == len(path) - 1 else features[t + 1] @ self.weights
+                    last = t == len(path) - 1
+                    next_value = 0.0 if last and self.ends_at_zero(path) else features[t + 1] @ self.weights
                     delta = path.rewards[t] + gamma * next_value - features[t] @ self.weights
                     self.weights += self.lr * delta * features[t] / (features[t] @ features[t])

@@ -18,11 +18,17 @@ def _finish(terms, per_path):
     return terms if per_path else terms.mean(axis=0)
 
 
+def step_scores(policy, theta, path):
+    """grad log pi(u_t|s_t) for t = 0..T-1, one row per step, shape (T, n_params)."""
+    return policy.path_scores(theta, path.observations, path.actions)
+
+
 def path_score(policy, theta, path):
     """grad log P(tau; theta) = sum_t grad log pi(u_t|s_t), Eq. (4): the dynamics drop out."""
+    scores = step_scores(policy, theta, path)
     score = np.zeros(policy.n_params)
     for t in range(len(path)):
-        score += policy.grad_log_prob(theta, path.observations[t], path.actions[t])
+        score += scores[t]
     return score
 
 
@@ -59,10 +65,11 @@ def reward_to_go(policy, theta, paths, baseline=None, gamma=1.0, discount_weight
     baselines = baseline_values(baseline, paths, returns)
     terms = np.zeros((len(paths), policy.n_params))
     for i, path in enumerate(paths):
+        scores = step_scores(policy, theta, path)
         for t in range(len(path)):
             weight = gamma**t if discount_weighting else 1.0
             advantage = returns[i][t] - baselines[i][t]
-            terms[i] += weight * policy.grad_log_prob(theta, path.observations[t], path.actions[t]) * advantage
+            terms[i] += weight * scores[t] * advantage
     return _finish(terms, per_path)
 
 
@@ -72,12 +79,9 @@ def log_weights(policy, theta, theta_old, path):
     P(s_{k+1}|s_k,u_k) appears in both P(tau; theta) and P(tau; theta_old) and cancels in the ratio,
     which is why only policy log-probabilities are summed here.
     """
-    ratios = [
-        policy.log_prob(theta, path.observations[t], path.actions[t])
-        - policy.log_prob(theta_old, path.observations[t], path.actions[t])
-        for t in range(len(path))
-    ]
-    return np.cumsum(ratios)
+    log_ratios = (policy.path_log_probs(theta, path.observations, path.actions)
+                  - policy.path_log_probs(theta_old, path.observations, path.actions))
+    return np.cumsum(log_ratios)
 
 
 def importance_weights(policy, theta, theta_old, paths):
@@ -105,8 +109,9 @@ def importance_sampled(policy, theta, theta_old, paths, per_decision=False, per_
         log_w = log_weights(policy, theta, theta_old, path)
         if per_decision:
             weighted_returns = discounted_returns(np.exp(log_w) * path.rewards, 1.0)  # sum_{k>=t} w_{0:k} r_k
+            scores = step_scores(policy, theta, path)
             for t in range(len(path)):
-                terms[i] += policy.grad_log_prob(theta, path.observations[t], path.actions[t]) * weighted_returns[t]
+                terms[i] += scores[t] * weighted_returns[t]
         else:
             terms[i] = np.exp(log_w[-1]) * path_score(policy, theta, path) * path.rewards.sum()
     return _finish(terms, per_path)
@@ -123,6 +128,7 @@ def actor_critic(policy, theta, paths, critic, gamma=0.99, lam=0.0, per_path=Fal
     terms = np.zeros((len(paths), policy.n_params))
     for i, path in enumerate(paths):
         advantages = critic.advantages(path, gamma, lam)
+        scores = step_scores(policy, theta, path)
         for t in range(len(path)):
-            terms[i] += policy.grad_log_prob(theta, path.observations[t], path.actions[t]) * advantages[t]
+            terms[i] += scores[t] * advantages[t]
     return _finish(terms, per_path)

@@ -9,6 +9,11 @@ and read their parameters from ONE flat float64 vector `theta` (DESIGN.md).
 
 The score grad log pi is all a policy-gradient estimator needs from the policy: Eq. (4) of
 the README shows that the dynamics drop out of grad log P(tau; theta).
+
+Each formula is written once, over all T steps of a path at a time (`path_log_probs`,
+`path_scores`, rows t = 0..T-1); `log_prob` and `grad_log_prob` are the same code on a path of
+one step. tests/test_policies.py checks the one-step scores against finite differences and every
+row of a path's scores against its step taken alone.
 """
 import numpy as np
 
@@ -18,25 +23,33 @@ def _check_theta(theta, n_params):
     theta = np.asarray(theta, dtype=np.float64)
     if theta.shape != (n_params,):
         raise ValueError(f"theta must have shape ({n_params},), got {theta.shape}")
-    if not np.all(np.isfinite(theta)):
+    if not np.isfinite(theta).all():
         raise ValueError("theta contains NaN or inf")
     return theta
 
 
-def _augmented(obs, n_features):
-    """phi~(s) = [phi(s), 1]: the observation with a constant 1 appended for the bias."""
-    obs = np.asarray(obs, dtype=np.float64)
-    if obs.shape != (n_features,):
-        raise ValueError(f"observation must have shape ({n_features},), got {obs.shape}")
-    if not np.all(np.isfinite(obs)):
+def augmented_features(observations, n_features):
+    """Phi~ = [Phi, 1]: each observation row with a constant 1 appended for the bias, shape (T, d+1)."""
+    observations = np.asarray(observations, dtype=np.float64)
+    if observations.ndim != 2 or observations.shape[1] != n_features:
+        raise ValueError(f"observation must have shape ({n_features},), got {observations.shape[1:]}")
+    features = np.ones((len(observations), n_features + 1))
+    features[:, :n_features] = observations
+    if not np.isfinite(features).all():
         raise ValueError("observation contains NaN or inf")
-    return np.append(obs, 1.0)
+    return features
+
+
+def _one_step(obs):
+    """A single observation as a batch of one row, so one-step and path code share their checks."""
+    obs = np.asarray(obs, dtype=np.float64)
+    return obs[None, :] if obs.ndim == 1 else obs[None]
 
 
 def log_softmax(logits):
-    """log softmax(z)_u = z_u - max z - log sum_a exp(z_a - max z); finite for any finite z."""
-    shifted = logits - np.max(logits)
-    return shifted - np.log(np.sum(np.exp(shifted)))
+    """log softmax(z)_u = z_u - max z - log sum_a exp(z_a - max z), row by row; finite for any finite z."""
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
 class SoftmaxPolicy:
@@ -54,14 +67,27 @@ class SoftmaxPolicy:
     def _weights(self, theta):
         return _check_theta(theta, self.n_params).reshape(self.n_actions, self.n_features + 1)
 
-    def _check_action(self, action):
-        if not isinstance(action, (int, np.integer)) or isinstance(action, bool) or not 0 <= action < self.n_actions:
+    def _check_actions(self, actions):
+        actions = np.asarray(actions)
+        valid = actions.dtype.kind in "iu" and np.all((actions >= 0) & (actions < self.n_actions))
+        if not valid:
+            bad = actions.reshape(-1)[0] if actions.size == 1 else actions
+            raise ValueError(f"action {bad!r} is outside Discrete({self.n_actions})")
+        return actions
+
+    def _one_action(self, action):
+        if np.ndim(action) != 0:
             raise ValueError(f"action {action!r} is outside Discrete({self.n_actions})")
-        return int(action)
+        return np.reshape(action, 1)
+
+    def _all_log_probs(self, theta, observations):
+        """log pi(.|s_t) for every row, shape (T, n_actions), and the features Phi~."""
+        features = augmented_features(observations, self.n_features)
+        return log_softmax(features @ self._weights(theta).T), features
 
     def log_probs(self, theta, obs):
         """log pi(.|s) = log softmax(W phi~(s)), shape (n_actions,)."""
-        return log_softmax(self._weights(theta) @ _augmented(obs, self.n_features))
+        return self._all_log_probs(theta, _one_step(obs))[0][0]
 
     def probs(self, theta, obs):
         """pi(.|s), shape (n_actions,); sums to 1."""
@@ -74,7 +100,12 @@ class SoftmaxPolicy:
 
     def log_prob(self, theta, obs, action):
         """log pi(u|s)."""
-        return float(self.log_probs(theta, obs)[self._check_action(action)])
+        return float(self.path_log_probs(theta, _one_step(obs), self._one_action(action))[0])
+
+    def path_log_probs(self, theta, observations, actions):
+        """log pi(u_t|s_t) for t = 0..T-1, shape (T,): the vectorised twin of log_prob."""
+        log_pi, _ = self._all_log_probs(theta, observations)
+        return log_pi[np.arange(len(log_pi)), self._check_actions(actions)]
 
     def kl(self, theta_p, theta_q, obs):
         """KL(pi_p(.|s) || pi_q(.|s)) = sum_u pi_p(u|s) (log pi_p(u|s) - log pi_q(u|s))."""
@@ -83,11 +114,14 @@ class SoftmaxPolicy:
 
     def grad_log_prob(self, theta, obs, action):
         """grad_{W_a} log pi(u|s) = (1[a = u] - pi(a|s)) phi~(s), for every row a of W."""
-        features = _augmented(obs, self.n_features)
-        indicator = np.zeros(self.n_actions)
-        indicator[self._check_action(action)] = 1.0
-        probs = np.exp(log_softmax(self._weights(theta) @ features))
-        return np.outer(indicator - probs, features).ravel()
+        return self.path_scores(theta, _one_step(obs), self._one_action(action))[0]
+
+    def path_scores(self, theta, observations, actions):
+        """grad log pi(u_t|s_t) for t = 0..T-1, shape (T, n_params): rows (1[a = u_t] - pi(a|s_t)) phi~(s_t)."""
+        log_pi, features = self._all_log_probs(theta, observations)
+        indicator = np.zeros_like(log_pi)
+        indicator[np.arange(len(log_pi)), self._check_actions(actions)] = 1.0
+        return ((indicator - np.exp(log_pi))[:, :, None] * features[:, None, :]).reshape(len(log_pi), -1)
 
 
 class GaussianPolicy:
@@ -114,11 +148,11 @@ class GaussianPolicy:
         theta = _check_theta(theta, self.n_params)
         return theta[: self.n_mean_params].reshape(self.action_dim, -1), theta[self.n_mean_params :]
 
-    def _check_action(self, action):
-        action = np.asarray(action, dtype=np.float64).reshape(-1)
-        if action.shape != (self.action_dim,) or not np.all(np.isfinite(action)):
-            raise ValueError(f"action must be {self.action_dim} finite real number(s), got {action!r}")
-        return action
+    def _check_actions(self, actions, n_steps):
+        actions = np.asarray(actions, dtype=np.float64)
+        if actions.size != n_steps * self.action_dim or not np.isfinite(actions).all():
+            raise ValueError(f"action must be {self.action_dim} finite real number(s), got {actions!r}")
+        return actions.reshape(n_steps, self.action_dim)
 
     def log_std(self, theta):
         """log sigma, clipped to LOG_STD_RANGE."""
@@ -126,16 +160,28 @@ class GaussianPolicy:
 
     def mean(self, theta, obs):
         """mu(s) = M phi~(s), shape (action_dim,)."""
-        return self._split(theta)[0] @ _augmented(obs, self.n_features)
+        return augmented_features(_one_step(obs), self.n_features)[0] @ self._split(theta)[0].T
 
     def act(self, theta, obs, rng):
         """Draw u = mu(s) + sigma * eps with eps ~ N(0, I)."""
         return self.mean(theta, obs) + np.exp(self.log_std(theta)) * rng.standard_normal(self.action_dim)
 
+    def _standardised(self, theta, observations, actions):
+        """z_t = (u_t - mu(s_t)) / sigma for every step, with sigma, the features and the raw log sigma."""
+        weights, raw_log_std = self._split(theta)
+        features = augmented_features(observations, self.n_features)
+        log_std = np.clip(raw_log_std, *self.LOG_STD_RANGE)
+        z = (self._check_actions(actions, len(features)) - features @ weights.T) / np.exp(log_std)
+        return z, log_std, features, raw_log_std
+
     def log_prob(self, theta, obs, action):
         """log pi(u|s) = sum_j [ -(u_j - mu_j)^2 / (2 sigma_j^2) - log sigma_j - log(2 pi) / 2 ]."""
-        z = (self._check_action(action) - self.mean(theta, obs)) / np.exp(self.log_std(theta))
-        return float(np.sum(-0.5 * z**2 - self.log_std(theta) - 0.5 * np.log(2.0 * np.pi)))
+        return float(self.path_log_probs(theta, _one_step(obs), action)[0])
+
+    def path_log_probs(self, theta, observations, actions):
+        """log pi(u_t|s_t) for t = 0..T-1, shape (T,): the vectorised twin of log_prob."""
+        z, log_std, _, _ = self._standardised(theta, observations, actions)
+        return np.sum(-0.5 * z**2 - log_std - 0.5 * np.log(2.0 * np.pi), axis=1)
 
     def kl(self, theta_p, theta_q, obs):
         """KL(N_p || N_q) = sum_j [log(sigma_q/sigma_p) + (sigma_p^2 + (mu_p - mu_q)^2) / (2 sigma_q^2) - 1/2]."""
@@ -146,11 +192,12 @@ class GaussianPolicy:
 
     def grad_log_prob(self, theta, obs, action):
         """grad_M log pi = ((u - mu) / sigma^2) phi~(s)^T;  grad_{log sigma} log pi = (u - mu)^2 / sigma^2 - 1."""
-        weights, raw_log_std = self._split(theta)
-        features = _augmented(obs, self.n_features)
-        log_std = np.clip(raw_log_std, *self.LOG_STD_RANGE)
-        z = (self._check_action(action) - weights @ features) / np.exp(log_std)
+        return self.path_scores(theta, _one_step(obs), action)[0]
+
+    def path_scores(self, theta, observations, actions):
+        """grad log pi(u_t|s_t) for t = 0..T-1, shape (T, n_params): the vectorised twin of grad_log_prob."""
+        z, log_std, features, raw_log_std = self._standardised(theta, observations, actions)
         inside_clip = (raw_log_std > self.LOG_STD_RANGE[0]) & (raw_log_std < self.LOG_STD_RANGE[1])
-        grad_mean = np.outer(z / np.exp(log_std), features)
+        grad_mean = (z / np.exp(log_std))[:, :, None] * features[:, None, :]
         grad_log_std = (z**2 - 1.0) * inside_clip
-        return np.concatenate([grad_mean.ravel(), grad_log_std])
+        return np.hstack([grad_mean.reshape(len(z), -1), grad_log_std])

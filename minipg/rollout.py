@@ -42,20 +42,20 @@ def _check_count(value, name):
 def sample_path(env, policy, theta, rng, horizon):
     """Run pi_theta in env from a fresh reset for at most `horizon` decisions t = 0..H-1."""
     observation, _ = env.reset(seed=int(rng.integers(2**32)))
-    observations, actions, rewards, log_probs = [], [], [], []
+    observations, actions, rewards = [], [], []
     terminated = truncated = False
     while not (terminated or truncated) and len(rewards) < horizon:
         action = policy.act(theta, observation, rng)
         observations.append(observation)
         actions.append(action)
-        log_probs.append(policy.log_prob(theta, observation, action))
         observation, reward, terminated, truncated, _ = env.step(action)
         rewards.append(reward)
+    observations, actions = np.array(observations, dtype=np.float64), np.array(actions)
     return Path(
-        observations=np.array(observations, dtype=np.float64),
-        actions=np.array(actions),
+        observations=observations,
+        actions=actions,
         rewards=np.array(rewards, dtype=np.float64),
-        log_probs=np.array(log_probs, dtype=np.float64),
+        log_probs=policy.path_log_probs(theta, observations, actions),
         terminated=bool(terminated),
         final_observation=np.asarray(observation, dtype=np.float64),
     )

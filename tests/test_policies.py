@@ -136,3 +136,19 @@ def test_kl_is_zero_at_itself_and_matches_monte_carlo(policy):
         u = policy.act(theta_p, obs, rng)
         gaps.append(policy.log_prob(theta_p, obs, u) - policy.log_prob(theta_q, obs, u))
     assert abs(np.mean(gaps) - policy.kl(theta_p, theta_q, obs)) < 4.0 * np.std(gaps) / np.sqrt(len(gaps))
+
+
+@pytest.mark.parametrize("policy", [SoftmaxPolicy(3, 4), GaussianPolicy(3, 2)], ids=["softmax", "gaussian"])
+def test_path_twins_equal_step_by_step(policy):
+    """path_log_probs / path_scores row t is log_prob / grad_log_prob of step t alone (to rounding:
+    a matrix product over many rows may sum in another order than over one)."""
+    rng = np.random.default_rng(7)
+    theta = rng.standard_normal(policy.n_params)
+    observations = rng.standard_normal((30, 3))
+    actions = np.array([policy.act(theta, obs, rng) for obs in observations])
+    np.testing.assert_allclose(
+        policy.path_log_probs(theta, observations, actions),
+        [policy.log_prob(theta, obs, u) for obs, u in zip(observations, actions)], rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(
+        policy.path_scores(theta, observations, actions),
+        [policy.grad_log_prob(theta, obs, u) for obs, u in zip(observations, actions)], rtol=1e-13, atol=1e-13)
