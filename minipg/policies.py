@@ -109,8 +109,13 @@ class SoftmaxPolicy:
 
     def kl(self, theta_p, theta_q, obs):
         """KL(pi_p(.|s) || pi_q(.|s)) = sum_u pi_p(u|s) (log pi_p(u|s) - log pi_q(u|s))."""
-        log_p, log_q = self.log_probs(theta_p, obs), self.log_probs(theta_q, obs)
-        return float(np.sum(np.exp(log_p) * (log_p - log_q)))
+        return float(self.path_kls(theta_p, theta_q, _one_step(obs))[0])
+
+    def path_kls(self, theta_p, theta_q, observations):
+        """KL(pi_p(.|s_t) || pi_q(.|s_t)) for every row, shape (T,): the vectorised twin of kl."""
+        log_p, _ = self._all_log_probs(theta_p, observations)
+        log_q, _ = self._all_log_probs(theta_q, observations)
+        return np.sum(np.exp(log_p) * (log_p - log_q), axis=1)
 
     def grad_log_prob(self, theta, obs, action):
         """grad_{W_a} log pi(u|s) = (1[a = u] - pi(a|s)) phi~(s), for every row a of W."""
@@ -185,10 +190,16 @@ class GaussianPolicy:
 
     def kl(self, theta_p, theta_q, obs):
         """KL(N_p || N_q) = sum_j [log(sigma_q/sigma_p) + (sigma_p^2 + (mu_p - mu_q)^2) / (2 sigma_q^2) - 1/2]."""
+        return float(self.path_kls(theta_p, theta_q, _one_step(obs))[0])
+
+    def path_kls(self, theta_p, theta_q, observations):
+        """KL(N_p(.|s_t) || N_q(.|s_t)) for every row, shape (T,): the vectorised twin of kl."""
+        (weights_p, _), (weights_q, _) = self._split(theta_p), self._split(theta_q)
         log_std_p, log_std_q = self.log_std(theta_p), self.log_std(theta_q)
-        mean_gap = self.mean(theta_p, obs) - self.mean(theta_q, obs)
+        features = augmented_features(observations, self.n_features)
+        mean_gap = features @ (weights_p - weights_q).T
         ratio = np.exp(2.0 * (log_std_p - log_std_q)) + mean_gap**2 / np.exp(2.0 * log_std_q)
-        return float(np.sum(log_std_q - log_std_p + 0.5 * ratio - 0.5))
+        return np.sum(log_std_q - log_std_p + 0.5 * ratio - 0.5, axis=1)
 
     def grad_log_prob(self, theta, obs, action):
         """grad_M log pi = ((u - mu) / sigma^2) phi~(s)^T;  grad_{log sigma} log pi = (u - mu)^2 / sigma^2 - 1."""

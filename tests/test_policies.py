@@ -140,7 +140,7 @@ def test_kl_is_zero_at_itself_and_matches_monte_carlo(policy):
 
 @pytest.mark.parametrize("policy", [SoftmaxPolicy(3, 4), GaussianPolicy(3, 2)], ids=["softmax", "gaussian"])
 def test_path_twins_equal_step_by_step(policy):
-    """path_log_probs / path_scores row t is log_prob / grad_log_prob of step t alone (to rounding:
+    """path_log_probs / path_scores / path_kls row t is log_prob / grad_log_prob / kl of step t alone (to rounding:
     a matrix product over many rows may sum in another order than over one)."""
     rng = np.random.default_rng(7)
     theta = rng.standard_normal(policy.n_params)
@@ -152,3 +152,7 @@ def test_path_twins_equal_step_by_step(policy):
     np.testing.assert_allclose(
         policy.path_scores(theta, observations, actions),
         [policy.grad_log_prob(theta, obs, u) for obs, u in zip(observations, actions)], rtol=1e-13, atol=1e-13)
+    other = rng.standard_normal(policy.n_params)
+    np.testing.assert_allclose(
+        policy.path_kls(theta, other, observations),
+        [policy.kl(theta, other, obs) for obs in observations], rtol=1e-13, atol=1e-13)

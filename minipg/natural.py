@@ -1,0 +1,78 @@
+"""Natural policy gradient and a trust region on the importance-sampled surrogate, Eqs. (15)-(17).
+
+The Fisher matrix of the policy, averaged over the N steps of a batch sampled at theta_old,
+
+    F = 1/N sum_i sum_t grad log pi(u_t|s_t) grad log pi(u_t|s_t)^T                      (15)
+
+is the curvature of the mean KL(pi_old || pi_theta) at theta_old: KL ~ 1/2 d^T F d. The natural step
+solves F x = g and scales x so that this quadratic KL equals the radius delta:
+
+    d = sqrt(2 delta / x^T F x) x                                                         (16)
+
+The surrogate L is Eq. (6) applied per decision, from the same batch, with advantages A_t:
+
+    L(theta) = 1/N sum_i sum_t [pi_theta(u_t|s_t) / pi_old(u_t|s_t)] A_t                 (17)
+
+(its gradient at theta_old is the policy gradient). The trust-region step backtracks along d
+until L improves and the sample mean KL(pi_old || pi_theta) <= delta.
+"""
+import numpy as np
+
+from minipg.estimators import step_scores
+
+
+def fisher_matrix(policy, theta, paths):
+    """F of Eq. (15), with the outer products summed over t as one matrix product per path."""
+    fisher = np.zeros((policy.n_params, policy.n_params))
+    n_steps = 0
+    for path in paths:
+        scores = step_scores(policy, theta, path)
+        fisher += scores.T @ scores  # sum_t s_t s_t^T
+        n_steps += len(path)
+    return fisher / n_steps
+
+
+def natural_step(fisher, gradient, kl_radius, damping=1e-4):
+    """Eq. (16): x solves (F + damping I) x = g; the step is sqrt(2 delta / x^T F x) x.
+
+    The linear policies here have tens of parameters, so F is formed and solved directly: exact,
+    and cheaper than iterating. A network with millions of parameters cannot store F; it solves
+    F x = g by conjugate gradients, which needs only products F v = mean_t s_t (s_t . v).
+    The small damping keeps the solve well posed where F is singular (e.g. a feature that is
+    constant over the batch makes its weight and the bias columns dependent).
+    """
+    if not kl_radius > 0:
+        raise ValueError(f"kl radius must be > 0, got {kl_radius}")
+    direction = np.linalg.solve(fisher + damping * np.eye(len(fisher)), gradient)
+    curvature = direction @ fisher @ direction
+    if not curvature > 0:
+        return np.zeros_like(gradient)
+    return np.sqrt(2.0 * kl_radius / curvature) * direction
+
+
+def surrogate(policy, theta, theta_old, paths, advantages):
+    """L(theta) of Eq. (17); ratios formed as exp(log pi_theta - log pi_old)."""
+    total, n_steps = 0.0, 0
+    for path, path_advantages in zip(paths, advantages):
+        log_ratio = (policy.path_log_probs(theta, path.observations, path.actions)
+                     - policy.path_log_probs(theta_old, path.observations, path.actions))
+        total += np.exp(log_ratio) @ path_advantages  # sum_t ratio_t A_t
+        n_steps += len(path)
+    return total / n_steps
+
+
+def mean_kl(policy, theta_old, theta, paths):
+    """1/N sum_i sum_t KL(pi_old(.|s_t) || pi_theta(.|s_t)) over the visited states."""
+    total = sum(policy.path_kls(theta_old, theta, path.observations).sum() for path in paths)
+    return total / sum(len(path) for path in paths)
+
+
+def trust_region_step(policy, theta_old, step, paths, advantages, kl_radius, shrink=0.5, max_backtracks=10):
+    """theta_old + shrink^k step for the first k = 0, 1, ... where L improves and KL <= delta, else theta_old."""
+    baseline_value = surrogate(policy, theta_old, theta_old, paths, advantages)
+    for k in range(max_backtracks):
+        theta = theta_old + shrink**k * step
+        if (surrogate(policy, theta, theta_old, paths, advantages) > baseline_value
+                and mean_kl(policy, theta_old, theta, paths) <= kl_radius):
+            return theta
+    return theta_old

@@ -1,0 +1,75 @@
+"""Figures for the README, written as PNG under plots/ (or wherever the caller says)."""
+import os
+import tempfile
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+import numpy as np  # noqa: E402
+
+
+def save_figure(fig, path):
+    """Write fig as PNG atomically: a temporary file in the same folder, then a rename."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(suffix=".png", dir=folder)
+    os.close(handle)
+    try:
+        fig.savefig(temporary, format="png", dpi=120)
+        os.replace(temporary, path)
+    finally:
+        plt.close(fig)
+        if os.path.exists(temporary):
+            os.remove(temporary)
+
+
+def plot_learning_curve(env_steps, mean_returns, std_returns, path, title, threshold=None):
+    """Mean episode return per iteration against env steps, with a +-1 std band over the batch."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    env_steps, mean_returns, std_returns = map(np.asarray, (env_steps, mean_returns, std_returns))
+    ax.plot(env_steps, mean_returns, color="C0", label="mean return of the batch")
+    ax.fill_between(env_steps, mean_returns - std_returns, mean_returns + std_returns, color="C0", alpha=0.25,
+                    label="± 1 std over the batch's episodes")
+    if threshold is not None:
+        ax.axhline(threshold, color="C3", linestyle="--", label=f"solved threshold ({threshold:g})")
+    ax.set_xlabel("environment steps")
+    ax.set_ylabel("episode return (sum of rewards)")
+    ax.set_title(title)
+    ax.legend(loc="lower right")
+    ax.grid(alpha=0.3)
+    save_figure(fig, path)
+
+
+def plot_variance(names, variance_ratios, biases, bias_errors, kls, ess_fractions, weight_variances, path):
+    """Left: per-path variance of each estimator relative to REINFORCE, and its bias.
+    Right: importance weights as theta leaves theta_old: ESS / m and Var(w) against KL."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5), gridspec_kw={"width_ratios": [1.3, 1]})
+    rows = np.arange(len(names))
+    left.barh(rows, variance_ratios, color="C0", label="total variance / REINFORCE's")
+    left.set_xscale("log")
+    left.set_yticks(rows, names, fontsize=8)
+    left.invert_yaxis()
+    left.set_xlabel("trace of per-path covariance, relative to REINFORCE (log scale)")
+    twin = left.twiny()
+    twin.errorbar(biases, rows, xerr=2 * np.asarray(bias_errors), fmt="o", color="C3",
+                  label="bias |mean - exact| (± 2 SE)")
+    twin.set_xlabel("bias: norm of mean minus exact gradient", color="C3")
+    handles = left.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
+    left.legend(handles, [h.get_label() for h in handles], loc="lower right", fontsize=8)
+    left.set_title("Gradient estimators on the gridworld")
+
+    right.plot(kls, ess_fractions, "o-", color="C0", label="effective sample size / m")
+    right.set_xscale("log")
+    right.set_xlabel("mean KL(π_θold ‖ π_θ) over visited states (nats, log scale)")
+    right.set_ylabel("ESS / m", color="C0")
+    weights_axis = right.twinx()
+    weights_axis.plot(kls, weight_variances, "s--", color="C1", label="Var(w) of path weights")
+    weights_axis.set_yscale("log")
+    weights_axis.set_ylabel("variance of importance weights (log scale)", color="C1")
+    handles = right.get_legend_handles_labels()[0] + weights_axis.get_legend_handles_labels()[0]
+    right.legend(handles, [h.get_label() for h in handles], loc="center left", fontsize=8)
+    right.set_title("Importance sampling as θ leaves θ_old")
+    right.grid(alpha=0.3)
+    fig.tight_layout()
+    save_figure(fig, path)

@@ -1,0 +1,146 @@
+"""`python -m minipg.variance`: every estimator's bias and variance, measured against the exact gradient.
+
+On the gridworld at a fixed, non-trivial theta, many batches of paths are drawn; each estimator turns
+every batch into per-path terms (whose batch mean is its estimate). Pooled over all batches:
+  bias     = |mean of terms - exact gradient|, with the norm of the mean's standard errors beside it;
+  variance = trace of the covariance of the per-path terms (the variance of a 1-path estimate).
+A second experiment moves theta away from theta_old along a fixed direction and records the
+importance weights of paths sampled at theta_old: ESS / m and Var(w) against KL(pi_old || pi_theta).
+"""
+import argparse
+import sys
+
+import numpy as np
+
+import envs
+from minipg import estimators, exact
+from minipg.baselines import LinearCritic, LinearValueBaseline, TimeIndexedBaseline, discounted_returns
+from minipg.cli import positive_int, run_cli
+from minipg.plotting import plot_variance
+from minipg.policies import SoftmaxPolicy
+from minipg.rollout import sample_paths
+
+GAMMA_DISCOUNTED = 0.8
+IS_SHIFT = 0.1
+
+
+def fitted_on(baseline, paths):
+    """Fit a value baseline on `paths` (undiscounted returns-to-go) and return it."""
+    baseline.fit(paths, [discounted_returns(path.rewards, 1.0) for path in paths])
+    return baseline
+
+
+def estimator_rows(policy, theta, theta_shifted, n_features):
+    """(name, gamma, theta the gradient is taken at, terms(paths, previous_paths)) for each table row."""
+    critic = LinearCritic(n_features, lr=0.2, epochs=3, bootstrap_truncated=False)  # U counts H steps only
+
+    def actor_critic_terms(paths, previous):
+        critic.update(previous, 1.0)  # the critic learns on earlier batches only
+        return estimators.actor_critic(policy, theta, paths, critic, gamma=1.0, lam=0.0, per_path=True)
+
+    return [
+        ("REINFORCE, Eq. (5)", 1.0, theta,
+         lambda paths, previous: estimators.likelihood_ratio(policy, theta, paths, per_path=True)),
+        ("REINFORCE - batch-mean b, Eq. (9)", 1.0, theta,
+         lambda paths, previous: estimators.likelihood_ratio(policy, theta, paths, baseline="mean", per_path=True)),
+        ("reward-to-go, Eq. (10)", 1.0, theta,
+         lambda paths, previous: estimators.reward_to_go(policy, theta, paths, per_path=True)),
+        ("reward-to-go - time-indexed b_t", 1.0, theta,
+         lambda paths, previous: estimators.reward_to_go(
+             policy, theta, paths, baseline=TimeIndexedBaseline(), per_path=True)),
+        ("reward-to-go - linear V fitted on previous batch", 1.0, theta,
+         lambda paths, previous: estimators.reward_to_go(
+             policy, theta, paths, baseline=fitted_on(LinearValueBaseline(), previous), per_path=True)),
+        ("reward-to-go - linear V fitted on same batch", 1.0, theta,
+         lambda paths, previous: estimators.reward_to_go(
+             policy, theta, paths, baseline=fitted_on(LinearValueBaseline(), paths), per_path=True)),
+        ("actor-critic TD(0), Eq. (13)", 1.0, theta, actor_critic_terms),
+        ("importance sampled, whole path, Eq. (7)", 1.0, theta_shifted,
+         lambda paths, previous: estimators.importance_sampled(policy, theta_shifted, theta, paths, per_path=True)),
+        ("importance sampled, per decision, Eq. (8)", 1.0, theta_shifted,
+         lambda paths, previous: estimators.importance_sampled(
+             policy, theta_shifted, theta, paths, per_decision=True, per_path=True)),
+        (f"reward-to-go, gamma={GAMMA_DISCOUNTED}, no gamma^t, Eq. (10)", GAMMA_DISCOUNTED, theta,
+         lambda paths, previous: estimators.reward_to_go(
+             policy, theta, paths, gamma=GAMMA_DISCOUNTED, per_path=True)),
+        (f"reward-to-go, gamma={GAMMA_DISCOUNTED}, with gamma^t, Eq. (11)", GAMMA_DISCOUNTED, theta,
+         lambda paths, previous: estimators.reward_to_go(
+             policy, theta, paths, gamma=GAMMA_DISCOUNTED, discount_weighting=True, per_path=True)),
+    ]
+
+
+def bias_and_variance(terms, truth):
+    """(|mean - truth|, |standard errors of the mean|, trace of the covariance of the terms)."""
+    standard_errors = terms.std(axis=0, ddof=1) / np.sqrt(len(terms))
+    return (float(np.linalg.norm(terms.mean(axis=0) - truth)), float(np.linalg.norm(standard_errors)),
+            float(np.sum(terms.var(axis=0, ddof=1))))
+
+
+def measure_estimators(env, policy, theta, theta_shifted, batches, m, horizon, rng):
+    """Pool per-path terms over `batches` batches for every row; return the table rows."""
+    batch_list = [sample_paths(env, policy, theta, m, rng, horizon) for _ in range(batches + 1)]
+    table = []
+    for name, gamma, theta_at, terms_of in estimator_rows(policy, theta, theta_shifted, env.observation_dim):
+        terms = np.vstack([terms_of(batch_list[k + 1], batch_list[k]) for k in range(batches)])
+        truth = exact.gradient(env, policy, theta_at, horizon, gamma)
+        table.append((name, *bias_and_variance(terms, truth)))
+    return table
+
+
+def mean_kl(policy, theta_old, theta, paths):
+    """KL(pi_old || pi_theta) averaged over every state visited in paths."""
+    return float(np.mean([policy.kl(theta_old, theta, obs) for path in paths for obs in path.observations]))
+
+
+def measure_weights(env, policy, theta_old, direction, n_paths, horizon, rng):
+    """For theta = theta_old + alpha * direction: (KL, ESS / m, Var(w)) at each alpha > 0."""
+    paths = sample_paths(env, policy, theta_old, n_paths, rng, horizon)
+    kls, ess_fractions, weight_variances = [], [], []
+    for alpha in np.geomspace(0.03, 3.0, 10):
+        theta = theta_old + alpha * direction
+        weights, ess = estimators.importance_weights(policy, theta, theta_old, paths)
+        kls.append(mean_kl(policy, theta_old, theta, paths))
+        ess_fractions.append(ess / n_paths)
+        weight_variances.append(float(np.var(weights)))
+    return kls, ess_fractions, weight_variances
+
+
+def print_table(table):
+    reference = table[0][3]
+    print(f"{'estimator':<52} {'bias':>8} {'± SE':>8} {'variance':>10} {'/ REINFORCE':>11}")
+    for name, bias, bias_error, variance in table:
+        print(f"{name:<52} {bias:8.4f} {bias_error:8.4f} {variance:10.4f} {variance / reference:11.3f}")
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        prog="python -m minipg.variance",
+        description="Bias and variance of every gradient estimator on the gridworld, against the exact gradient.")
+    parser.add_argument("--batches", type=positive_int, default=100, help="batches drawn (default 100)")
+    parser.add_argument("--episodes", type=positive_int, default=50, help="paths per batch, m (default 50)")
+    parser.add_argument("--horizon", type=positive_int, default=15, help="decisions per path, H (default 15)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of every random number (default 0)")
+    parser.add_argument("--out", default="plots/variance.png", help="where the figure goes (default plots/variance.png)")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    rng = np.random.default_rng(args.seed)
+    env = envs.make("gridworld")
+    policy = SoftmaxPolicy(env.observation_dim, env.n_actions)
+    theta = 0.5 * rng.standard_normal(policy.n_params)
+    direction = rng.standard_normal(policy.n_params)
+    table = measure_estimators(env, policy, theta, theta + IS_SHIFT * direction, args.batches, args.episodes,
+                               args.horizon, rng)
+    print(f"gridworld, H = {args.horizon}, {args.batches} batches of m = {args.episodes} paths, seed {args.seed}")
+    print_table(table)
+    kls, ess_fractions, weight_variances = measure_weights(env, policy, theta, direction, 500, args.horizon, rng)
+    names, biases, bias_errors, variances = zip(*table)
+    plot_variance(names, np.array(variances) / variances[0], biases, bias_errors, kls, ess_fractions,
+                  weight_variances, args.out)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    sys.exit(run_cli(main))
