@@ -28,6 +28,31 @@ X_THRESHOLD = 2.4
 RESET_BOUND = 0.05
 
 
+def euler_step(x, x_dot, theta, theta_dot, force):
+    """One Euler step of the equations above, in Gymnasium's order of operations.
+
+    Works elementwise, so the same code steps one cart-pole (floats) or many (arrays).
+    """
+    costheta = np.cos(theta)
+    sintheta = np.sin(theta)
+    temp = (force + POLE_MASS_LENGTH * np.square(theta_dot) * sintheta) / TOTAL_MASS
+    thetaacc = (GRAVITY * sintheta - costheta * temp) / (
+        HALF_LENGTH * (4.0 / 3.0 - MASS_POLE * np.square(costheta) / TOTAL_MASS)
+    )
+    xacc = temp - POLE_MASS_LENGTH * thetaacc * costheta / TOTAL_MASS
+    return x + TAU * x_dot, x_dot + TAU * xacc, theta + TAU * theta_dot, theta_dot + TAU * thetaacc
+
+
+def fallen(x, theta):
+    """|x| > 2.4 or |theta| > 12 degrees (elementwise)."""
+    return (x < -X_THRESHOLD) | (x > X_THRESHOLD) | (theta < -THETA_THRESHOLD) | (theta > THETA_THRESHOLD)
+
+
+def continuous_force(action):
+    """clip(a, -1, 1) * force_mag, elementwise."""
+    return np.clip(action, -1.0, 1.0) * FORCE_MAG
+
+
 class CartPoleEnv:
     """CartPole-v1 with a discrete push (actions 0 = left, 1 = right) or, with continuous=True, a real
     action a applied as the force clip(a, -1, 1) * force_mag (action_dim = 1)."""
@@ -73,7 +98,7 @@ class CartPoleEnv:
             value = np.asarray(action, dtype=np.float64).reshape(-1)
             if value.shape != (1,) or not np.isfinite(value[0]):
                 raise ValueError(f"action must be one finite real number, got {action!r}")
-            return float(np.clip(value[0], -1.0, 1.0)) * FORCE_MAG
+            return float(continuous_force(value[0]))
         if isinstance(action, bool) or not isinstance(action, (int, np.integer)) or action not in (0, 1):
             raise ValueError(f"action {action!r} is outside Discrete(2)")
         return FORCE_MAG if action == 1 else -FORCE_MAG
@@ -81,22 +106,55 @@ class CartPoleEnv:
     def step(self, action):
         if self._done:
             raise ValueError("episode has ended (or never started); call reset()")
-        force = self.force(action)
-        x, x_dot, theta, theta_dot = self._state
-        costheta = np.cos(theta)
-        sintheta = np.sin(theta)
-        temp = (force + POLE_MASS_LENGTH * np.square(theta_dot) * sintheta) / TOTAL_MASS
-        thetaacc = (GRAVITY * sintheta - costheta * temp) / (
-            HALF_LENGTH * (4.0 / 3.0 - MASS_POLE * np.square(costheta) / TOTAL_MASS)
-        )
-        xacc = temp - POLE_MASS_LENGTH * thetaacc * costheta / TOTAL_MASS
-        x = x + TAU * x_dot
-        x_dot = x_dot + TAU * xacc
-        theta = theta + TAU * theta_dot
-        theta_dot = theta_dot + TAU * thetaacc
-        self._state = np.array((x, x_dot, theta, theta_dot), dtype=np.float64)
+        self._state = np.array(euler_step(*self._state, self.force(action)), dtype=np.float64)
         self._steps += 1
-        terminated = bool(x < -X_THRESHOLD or x > X_THRESHOLD or theta < -THETA_THRESHOLD or theta > THETA_THRESHOLD)
+        terminated = bool(fallen(self._state[0], self._state[2]))
         truncated = self._steps >= self.max_episode_steps
         self._done = terminated or truncated
         return self._state.copy(), 1.0, terminated, truncated, {}
+
+
+class CartPoleVector:
+    """n cart-poles stepped together by the same euler_step: the vectorised twin of CartPoleEnv.
+
+    For fast evaluation of many episodes at once. States are rows of an (n, 4) array; `step` takes
+    n actions and returns next states, rewards, terminated and truncated flags, one per row. A row
+    that has ended keeps its last state and gets reward 0 until `reset`.
+    tests/test_cartpole.py checks every row against CartPoleEnv stepped alone.
+    """
+
+    max_episode_steps = CartPoleEnv.max_episode_steps
+
+    def __init__(self, n, continuous=False):
+        self.n = n
+        self.continuous = continuous
+        self.states = None
+        self.done = None
+        self._rng = None
+        self._steps = 0
+
+    def reset(self, seed=None):
+        """n start states, each uniform in [-0.05, 0.05]^4, drawn row after row from one generator."""
+        if seed is not None or self._rng is None:
+            self._rng = np.random.default_rng(seed)
+        self.states = self._rng.uniform(low=-RESET_BOUND, high=RESET_BOUND, size=(self.n, 4))
+        self.done = np.zeros(self.n, dtype=bool)
+        self._steps = 0
+        return self.states.copy()
+
+    def step(self, actions):
+        actions = np.asarray(actions)
+        if self.continuous:
+            forces = continuous_force(actions.reshape(self.n).astype(np.float64))
+        else:
+            if not np.all((actions == 0) | (actions == 1)):
+                raise ValueError("actions must all be 0 or 1")
+            forces = np.where(actions == 1, FORCE_MAG, -FORCE_MAG)
+        alive = ~self.done
+        stepped = np.column_stack(euler_step(*self.states.T, forces))
+        self.states = np.where(alive[:, None], stepped, self.states)
+        self._steps += 1
+        terminated = alive & fallen(self.states[:, 0], self.states[:, 2])
+        truncated = alive & (self._steps >= self.max_episode_steps)
+        self.done = self.done | terminated | truncated
+        return self.states.copy(), alive.astype(np.float64), terminated, truncated

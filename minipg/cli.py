@@ -25,6 +25,13 @@ def positive_float(text):
     return value
 
 
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one ValueError line (no usage block), exit status 2 via run_cli."""
+
+    def error(self, message):
+        raise ValueError(message)
+
+
 def run_cli(main, argv=None):
     """Run main(argv); a ValueError or missing file becomes one line on stderr and exit status 2."""
     try:

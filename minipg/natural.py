@@ -32,7 +32,7 @@ def fisher_matrix(policy, theta, paths):
     return fisher / n_steps
 
 
-def natural_step(fisher, gradient, kl_radius, damping=1e-4):
+def natural_step(fisher, gradient, kl_radius, damping=0.1):
     """Eq. (16): x solves (F + damping I) x = g; the step is sqrt(2 delta / x^T F x) x.
 
     The linear policies here have tens of parameters, so F is formed and solved directly: exact,

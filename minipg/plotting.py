@@ -24,13 +24,12 @@ def save_figure(fig, path):
             os.remove(temporary)
 
 
-def plot_learning_curve(env_steps, mean_returns, std_returns, path, title, threshold=None):
-    """Mean episode return per iteration against env steps, with a +-1 std band over the batch."""
+def plot_learning_curve(env_steps, mean_returns, low_returns, high_returns, path, title, threshold=None):
+    """Mean episode return per iteration against env steps, with the batch's lowest-to-highest band."""
     fig, ax = plt.subplots(figsize=(7, 4))
-    env_steps, mean_returns, std_returns = map(np.asarray, (env_steps, mean_returns, std_returns))
     ax.plot(env_steps, mean_returns, color="C0", label="mean return of the batch")
-    ax.fill_between(env_steps, mean_returns - std_returns, mean_returns + std_returns, color="C0", alpha=0.25,
-                    label="± 1 std over the batch's episodes")
+    ax.fill_between(env_steps, low_returns, high_returns, color="C0", alpha=0.25,
+                    label="lowest to highest return in the batch")
     if threshold is not None:
         ax.axhline(threshold, color="C3", linestyle="--", label=f"solved threshold ({threshold:g})")
     ax.set_xlabel("environment steps")
@@ -71,5 +70,24 @@ def plot_variance(names, variance_ratios, biases, bias_errors, kls, ess_fraction
     right.legend(handles, [h.get_label() for h in handles], loc="center left", fontsize=8)
     right.set_title("Importance sampling as θ leaves θ_old")
     right.grid(alpha=0.3)
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+def plot_bench(curves, threshold, path, title):
+    """One panel per configuration: evaluation mean return against training env steps, one line per seed."""
+    fig, axes = plt.subplots(1, len(curves), figsize=(4 * len(curves), 3.6), sharey=True, squeeze=False)
+    for ax, (name, seeds) in zip(axes[0], curves.items()):
+        for seed, curve in enumerate(seeds):
+            if curve:
+                steps, returns = zip(*curve)
+                ax.plot(steps, returns, linewidth=1, alpha=0.7, label="one line per seed" if seed == 0 else None)
+        ax.axhline(threshold, color="C3", linestyle="--", label=f"solved ({threshold:g})")
+        ax.set_title(name)
+        ax.set_xlabel("training env steps")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("evaluation: mean return of 100 episodes")
+    axes[0][0].legend(loc="lower right", fontsize=8)
+    fig.suptitle(title)
     fig.tight_layout()
     save_figure(fig, path)

@@ -98,6 +98,13 @@ class SoftmaxPolicy:
         cumulative = np.cumsum(self.probs(theta, obs))
         return min(int(np.searchsorted(cumulative, rng.random(), side="right")), self.n_actions - 1)
 
+    def act_batch(self, theta, observations, rng):
+        """u_t ~ pi(.|s_t) for every row: the vectorised twin of act, drawing the same uniforms in the same order."""
+        log_pi, _ = self._all_log_probs(theta, observations)
+        cumulative = np.cumsum(np.exp(log_pi), axis=1)
+        below = cumulative <= rng.random(len(log_pi))[:, None]  # searchsorted(side="right") for each row
+        return np.minimum(below.sum(axis=1), self.n_actions - 1)
+
     def log_prob(self, theta, obs, action):
         """log pi(u|s)."""
         return float(self.path_log_probs(theta, _one_step(obs), self._one_action(action))[0])
@@ -170,6 +177,11 @@ class GaussianPolicy:
     def act(self, theta, obs, rng):
         """Draw u = mu(s) + sigma * eps with eps ~ N(0, I)."""
         return self.mean(theta, obs) + np.exp(self.log_std(theta)) * rng.standard_normal(self.action_dim)
+
+    def act_batch(self, theta, observations, rng):
+        """u_t = mu(s_t) + sigma * eps_t for every row: the vectorised twin of act, same normals in the same order."""
+        means = augmented_features(observations, self.n_features) @ self._split(theta)[0].T
+        return means + np.exp(self.log_std(theta)) * rng.standard_normal(means.shape)
 
     def _standardised(self, theta, observations, actions):
         """z_t = (u_t - mu(s_t)) / sigma for every step, with sigma, the features and the raw log sigma."""

@@ -4,7 +4,6 @@ With no flags it trains the softmax policy on cart-pole until the mean return of
 episodes reaches 475 (Gymnasium's CartPole-v1 threshold), then writes the learning curve, a CSV
 log of every iteration and a checkpoint of theta into plots/.
 """
-import argparse
 import dataclasses
 import json
 import os
@@ -18,7 +17,7 @@ import numpy as np
 import envs
 from minipg import estimators
 from minipg.baselines import LinearCritic, LinearValueBaseline, discounted_returns
-from minipg.cli import positive_float, positive_int
+from minipg.cli import Parser, positive_float, positive_int
 from minipg.natural import fisher_matrix, natural_step, trust_region_step
 from minipg.optim import OPTIMIZER_NAMES, make_optimizer
 from minipg.plotting import plot_learning_curve
@@ -43,13 +42,14 @@ class Config:
     policy: str = _flag(None, "softmax or gaussian (default: softmax for discrete actions, gaussian otherwise)")
     estimator: str = _flag("baseline", "gradient estimator: " + ", ".join(ESTIMATOR_NAMES))
     optimizer: str = _flag("adam", "optimizer: " + ", ".join(UPDATE_NAMES))
-    lr: float = _flag(0.02, "step size of the optimizer (natural: a multiple of the KL-sized step)",
+    lr: float = _flag(0.1, "step size of the optimizer (natural: a multiple of the KL-sized step)",
                       type=positive_float)
     kl: float = _flag(0.01, "natural and trust-region: KL radius delta of a step", type=positive_float)
     iterations: int = _flag(300, "iteration cap", type=positive_int)
     episodes: int = _flag(10, "episodes sampled per iteration (m)", type=positive_int)
     gamma: float = _flag(0.99, "discount factor in (0, 1]")
-    lam: float = _flag(0.95, "GAE lambda of the actor-critic advantage, in [0, 1]")
+    lam: float = _flag(0.98, "GAE lambda of the actor-critic advantage, in [0, 1]")
+    critic_lr: float = _flag(0.1, "actor-critic: normalised TD(0) step of the critic, in (0, 1]", type=positive_float)
     reuse: int = _flag(3, "importance estimator: number of recent batches reused", type=positive_int)
     seed: int = _flag(0, "seed of every random number of the run")
     out: str = _flag("plots", "directory for the plot, the CSV log and the checkpoint")
@@ -121,7 +121,7 @@ def make_estimator(config, policy, env):
 
         return estimate
     if config.estimator == "actor-critic":
-        critic = LinearCritic(env.observation_dim, lr=0.1, epochs=1)
+        critic = LinearCritic(env.observation_dim, lr=config.critic_lr)
 
         def estimate(theta, paths):
             advantages = [critic.advantages(path, gamma, config.lam) for path in paths]
@@ -186,8 +186,8 @@ def load_checkpoint(path, env_name, policy_name):
             theta, saved_env, saved_policy = data["theta"], str(data["env"]), str(data["policy"])
     except FileNotFoundError:
         raise ValueError(f"checkpoint {path} does not exist") from None
-    except (OSError, KeyError, ValueError) as error:
-        raise ValueError(f"checkpoint {path} is not a minipg checkpoint ({error})") from None
+    except (OSError, KeyError, ValueError):
+        raise ValueError(f"checkpoint {path} is not a minipg checkpoint (.npz with theta, env, policy)") from None
     if saved_env != env_name or saved_policy != policy_name:
         raise ValueError(f"checkpoint {path} is for env {saved_env!r} with policy {saved_policy!r}, "
                          f"not env {env_name!r} with policy {policy_name!r}")
@@ -199,8 +199,8 @@ def evaluate(env, policy, theta, episodes, rng):
     return [float(path.rewards.sum()) for path in sample_paths(env, policy, theta, episodes, rng)]
 
 
-CSV_COLUMNS = ("iteration", "env_steps", "episodes", "mean_return", "std_return", "last100_mean_return",
-               "gradient_norm")
+CSV_COLUMNS = ("iteration", "env_steps", "episodes", "mean_return", "std_return", "min_return", "max_return",
+               "last100_mean_return", "gradient_norm")
 
 
 @dataclasses.dataclass
@@ -218,17 +218,22 @@ class Diverged(Exception):
     pass
 
 
-def train(config, theta=None, progress=None):
-    """Run the training loop of `config` from theta (zeros by default); never touches the disk."""
+def train(config, theta=None, progress=None, stop_when_solved=True):
+    """Run the training loop of `config` from theta (zeros by default); never touches the disk.
+
+    After every iteration progress(log_row, training_seconds, theta) is called if given; if it returns
+    True training stops there. Time spent inside progress is not counted as training time.
+    With stop_when_solved, training also stops once the last 100 episodes average the env's threshold.
+    """
     env = envs.make(config.env)
     policy = make_policy(env, config.policy)
     rng = np.random.default_rng(config.seed)
     theta = np.zeros(policy.n_params) if theta is None else theta
     update = make_update(config, policy)
     estimate = make_estimator(config, policy, env)
-    target = SOLVED_RETURN.get(config.env)
+    target = SOLVED_RETURN.get(config.env) if stop_when_solved else None
     recent_returns = deque(maxlen=100)
-    log, env_steps, start = [], 0, time.perf_counter()
+    log, env_steps, start, outside = [], 0, time.perf_counter(), 0.0
     run = Run(theta, log, "cap", 0.0)
     try:
         for iteration in range(1, config.iterations + 1):
@@ -236,17 +241,23 @@ def train(config, theta=None, progress=None):
             gradient, advantages = estimate(theta, paths)
             if not np.isfinite(gradient).all():
                 raise Diverged(f"iteration {iteration}: the gradient is not finite; the step size --lr is likely too large")
-            new_theta = update(theta, gradient, paths, advantages)
+            with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported as divergence below
+                new_theta = update(theta, gradient, paths, advantages)
             if not np.isfinite(new_theta).all():
                 raise Diverged(f"iteration {iteration}: theta is not finite; the step size --lr is likely too large")
             theta = run.theta = new_theta
             returns = [float(path.rewards.sum()) for path in paths]
             recent_returns.extend(returns)
             env_steps += sum(len(path) for path in paths)
-            log.append((iteration, env_steps, len(log) * config.episodes + len(paths), float(np.mean(returns)),
-                        float(np.std(returns)), float(np.mean(recent_returns)), float(np.linalg.norm(gradient))))
+            log.append((iteration, env_steps, iteration * config.episodes, float(np.mean(returns)),
+                        float(np.std(returns)), min(returns), max(returns), float(np.mean(recent_returns)),
+                        float(np.linalg.norm(gradient))))
             if progress:
-                progress(log[-1], time.perf_counter() - start)
+                entered = time.perf_counter()
+                stop = progress(log[-1], entered - start - outside, theta)
+                outside += time.perf_counter() - entered
+                if stop:
+                    break
             if target is not None and len(recent_returns) == 100 and np.mean(recent_returns) >= target:
                 run.status = "solved"
                 break
@@ -254,7 +265,7 @@ def train(config, theta=None, progress=None):
         run.status, run.message = "diverged", str(error)
     except KeyboardInterrupt:
         run.status, run.message = "interrupted", "interrupted: stopped after saving the last finite theta"
-    run.seconds = time.perf_counter() - start
+    run.seconds = time.perf_counter() - start - outside
     return run
 
 
@@ -271,8 +282,8 @@ def write_outputs(run, config, policy_name):
     write_atomically(stem + ".csv", write_csv)
     save_checkpoint(stem + ".npz", run.theta, config, policy_name)
     if run.log:
-        _, steps, _, means, stds, _, _ = zip(*run.log)
-        plot_learning_curve(steps, means, stds, stem + ".png", f"minipg: {config.estimator} on {config.env}",
+        _, steps, _, means, _, lows, highs, _, _ = zip(*run.log)
+        plot_learning_curve(steps, means, lows, highs, stem + ".png", f"minipg: {config.estimator} on {config.env}",
                             threshold=SOLVED_RETURN.get(config.env))
     return stem
 
@@ -285,21 +296,21 @@ class Progress:
         self.last = -np.inf
         print(f"{'iter':>6} {'env steps':>10} {'mean return':>12} {'last 100':>9} {'|grad|':>10} {'seconds':>8}")
 
-    def __call__(self, row, elapsed):
+    def __call__(self, row, elapsed, theta):
         if elapsed - self.last >= self.every:
             self.last = elapsed
-            iteration, steps, _, mean, _, last100, grad_norm = row
+            iteration, steps, _, mean, _, _, _, last100, grad_norm = row
             print(f"{iteration:6d} {steps:10d} {mean:12.1f} {last100:9.1f} {grad_norm:10.3g} {elapsed:8.1f}")
 
 
 def parse_config(argv):
-    parser = argparse.ArgumentParser(prog="python -m minipg.train", description=__doc__.split("\n\n")[0])
+    parser = Parser(prog="python -m minipg.train", description=__doc__.split("\n\n")[0])
     for field in dataclasses.fields(Config):
         flag = "--" + field.name.replace("_", "-")
-        if field.type is bool or field.type == "bool":
+        if field.type is bool:
             parser.add_argument(flag, action="store_true", help=field.metadata["help"])
         else:
-            kind = field.metadata.get("type", {"int": int, "float": float}.get(str(field.type), str))
+            kind = field.metadata.get("type", field.type)
             shown = f" (default {field.default})" if field.default is not None else ""
             parser.add_argument(flag, type=kind, default=field.default, help=field.metadata["help"] + shown)
     return Config(**vars(parser.parse_args(argv)))
@@ -321,7 +332,7 @@ def main(argv=None):
     run = train(config, theta, progress=None if config.quiet else Progress())
     stem = write_outputs(run, config, policy_name)
     steps = run.log[-1][1] if run.log else 0
-    last100 = run.log[-1][5] if run.log else float("nan")
+    last100 = run.log[-1][7] if run.log else float("nan")
     print(f"{run.status}: {config.env} after {len(run.log)} iterations, {steps} env steps, {run.seconds:.1f} s; "
           f"mean return of the last 100 episodes {last100:.1f}; wrote {stem}.png, .csv, .npz")
     if run.message:

@@ -125,3 +125,33 @@ def test_state_of_wrong_shape_is_refused():
 def test_unknown_env_lists_the_known_ones():
     with pytest.raises(ValueError, match="known envs: cartpole, cartpole-continuous, gridworld, corridor"):
         envs.make("pong")
+
+
+@pytest.mark.parametrize("continuous", [False, True], ids=["discrete", "continuous"])
+def test_vector_twin_steps_every_row_as_the_single_env(continuous):
+    """CartPoleVector row i equals CartPoleEnv stepped alone from the same state with the same action,
+    including the rows that end, which then stay put with reward 0."""
+    rng = np.random.default_rng(5)
+    n = 64
+    vector = envs.cartpole.CartPoleVector(n, continuous=continuous)
+    vector.reset(seed=0)
+    vector.states = rng.uniform(-0.2, 0.2, size=(n, 4))
+    singles = [CartPoleEnv(continuous=continuous) for _ in range(n)]
+    for env, state in zip(singles, vector.states):
+        env.reset(seed=0)
+        env.state = state
+    ended = np.zeros(n, dtype=bool)
+    for _ in range(30):
+        actions = rng.uniform(-2, 2, size=n) if continuous else rng.integers(2, size=n)
+        before = vector.states.copy()
+        states, rewards, terminated, _ = vector.step(actions)
+        for i, env in enumerate(singles):
+            if ended[i]:
+                np.testing.assert_array_equal(states[i], before[i])
+                assert rewards[i] == 0.0
+                continue
+            obs, reward, done, _, _ = env.step(np.array([actions[i]]) if continuous else int(actions[i]))
+            np.testing.assert_allclose(states[i], obs, rtol=0, atol=1e-15)
+            assert (rewards[i], terminated[i]) == (reward, done)
+            ended[i] = done
+    assert 0 < ended.sum() < n  # some rows ended during the test, some did not

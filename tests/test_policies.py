@@ -156,3 +156,13 @@ def test_path_twins_equal_step_by_step(policy):
     np.testing.assert_allclose(
         policy.path_kls(theta, other, observations),
         [policy.kl(theta, other, obs) for obs in observations], rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.parametrize("policy", [SoftmaxPolicy(3, 4), GaussianPolicy(3, 2)], ids=["softmax", "gaussian"])
+def test_act_batch_draws_what_act_draws_row_by_row(policy):
+    theta = np.random.default_rng(8).standard_normal(policy.n_params)
+    observations = np.random.default_rng(9).standard_normal((500, 3))
+    rng = np.random.default_rng(10)
+    one_by_one = np.array([policy.act(theta, obs, rng) for obs in observations])
+    together = policy.act_batch(theta, observations, np.random.default_rng(10))
+    np.testing.assert_allclose(together, one_by_one, rtol=1e-13, atol=1e-13)

@@ -1,0 +1,93 @@
+"""Natural gradient and the trust region: the Fisher solve, the KL-sized step, the surrogate and the line search."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import envs
+from minipg.baselines import discounted_returns
+from minipg.estimators import reward_to_go, step_scores
+from minipg.natural import fisher_matrix, mean_kl, natural_step, surrogate, trust_region_step
+from minipg.policies import GaussianPolicy, SoftmaxPolicy
+from minipg.rollout import sample_paths
+
+
+@pytest.fixture(scope="module", params=["cartpole", "cartpole-continuous"])
+def batch(request):
+    env = envs.make(request.param)
+    policy = SoftmaxPolicy(4, 2) if request.param == "cartpole" else GaussianPolicy(4, 1)
+    theta = 0.3 * np.random.default_rng(0).standard_normal(policy.n_params)
+    paths = sample_paths(env, policy, theta, 8, np.random.default_rng(1))
+    advantages = [discounted_returns(path.rewards, 0.99) - 20.0 for path in paths]
+    return policy, theta, paths, advantages
+
+
+def test_fisher_is_the_mean_outer_product_of_scores(batch):
+    policy, theta, paths, _ = batch
+    scores = np.vstack([step_scores(policy, theta, path) for path in paths])
+    expected = sum(np.outer(s, s) for s in scores) / len(scores)
+    np.testing.assert_allclose(fisher_matrix(policy, theta, paths), expected, rtol=1e-12, atol=1e-14)
+
+
+def test_natural_direction_solves_the_damped_fisher_system(batch):
+    """F^-1 g by np.linalg.solve inside natural_step against an explicit inverse: the same direction."""
+    policy, theta, paths, _ = batch
+    fisher, gradient = fisher_matrix(policy, theta, paths), reward_to_go(policy, theta, paths)
+    step = natural_step(fisher, gradient, kl_radius=0.01, damping=0.1)
+    independent = np.linalg.inv(fisher + 0.1 * np.eye(len(fisher))) @ gradient
+    cosine = step @ independent / np.linalg.norm(step) / np.linalg.norm(independent)
+    assert cosine == pytest.approx(1.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("radius", [0.001, 0.05])
+def test_natural_step_has_quadratic_kl_equal_to_the_radius(batch, radius):
+    policy, theta, paths, _ = batch
+    fisher = fisher_matrix(policy, theta, paths)
+    step = natural_step(fisher, reward_to_go(policy, theta, paths), kl_radius=radius)
+    assert 0.5 * step @ fisher @ step == pytest.approx(radius, rel=1e-10)
+
+
+def test_surrogate_at_theta_old_is_the_mean_advantage(batch):
+    policy, theta, paths, advantages = batch
+    assert surrogate(policy, theta, theta, paths, advantages) == pytest.approx(np.mean(np.concatenate(advantages)), rel=1e-12)
+
+
+def test_surrogate_gradient_at_theta_old_is_the_policy_gradient(batch):
+    """d/dtheta of Eq. (17) at theta_old = 1/N sum_t score_t A_t (ratio' = ratio * score, ratio = 1)."""
+    policy, theta, paths, advantages = batch
+    scores = np.vstack([step_scores(policy, theta, path) for path in paths])
+    expected = scores.T @ np.concatenate(advantages) / len(scores)
+    h = 1e-6
+    numeric = np.array([(surrogate(policy, theta + h * e, theta, paths, advantages)
+                         - surrogate(policy, theta - h * e, theta, paths, advantages)) / (2 * h)
+                        for e in np.eye(policy.n_params)])
+    np.testing.assert_allclose(numeric, expected, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("scale", [1.0, 30.0, 1e4])
+def test_line_search_never_accepts_a_step_beyond_the_radius(batch, scale):
+    policy, theta, paths, advantages = batch
+    radius = 0.01
+    step = scale * natural_step(fisher_matrix(policy, theta, paths), reward_to_go(policy, theta, paths), radius)
+    accepted = trust_region_step(policy, theta, step, paths, advantages, radius)
+    assert mean_kl(policy, theta, accepted, paths) <= radius
+    if not np.array_equal(accepted, theta):
+        assert surrogate(policy, accepted, theta, paths, advantages) > surrogate(policy, theta, theta, paths, advantages)
+
+
+def test_line_search_keeps_theta_old_when_no_backtracked_step_fits(batch):
+    """A step 1e4 times the radius-sized one: even halved 9 times its KL is far beyond the radius."""
+    policy, theta, paths, advantages = batch
+    step = 1e4 * natural_step(fisher_matrix(policy, theta, paths), reward_to_go(policy, theta, paths), 0.01)
+    np.testing.assert_array_equal(trust_region_step(policy, theta, step, paths, advantages, 0.01), theta)
+
+
+def test_bench_quick_runs_end_to_end(tmp_path):
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    result = subprocess.run([sys.executable, "-m", "minipg.bench", "--quick", "--out", str(tmp_path)],
+                            capture_output=True, text=True, cwd=root, env={**os.environ, "PYTHONPATH": root})
+    assert result.returncode == 0, result.stderr
+    assert "trust-region" in result.stdout
+    assert (tmp_path / "bench_cartpole.csv").exists() and (tmp_path / "bench_cartpole.png").exists()

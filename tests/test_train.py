@@ -1,0 +1,110 @@
+"""The training command: its files, its errors, its reproducibility, and that it learns on every env."""
+import dataclasses
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import envs
+from minipg import exact
+from minipg.train import Config, evaluate, main, make_policy, train
+
+
+def run_cli(*args, cwd=None):
+    """Run `python -m minipg.train` in a subprocess, as a user would."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return subprocess.run([sys.executable, "-m", "minipg.train", *args], capture_output=True, text=True,
+                          cwd=cwd or root, env={**os.environ, "PYTHONPATH": root})
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [(["--env", "pong"], "unknown env 'pong'"), (["--estimator", "magic"], "unknown estimator 'magic'"),
+     (["--lr", "0"], "--lr: expected a positive number"), (["--episodes", "0"], "--episodes: expected a positive"),
+     (["--gamma", "0"], "gamma must be in (0, 1]"), (["--gamma", "1.5"], "gamma must be in (0, 1]"),
+     (["--load", "missing.npz"], "missing.npz does not exist")],
+)
+def test_bad_flags_print_one_line_exit_2_and_write_nothing(tmp_path, args, message):
+    out = tmp_path / "out"
+    result = run_cli(*args, "--out", str(out), cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and message in result.stderr and "Traceback" not in result.stderr
+    assert not out.exists()
+
+
+def test_checkpoint_for_another_env_or_a_corrupt_file_is_refused(tmp_path):
+    assert run_cli("--env", "corridor", "--iterations", "2", "--out", str(tmp_path), "--quiet").returncode == 0
+    result = run_cli("--env", "gridworld", "--load", str(tmp_path / "corridor.npz"), "--eval", "3")
+    assert result.returncode == 2 and "is for env 'corridor'" in result.stderr
+    (tmp_path / "junk.npz").write_bytes(b"not a checkpoint")
+    result = run_cli("--env", "corridor", "--load", str(tmp_path / "junk.npz"), "--eval", "3")
+    assert result.returncode == 2 and "is not a minipg checkpoint" in result.stderr
+
+
+def test_a_run_writes_plot_log_and_a_checkpoint_that_loads(tmp_path):
+    result = run_cli("--env", "corridor", "--iterations", "4", "--out", str(tmp_path), "--quiet")
+    assert result.returncode == 0 and result.stdout.count("\n") == 1  # --quiet: only the summary line
+    assert {"corridor.png", "corridor.csv", "corridor.npz"} <= set(os.listdir(tmp_path))
+    rows = (tmp_path / "corridor.csv").read_text().splitlines()
+    assert rows[0].startswith("iteration,env_steps") and len(rows) == 5
+    with np.load(tmp_path / "corridor.npz") as checkpoint:
+        assert checkpoint["theta"].dtype == np.float64 and str(checkpoint["env"]) == "corridor"
+        assert '"iterations": 4' in str(checkpoint["config"])
+    evaluated = run_cli("--env", "corridor", "--load", str(tmp_path / "corridor.npz"), "--eval", "5")
+    assert evaluated.returncode == 0 and "over 5 episodes" in evaluated.stdout
+
+
+def test_same_seed_same_csv_byte_for_byte(tmp_path):
+    for name in ("a", "b"):
+        assert main(["--env", "cartpole", "--iterations", "5", "--seed", "3", "--quiet", "--out", str(tmp_path / name)]) == 0
+    assert (tmp_path / "a" / "cartpole.csv").read_bytes() == (tmp_path / "b" / "cartpole.csv").read_bytes()
+    assert main(["--env", "cartpole", "--iterations", "5", "--seed", "4", "--quiet", "--out", str(tmp_path / "c")]) == 0
+    assert (tmp_path / "a" / "cartpole.csv").read_bytes() != (tmp_path / "c" / "cartpole.csv").read_bytes()
+
+
+def test_divergence_stops_with_status_1_and_keeps_the_last_finite_theta(tmp_path):
+    result = run_cli("--optimizer", "sgd", "--lr", "1e308", "--out", str(tmp_path), "--quiet")
+    assert result.returncode == 1
+    assert "iteration 1: theta is not finite; the step size --lr is likely too large" in result.stderr
+    with np.load(tmp_path / "cartpole.npz") as checkpoint:
+        assert np.all(np.isfinite(checkpoint["theta"]))
+
+
+def test_interrupt_stops_cleanly_with_what_was_learned():
+    def interrupt_at_third(row, seconds, theta):
+        if row[0] == 3:
+            raise KeyboardInterrupt
+
+    run = train(Config(iterations=10), progress=interrupt_at_third)
+    assert run.status == "interrupted" and len(run.log) == 3 and np.all(np.isfinite(run.theta))
+
+
+def test_gridworld_learns_within_5_percent_of_optimal():
+    """Judged by the exact oracle: U(theta) of the learned policy against value iteration, both at H = 50."""
+    config = Config(env="gridworld", estimator="baseline", gamma=1.0, lr=0.1, episodes=10, iterations=300, seed=0)
+    run = train(config)
+    env = envs.make("gridworld")
+    learned = exact.expected_return(env, make_policy(env), run.theta, env.max_episode_steps)
+    best = exact.optimal_return(env, env.max_episode_steps)
+    assert learned >= best - 0.05 * abs(best)
+
+
+def test_corridor_learns_the_stochastic_optimum():
+    """S&B Example 13.1: P(right) ~ 2 - sqrt(2) = 0.586 is best among policies that cannot tell states apart."""
+    run = train(Config(env="corridor", estimator="baseline", gamma=1.0, lr=0.01, episodes=20, iterations=500, seed=0))
+    env = envs.make("corridor")
+    prob_right = make_policy(env).probs(run.theta, np.ones(1))[1]
+    assert abs(prob_right - (2.0 - np.sqrt(2.0))) < 0.05
+
+
+@pytest.mark.parametrize("overrides", [{}, {"estimator": "actor-critic"}, {"env": "cartpole-continuous"}],
+                         ids=["default", "actor-critic", "continuous-gaussian"])
+def test_cartpole_is_solved(overrides):
+    """Mean return >= 475 over 100 fresh episodes of the stochastic policy after training."""
+    config = dataclasses.replace(Config(iterations=400), **overrides)
+    run = train(config)
+    env = envs.make(config.env)
+    returns = evaluate(env, make_policy(env), run.theta, 100, np.random.default_rng(99))
+    assert np.mean(returns) >= 475.0
