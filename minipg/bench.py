@@ -16,7 +16,7 @@ import numpy as np
 
 import envs
 from envs.cartpole import CartPoleVector
-from minipg.cli import Parser, positive_int, run_cli
+from minipg.cli import Parser, positive_int, run_cli, write_atomically
 from minipg.plotting import plot_bench
 from minipg.rollout import sample_paths
 from minipg.train import SOLVED_RETURN, Config, make_estimator, make_policy, train
@@ -146,12 +146,15 @@ def main(argv=None):
         print(f"{name:<15} {row['solved']:>6} {row['median_steps']:12.0f} {row['iqr_steps']:8.0f} "
               f"{row['median_seconds']:9.2f} {row['iqr_seconds']:6.2f} {row['stays_solved']:12.0%} "
               f"{rollout_rate:15.0f} {gradient_rate:10.0f}", flush=True)
-    os.makedirs(args.out, exist_ok=True)
     stem = os.path.join(args.out, f"bench_{args.env}")
-    with open(stem + ".csv", "w", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+
+    def write_csv(temporary):
+        with open(temporary, "w", newline="") as file:
+            writer = csv.DictWriter(file, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+
+    write_atomically(stem + ".csv", write_csv)
     plot_bench(curves, SOLVED_RETURN[args.env], stem + ".png", f"minipg on {args.env}: evaluation after every iteration")
     print(f"wrote {stem}.csv and {stem}.png")
 

@@ -1,6 +1,8 @@
-"""What every command-line entry point shares: argument types and one-line errors instead of tracebacks."""
+"""What every command-line entry point shares: argument types, one-line errors, files written whole."""
 import argparse
+import os
 import sys
+import tempfile
 
 
 def positive_int(text):
@@ -39,3 +41,17 @@ def run_cli(main, argv=None):
     except (ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+
+
+def write_atomically(path, write):
+    """Call write(temporary_path), then rename it onto path: readers never see half a file."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=folder, suffix=os.path.splitext(path)[1])
+    os.close(handle)
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)

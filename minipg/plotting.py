@@ -1,27 +1,19 @@
 """Figures for the README, written as PNG under plots/ (or wherever the caller says)."""
-import os
-import tempfile
-
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 import numpy as np  # noqa: E402
 
+from minipg.cli import write_atomically  # noqa: E402
+
 
 def save_figure(fig, path):
-    """Write fig as PNG atomically: a temporary file in the same folder, then a rename."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(suffix=".png", dir=folder)
-    os.close(handle)
+    """Write fig as a PNG file atomically, then free it."""
     try:
-        fig.savefig(temporary, format="png", dpi=120)
-        os.replace(temporary, path)
+        write_atomically(path, lambda temporary: fig.savefig(temporary, format="png", dpi=120))
     finally:
         plt.close(fig)
-        if os.path.exists(temporary):
-            os.remove(temporary)
 
 
 def plot_learning_curve(env_steps, mean_returns, low_returns, high_returns, path, title, threshold=None):

@@ -18,6 +18,13 @@ row of a path's scores against its step taken alone.
 import numpy as np
 
 
+def _count(value, name, minimum):
+    """A whole number >= minimum, or ValueError naming the argument."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
 def _check_theta(theta, n_params):
     """Return theta as a float64 vector of length n_params, or raise ValueError naming the problem."""
     theta = np.asarray(theta, dtype=np.float64)
@@ -56,12 +63,8 @@ class SoftmaxPolicy:
     """pi(u|s) = softmax(W phi~(s))_u over n_actions discrete actions."""
 
     def __init__(self, n_features, n_actions):
-        if int(n_features) < 0:
-            raise ValueError(f"n_features must be >= 0, got {n_features}")
-        if int(n_actions) < 2:
-            raise ValueError(f"n_actions must be >= 2, got {n_actions}")
-        self.n_features = int(n_features)
-        self.n_actions = int(n_actions)
+        self.n_features = _count(n_features, "n_features", 0)
+        self.n_actions = _count(n_actions, "n_actions", 2)
         self.n_params = self.n_actions * (self.n_features + 1)
 
     def _weights(self, theta):
@@ -146,12 +149,8 @@ class GaussianPolicy:
     LOG_STD_RANGE = (-10.0, 2.0)
 
     def __init__(self, n_features, action_dim):
-        if int(n_features) < 0:
-            raise ValueError(f"n_features must be >= 0, got {n_features}")
-        if int(action_dim) < 1:
-            raise ValueError(f"action_dim must be >= 1, got {action_dim}")
-        self.n_features = int(n_features)
-        self.action_dim = int(action_dim)
+        self.n_features = _count(n_features, "n_features", 0)
+        self.action_dim = _count(action_dim, "action_dim", 1)
         self.n_mean_params = self.action_dim * (self.n_features + 1)
         self.n_params = self.n_mean_params + self.action_dim
 

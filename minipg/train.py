@@ -8,7 +8,6 @@ import dataclasses
 import json
 import os
 import sys
-import tempfile
 import time
 from collections import deque
 
@@ -17,7 +16,7 @@ import numpy as np
 import envs
 from minipg import estimators
 from minipg.baselines import LinearCritic, LinearValueBaseline, discounted_returns
-from minipg.cli import Parser, positive_float, positive_int
+from minipg.cli import Parser, positive_float, positive_int, write_atomically
 from minipg.natural import fisher_matrix, natural_step, trust_region_step
 from minipg.optim import OPTIMIZER_NAMES, make_optimizer
 from minipg.plotting import plot_learning_curve
@@ -154,20 +153,6 @@ def make_update(config, policy):
         return trust_region_step(policy, theta, step, paths, advantages, config.kl)
 
     return update
-
-
-def write_atomically(path, write):
-    """Call write(temporary_path), then rename it onto path: readers never see half a file."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=folder, suffix=os.path.splitext(path)[1])
-    os.close(handle)
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
 
 
 def save_checkpoint(path, theta, config, policy_name):
