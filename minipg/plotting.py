@@ -1,5 +1,6 @@
 """Figures for the README, written as PNG under plots/ (or wherever the caller says)."""
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
@@ -68,17 +69,23 @@ def plot_variance(names, variance_ratios, biases, bias_errors, kls, ess_fraction
 
 def plot_bench(curves, threshold, path, title):
     """One panel per configuration: evaluation mean return against training env steps, one line per seed."""
-    fig, axes = plt.subplots(1, len(curves), figsize=(4 * len(curves), 3.6), sharey=True, squeeze=False)
-    for ax, (name, seeds) in zip(axes[0], curves.items()):
+    columns = min(3, len(curves))
+    rows = -(-len(curves) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(4.5 * columns, 3.6 * rows), sharey=True, squeeze=False)
+    for ax in axes.flat[len(curves):]:
+        ax.set_visible(False)
+    for ax, (name, seeds) in zip(axes.flat, curves.items()):
         for seed, curve in enumerate(seeds):
             if curve:
                 steps, returns = zip(*curve)
                 ax.plot(steps, returns, linewidth=1, alpha=0.7, label="one line per seed" if seed == 0 else None)
         ax.axhline(threshold, color="C3", linestyle="--", label=f"solved ({threshold:g})")
         ax.set_title(name)
-        ax.set_xlabel("training env steps")
+        ax.set_xlabel("training env steps (thousands)")
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: f"{x / 1000:g}"))
         ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("evaluation: mean return of 100 episodes")
+    for row in axes:
+        row[0].set_ylabel("evaluation: mean return\nof 100 episodes")
     axes[0][0].legend(loc="lower right", fontsize=8)
     fig.suptitle(title)
     fig.tight_layout()
