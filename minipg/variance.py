@@ -78,7 +78,7 @@ def bias_and_variance(terms, truth):
     errors = terms.mean(axis=0) - truth
     standard_errors = terms.std(axis=0, ddof=1) / np.sqrt(len(terms))
     touched = np.count_nonzero(terms, axis=0) >= 300
-    rms_z = np.sqrt(np.mean((errors[touched] / standard_errors[touched]) ** 2))
+    rms_z = np.sqrt(np.mean((errors[touched] / standard_errors[touched]) ** 2)) if touched.any() else np.nan
     return (float(np.linalg.norm(errors)), float(np.linalg.norm(standard_errors)), float(rms_z),
             float(np.sum(terms.var(axis=0, ddof=1))))
 

@@ -184,3 +184,13 @@ def test_estimator_code_never_imports_a_model(module):
             imported |= {node.module}
     assert not imported & {"envs", "minipg.exact"}
     assert not any(f".{name}" in source for name in ("P[", "P @", "R[", "start", "terminal["))
+
+
+def test_variance_command_prints_every_estimator_and_writes_the_plot(tmp_path, capsys):
+    from minipg.variance import estimator_rows, main
+
+    out = tmp_path / "variance.png"
+    main(["--batches", "3", "--episodes", "10", "--horizon", "6", "--out", str(out)])
+    printed = capsys.readouterr().out
+    names = [row[0] for row in estimator_rows(None, None, None, 1)]
+    assert all(name in printed for name in names) and out.stat().st_size > 0
