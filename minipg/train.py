@@ -77,6 +77,8 @@ def check_config(config):
         raise ValueError(f"gamma must be in (0, 1], got {config.gamma}")
     if not 0.0 <= config.lam <= 1.0:
         raise ValueError(f"lam must be in [0, 1], got {config.lam}")
+    if not 0.0 < config.critic_lr <= 1.0:
+        raise ValueError(f"critic-lr must be in (0, 1], got {config.critic_lr}")
     if config.eval < 0 or (config.eval and config.load is None):
         raise ValueError("eval takes a positive episode count and needs --load")
 

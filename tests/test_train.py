@@ -1,8 +1,10 @@
 """The training command: its files, its errors, its reproducibility, and that it learns on every env."""
 import dataclasses
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -70,6 +72,23 @@ def test_divergence_stops_with_status_1_and_keeps_the_last_finite_theta(tmp_path
     assert "iteration 1: theta is not finite; the step size --lr is likely too large" in result.stderr
     with np.load(tmp_path / "cartpole.npz") as checkpoint:
         assert np.all(np.isfinite(checkpoint["theta"]))
+
+
+def test_ctrl_c_saves_and_exits_130(tmp_path):
+    """A real SIGINT mid-run: the loop stops, the files are written whole, the status is 130."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    process = subprocess.Popen([sys.executable, "-m", "minipg.train", "--iterations", "100000",
+                                "--out", str(tmp_path)], cwd=root,
+                               env={**os.environ, "PYTHONPATH": root, "PYTHONUNBUFFERED": "1"},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert "iter" in process.stdout.readline()  # the progress header: training has started
+    time.sleep(1.0)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130 and "interrupted" in stderr
+    with np.load(tmp_path / "cartpole.npz") as checkpoint:
+        assert np.all(np.isfinite(checkpoint["theta"]))
+    assert len((tmp_path / "cartpole.csv").read_text().splitlines()) > 1
 
 
 def test_interrupt_stops_cleanly_with_what_was_learned():
