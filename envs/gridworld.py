@@ -1,14 +1,17 @@
 """Tabular environments that expose their model, for the exact oracle: a gridworld and S&B's short corridor.
 
 Both are a `TabularEnv`: a transition table P[s, u, s'] = P(s'|s,u), a reward table r[s, u, s'],
-a start distribution, terminal flags and one observation per state. The simulator samples s' from
-the very P it exposes, so the model and the sampled episodes cannot disagree. Terminal states
-absorb with reward 0. R[s, u] = sum_s' P[s, u, s'] r[s, u, s'] is the expected reward.
+a start distribution mu, terminal flags and one observation per state. The simulator samples s' from
+the very P it exposes, with the env's own rng, so the model and the sampled episodes cannot disagree.
+Terminal states absorb with reward 0: P[s, u, s] = 1, r[s, u, :] = 0. The expected reward the oracle
+uses is R[s, u] = sum_s' P[s, u, s'] r[s, u, s'].
 """
 import numpy as np
 
 MOVES = {0: (-1, 0), 1: (0, 1), 2: (1, 0), 3: (0, -1)}  # up, right, down, left: (row, column) steps
 
+# S start, G goal, P pit, # wall. The short route runs along the middle row past the pit, where a
+# slip from (2, 2) drops in; the long route goes round by the top or bottom row, four steps more.
 DEFAULT_LAYOUT = """
 .....
 .#.#.
@@ -18,17 +21,27 @@ S...G
 """
 
 
+def _is_int(value):
+    """True for Python and NumPy integers, False for bools, floats and arrays."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
 def _check_action(action, n_actions):
-    if isinstance(action, bool) or not isinstance(action, (int, np.integer)) or not 0 <= action < n_actions:
+    if not _is_int(action) or not 0 <= action < n_actions:
         raise ValueError(f"action {action!r} is outside Discrete({n_actions})")
     return int(action)
 
 
 class TabularEnv:
-    """A finite MDP given by its tables, simulated with the Gymnasium-style reset/step API."""
+    """A finite MDP given by its tables, simulated with the Gymnasium-style reset/step API.
+
+    P (S, A, S') transition probabilities, rewards (S, A, S') the reward r(s, u, s') of each transition,
+    start (S,) the start distribution mu, terminal (S,) bool, state_observations (S, d) the observation
+    emitted in each state. An episode is truncated after max_episode_steps steps without termination.
+    """
 
     def __init__(self, P, rewards, start, terminal, state_observations, max_episode_steps):
-        if isinstance(max_episode_steps, bool) or not isinstance(max_episode_steps, int) or max_episode_steps < 1:
+        if not _is_int(max_episode_steps) or max_episode_steps < 1:
             raise ValueError(f"max_episode_steps must be a positive integer, got {max_episode_steps!r}")
         self.P = P
         self.rewards = rewards
@@ -45,11 +58,16 @@ class TabularEnv:
         self._done = True
 
     def _draw(self, probabilities):
-        """One index drawn from a probability vector by inverting its cumulative sum."""
-        index = int(np.searchsorted(np.cumsum(probabilities), self._rng.random(), side="right"))
-        return min(index, len(probabilities) - 1)
+        """i ~ probabilities, by inverse CDF: the i with F(i-1) <= v < F(i), F the cumulative sum, v ~ U[0, F(n-1)).
+
+        Scaling the uniform by F(n-1), which rounding may leave a hair below 1, keeps the index on an
+        entry of positive probability.
+        """
+        cumulative = np.cumsum(probabilities)
+        return int(np.searchsorted(cumulative, self._rng.random() * cumulative[-1], side="right"))
 
     def reset(self, seed=None):
+        """s_0 ~ mu. A seed restarts the env's rng; without one the stream continues (first time: from entropy)."""
         if seed is not None or self._rng is None:
             self._rng = np.random.default_rng(seed)
         self.state = self._draw(self.start)
@@ -58,8 +76,11 @@ class TabularEnv:
         return self.state_observations[self.state].copy(), {}
 
     def step(self, action):
+        """s' ~ P[s, u, :], reward r(s, u, s'); terminated if s' is terminal, truncated at max_episode_steps."""
+        if self._rng is None:
+            raise ValueError("step() called before reset()")
         if self._done:
-            raise ValueError("episode has ended (or never started); call reset()")
+            raise ValueError("step() called after the episode ended; call reset()")
         action = _check_action(action, self.n_actions)
         next_state = self._draw(self.P[self.state, action])
         reward = float(self.rewards[self.state, action, next_state])
@@ -74,16 +95,18 @@ class TabularEnv:
 def parse_layout(layout):
     """Rows of the layout string -> list of equal-length strings, or ValueError naming the problem."""
     rows = [row.strip() for row in layout.strip().splitlines()]
-    if not rows or any(len(row) != len(rows[0]) for row in rows):
-        raise ValueError("layout rows must all have the same length")
+    if not rows:
+        raise ValueError("layout is empty")
+    if any(len(row) != len(rows[0]) for row in rows):
+        raise ValueError(f"layout rows must all have the same length, got lengths {[len(row) for row in rows]}")
     unknown = set("".join(rows)) - set("SGP#.")
     if unknown:
         raise ValueError(f"layout has unknown characters {sorted(unknown)}; allowed: S G P # .")
     text = "".join(rows)
     if text.count("S") != 1:
         raise ValueError(f"layout must have exactly one start S, found {text.count('S')}")
-    if "G" not in text and "P" not in text:
-        raise ValueError("layout must have at least one terminal cell (G or P)")
+    if "G" not in text:
+        raise ValueError("layout must have at least one goal G (a terminal cell)")
     return rows
 
 
@@ -92,9 +115,14 @@ class GridWorld(TabularEnv):
 
     Actions 0..3 move up, right, down, left. With probability 1 - slip the intended move happens;
     with probability slip/2 each, one of the two perpendicular moves happens instead. A move into a
-    wall or off the grid leaves the agent where it is. Reward on entering s' from a live state:
-    r(s, u, s') = step_reward + goal_reward [s' is G] + pit_reward [s' is P].
-    Observation: the one-hot vector of the state, states numbered row by row over non-wall cells.
+    wall or off the grid leaves the agent where it is. Reward of a step from a non-terminal s:
+
+        r(s, u, s') = step_reward + goal_reward [s' is G] + pit_reward [s' is P]
+
+    so bumping into a wall costs step_reward, and entering the goal pays goal_reward + step_reward.
+    States are the non-wall cells numbered row by row (`cells[s]` is the (row, column) of state s);
+    the observation is the one-hot vector of the state. With the defaults the risky short route is
+    optimal: expected return 0.60 with slip 0, 0.44 with slip 0.1 (found by value iteration).
     """
 
     def __init__(self, layout=DEFAULT_LAYOUT, slip=0.1, step_reward=-0.1, goal_reward=1.0, pit_reward=-1.0,
