@@ -1,7 +1,8 @@
 """Cart-pole: Gymnasium's CartPole-v1, reproduced step for step in float64, without importing Gymnasium.
 
-State s = [x, x_dot, theta, theta_dot]. With F = +-force_mag, m = masspole, M = m + masscart,
-l = half the pole's length (Florian 2007, "Correct equations for the dynamics of the cart-pole"):
+State s = [x, x_dot, theta, theta_dot]. With F the force on the cart (+-force_mag, or clip(a, -1, 1)
+times force_mag in the continuous variant), m = masspole, M = m + masscart, l = half the pole's length
+(Florian 2007, "Correct equations for the dynamics of the cart-pole"):
 
     temp       = (F + m l theta_dot^2 sin theta) / M
     theta_acc  = (g sin theta - cos theta temp) / (l (4/3 - m cos^2 theta / M))
@@ -55,7 +56,11 @@ def continuous_force(action):
 
 class CartPoleEnv:
     """CartPole-v1 with a discrete push (actions 0 = left, 1 = right) or, with continuous=True, a real
-    action a applied as the force clip(a, -1, 1) * force_mag (action_dim = 1)."""
+    action a applied as the force clip(a, -1, 1) * force_mag.
+
+    The discrete env has n_actions = 2 (its actions are Python or NumPy integers; bools are refused);
+    the continuous one has action_dim = 1 instead (a scalar or a shape (1,) array), and no n_actions.
+    """
 
     max_episode_steps = 500
     observation_dim = 4
@@ -78,10 +83,10 @@ class CartPoleEnv:
 
     @state.setter
     def state(self, value):
-        value = np.array(value, dtype=np.float64)
-        if value.shape != (4,) or not np.all(np.isfinite(value)):
+        state = np.array(value, dtype=np.float64)
+        if state.shape != (4,) or not np.all(np.isfinite(state)):
             raise ValueError(f"state must be 4 finite numbers [x, x_dot, theta, theta_dot], got {value!r}")
-        self._state = value
+        self._state = state
 
     def reset(self, seed=None):
         """Start state uniform in [-0.05, 0.05]^4 from the env's own generator, seeded as Gymnasium seeds it."""
@@ -95,17 +100,20 @@ class CartPoleEnv:
     def force(self, action):
         """The horizontal force on the cart that `action` applies, in newtons."""
         if self.continuous:
-            value = np.asarray(action, dtype=np.float64).reshape(-1)
-            if value.shape != (1,) or not np.isfinite(value[0]):
-                raise ValueError(f"action must be one finite real number, got {action!r}")
-            return float(continuous_force(value[0]))
+            value = np.asarray(action)
+            if value.shape not in ((), (1,)) or value.dtype.kind not in "iuf" or not np.all(np.isfinite(value)):
+                raise ValueError(f"action must be one finite real number (a scalar or shape (1,)), got {action!r}")
+            return float(continuous_force(value.item()))
         if isinstance(action, bool) or not isinstance(action, (int, np.integer)) or action not in (0, 1):
             raise ValueError(f"action {action!r} is outside Discrete(2)")
         return FORCE_MAG if action == 1 else -FORCE_MAG
 
     def step(self, action):
+        """Push with `action` for tau seconds: (obs, reward 1.0, terminated, truncated, info)."""
+        if self._rng is None:
+            raise ValueError("step() called before reset()")
         if self._done:
-            raise ValueError("episode has ended (or never started); call reset()")
+            raise ValueError("step() called after the episode ended; call reset()")
         self._state = np.array(euler_step(*self._state, self.force(action)), dtype=np.float64)
         self._steps += 1
         terminated = bool(fallen(self._state[0], self._state[2]))

@@ -1,8 +1,9 @@
 """Cart-pole against golden transitions recorded from Gymnasium's CartPole-v1 (tests/data/make_cartpole_golden.py).
 
-Each recorded episode is replayed step by step: before every step env.state is set to Gymnasium's
-recorded state (open-loop rollouts would drift apart after hundreds of steps on last-bit differences),
-so the step counter, and with it the 500-step truncation, advances exactly as in Gymnasium.
+The recorded episodes are replayed twice. Step by step: before every step env.state is set to
+Gymnasium's recorded state, so each transition is judged on its own, while the step counter, and
+with it the 500-step truncation, advances exactly as in Gymnasium. Open loop: from reset(seed=s)
+with the recorded actions only, which holds when every step agrees to the last bit.
 """
 import pathlib
 
@@ -10,22 +11,30 @@ import numpy as np
 import pytest
 
 import envs
-from envs.cartpole import FORCE_MAG, CartPoleEnv
+from envs.cartpole import FORCE_MAG, THETA_THRESHOLD, X_THRESHOLD, CartPoleEnv
 
-GOLDEN = np.load(pathlib.Path(__file__).parent / "data" / "cartpole_golden.npz")
-
-
-def test_golden_data_covers_early_termination_and_truncation():
-    last_steps = [np.flatnonzero(GOLDEN["episode"] == k)[-1] for k in np.unique(GOLDEN["episode"])]
-    assert sum(GOLDEN["terminated"][i] for i in last_steps) >= 4
-    assert sum(GOLDEN["truncated"][i] for i in last_steps) >= 4
+with np.load(pathlib.Path(__file__).parent / "data" / "cartpole_golden.npz") as _golden:
+    GOLDEN = dict(_golden)  # an open NpzFile would decompress an array again on every lookup
+EPISODES = range(len(GOLDEN["episode_seeds"]))
 
 
-@pytest.mark.parametrize("episode", sorted(set(GOLDEN["episode"].tolist())))
+def episode_steps(episode):
+    return np.flatnonzero(GOLDEN["episode"] == episode)
+
+
+def test_golden_data_covers_falling_leaving_the_track_and_truncation():
+    last_steps = [episode_steps(k)[-1] for k in EPISODES]
+    ends = GOLDEN["after"][last_steps]
+    assert np.sum(np.abs(ends[:, 2]) > THETA_THRESHOLD) >= 4
+    assert np.sum(np.abs(ends[:, 0]) > X_THRESHOLD) >= 4
+    assert np.sum(GOLDEN["truncated"][last_steps]) >= 4
+
+
+@pytest.mark.parametrize("episode", EPISODES)
 def test_every_step_matches_gymnasium(episode):
     env = CartPoleEnv()
     env.reset(seed=0)
-    steps = np.flatnonzero(GOLDEN["episode"] == episode)
+    steps = episode_steps(episode)
     outcomes = []
     for i in steps:
         env.state = GOLDEN["before"][i]
@@ -35,6 +44,43 @@ def test_every_step_matches_gymnasium(episode):
     np.testing.assert_array_equal(rewards, GOLDEN["reward"][steps])
     np.testing.assert_array_equal(terminated, GOLDEN["terminated"][steps])
     np.testing.assert_array_equal(truncated, GOLDEN["truncated"][steps])
+
+
+@pytest.mark.parametrize("episode", EPISODES)
+def test_whole_episodes_match_gymnasium_bit_for_bit(episode):
+    """Open loop, up to 500 steps: same np.cos/np.sin and order of operations, so no last bit may differ."""
+    env = CartPoleEnv()
+    steps = episode_steps(episode)
+    obs, _ = env.reset(seed=int(GOLDEN["episode_seeds"][episode]))
+    states = [obs]
+    for i in steps:
+        obs, reward, terminated, truncated, _ = env.step(int(GOLDEN["action"][i]))
+        states.append(obs)
+        assert (reward, terminated, truncated) == (GOLDEN["reward"][i], GOLDEN["terminated"][i], GOLDEN["truncated"][i])
+    np.testing.assert_array_equal(states[:-1], GOLDEN["before"][steps])
+    np.testing.assert_array_equal(states[1:], GOLDEN["after"][steps])
+
+
+@pytest.mark.parametrize("k", range(len(GOLDEN["edge_action"])))
+def test_edge_steps_match_gymnasium_to_the_last_bit(k):
+    """States where squaring by pow instead of np.square would change a last bit, and states at rest
+    on each termination threshold (the episode goes on: Gymnasium tests x > 2.4, not >=) and one float past it."""
+    env = CartPoleEnv()
+    env.reset(seed=0)
+    env.state = GOLDEN["edge_before"][k]
+    obs, _, terminated, _, _ = env.step(int(GOLDEN["edge_action"][k]))
+    np.testing.assert_array_equal(obs, GOLDEN["edge_after"][k])
+    assert terminated == GOLDEN["edge_terminated"][k]
+
+
+@pytest.mark.parametrize("k", range(len(GOLDEN["continuous_action"])))
+def test_continuous_steps_match_gymnasium_pushing_with_the_same_force(k):
+    """Recorded as Gymnasium's step with force_mag = 10 a: the same arithmetic at fractional forces. The first
+    steps are unpushed (a = 0) from states where theta_dot**2 (pow) instead of np.square would change a last bit."""
+    env = CartPoleEnv(continuous=True)
+    env.reset(seed=0)
+    env.state = GOLDEN["continuous_before"][k]
+    np.testing.assert_array_equal(env.step(GOLDEN["continuous_action"][k])[0], GOLDEN["continuous_after"][k])
 
 
 def test_reset_reproduces_gymnasium_seeding():
@@ -47,13 +93,24 @@ def test_reset_reproduces_gymnasium_seeding():
 
 def test_reset_is_uniform_on_plus_minus_005():
     """4,000 resets: all inside [-0.05, 0.05]; each coordinate's mean within 4 standard errors
-    (0.05 / sqrt(3) / sqrt(4000) = 4.6e-4) of 0, and its variance within 5% of 0.05^2 / 3."""
+    (0.05 / sqrt(3) / sqrt(4000) = 4.6e-4) of 0, and its variance within 5% of 0.05^2 / 3
+    (the sample variance's relative standard error is sqrt(0.8 / 4000) = 1.4%)."""
     env = CartPoleEnv()
     env.reset(seed=123)
     starts = np.array([env.reset()[0] for _ in range(4000)])
     assert np.all(np.abs(starts) <= 0.05)
     assert np.all(np.abs(starts.mean(axis=0)) < 4 * 0.05 / np.sqrt(3) / np.sqrt(4000))
     np.testing.assert_allclose(starts.var(axis=0), 0.05**2 / 3, rtol=0.05)
+
+
+def test_observation_is_a_float64_copy_of_the_state():
+    env = CartPoleEnv()
+    obs, _ = env.reset(seed=0)
+    assert obs.dtype == np.float64 and obs.shape == (4,)
+    obs[0] = 99.0
+    assert env.state[0] != 99.0
+    env.state = [1, 0, 0, 0]
+    assert env.state.dtype == np.float64
 
 
 def step_from(env, state, action):
@@ -68,6 +125,7 @@ def test_continuous_force_is_clipped_action_times_force_mag():
     np.testing.assert_array_equal(step_from(continuous, state, 1.0), step_from(discrete, state, 1))
     np.testing.assert_array_equal(step_from(continuous, state, np.array([5.0])), step_from(discrete, state, 1))
     np.testing.assert_array_equal(step_from(continuous, state, -1.0), step_from(discrete, state, 0))
+    np.testing.assert_array_equal(step_from(continuous, state, np.array([-5.0])), step_from(discrete, state, 0))
     assert continuous.force(np.array([0.25])) == 0.25 * FORCE_MAG
 
 
@@ -92,12 +150,32 @@ def test_reward_is_one_per_step_and_truncation_comes_at_500():
     assert truncated and not terminated and len(rewards) == 500 and set(rewards) == {1.0}
 
 
+def test_terminal_step_is_rewarded():
+    env = CartPoleEnv()
+    env.reset(seed=0)
+    env.state = [0.0, 0.0, 0.5, 0.0]  # past the 12 degree threshold: the next step terminates
+    _, reward, terminated, truncated, _ = env.step(0)
+    assert (reward, terminated, truncated) == (1.0, True, False)
+
+
+def test_numpy_integer_actions_are_accepted():
+    env = CartPoleEnv()
+    env.reset(seed=0)
+    start = env.state.copy()
+    after_numpy = env.step(np.int64(1))[0]
+    env.state = start
+    np.testing.assert_array_equal(env.step(1)[0], after_numpy)
+
+
 @pytest.mark.parametrize(
     "name, action, message",
     [("cartpole", 2, r"action 2 is outside Discrete\(2\)"),
      ("cartpole", 0.5, r"action 0.5 is outside Discrete\(2\)"),
+     ("cartpole", True, r"action True is outside Discrete\(2\)"),
      ("cartpole-continuous", np.nan, "one finite real number"),
-     ("cartpole-continuous", np.array([0.1, 0.2]), "one finite real number")],
+     ("cartpole-continuous", np.inf, "one finite real number"),
+     ("cartpole-continuous", np.array([0.1, 0.2]), "one finite real number"),
+     ("cartpole-continuous", "0.5", "one finite real number")],
 )
 def test_bad_action_names_the_problem(name, action, message):
     env = envs.make(name)
@@ -106,20 +184,33 @@ def test_bad_action_names_the_problem(name, action, message):
         env.step(action)
 
 
-def test_step_outside_an_episode_is_refused():
+def test_step_before_reset_is_refused():
+    with pytest.raises(ValueError, match=r"step\(\) called before reset\(\)"):
+        CartPoleEnv().step(0)
+
+
+def test_step_after_the_episode_ended_is_refused():
     env = CartPoleEnv()
-    with pytest.raises(ValueError, match="call reset"):
-        env.step(0)
     env.reset(seed=0)
-    env.state = [0.0, 0.0, 0.5, 0.0]  # past the 12 degree threshold: the next step terminates
+    env.state = [0.0, 0.0, 0.5, 0.0]
     assert env.step(0)[2]
-    with pytest.raises(ValueError, match="call reset"):
+    with pytest.raises(ValueError, match="episode ended; call reset"):
         env.step(0)
+    env.reset()
+    env.step(0)  # a reset starts a new episode
 
 
-def test_state_of_wrong_shape_is_refused():
-    with pytest.raises(ValueError, match="state must be 4 finite numbers"):
-        CartPoleEnv().state = [0.0, 1.0]
+@pytest.mark.parametrize("state", [[0.0, 1.0], np.zeros((1, 4)), [0.0, np.nan, 0.0, 0.0], [np.inf, 0.0, 0.0, 0.0]])
+def test_bad_state_is_refused(state):
+    with pytest.raises(ValueError, match=r"state must be 4 finite numbers \[x, x_dot, theta, theta_dot\]"):
+        CartPoleEnv().state = state
+
+
+def test_action_space_attributes():
+    discrete, continuous = CartPoleEnv(), CartPoleEnv(continuous=True)
+    assert (discrete.observation_dim, discrete.n_actions, discrete.max_episode_steps) == (4, 2, 500)
+    assert (continuous.observation_dim, continuous.action_dim, continuous.max_episode_steps) == (4, 1, 500)
+    assert not hasattr(discrete, "action_dim") and not hasattr(continuous, "n_actions")
 
 
 def test_unknown_env_lists_the_known_ones():
