@@ -21,12 +21,13 @@ from minipg.plotting import plot_bench
 from minipg.rollout import sample_paths
 from minipg.train import SOLVED_RETURN, Config, make_estimator, make_policy, train
 
+PREVIOUS_DEFAULT = {"estimator": "baseline", "optimizer": "adam", "lr": 0.1, "episodes": 10, "batch_steps": 0}
 CONFIGURATIONS = {
     "default": {},
-    "baseline+adam": {"estimator": "baseline", "optimizer": "adam", "lr": 0.1, "episodes": 5},
-    "actor-critic": {"estimator": "actor-critic"},
-    "natural": {"estimator": "baseline", "optimizer": "natural", "lr": 1.0, "kl": 0.05, "episodes": 5},
-    "trust-region": {"estimator": "baseline", "optimizer": "trust-region", "kl": 0.05, "episodes": 5},
+    "baseline+adam": PREVIOUS_DEFAULT,
+    "actor-critic": {**PREVIOUS_DEFAULT, "estimator": "actor-critic", "critic": "td", "lam": 0.98},
+    "natural": {"optimizer": "natural", "lr": 1.0},
+    "trust-region": {"optimizer": "trust-region"},
 }
 EVAL_EPISODES = 100
 

@@ -32,14 +32,18 @@ def fisher_matrix(policy, theta, paths):
     return fisher / n_steps
 
 
-def natural_step(fisher, gradient, kl_radius, damping=0.1):
+def natural_step(fisher, gradient, kl_radius, damping=1e-3, lr=None):
     """Eq. (16): x solves (F + damping I) x = g; the step is sqrt(2 delta / x^T F x) x.
 
+    With lr, the step is lr x instead, shortened to that KL-sized step when it is longer (Eq. 18):
+    it then shrinks with the gradient, and stops where the gradient vanishes.
     The linear policies here have tens of parameters, so F is formed and solved directly: exact,
     and cheaper than iterating. A network with millions of parameters cannot store F; it solves
     F x = g by conjugate gradients, which needs only products F v = mean_t s_t (s_t . v).
-    The small damping keeps the solve well posed where F is singular (e.g. a feature that is
-    constant over the batch makes its weight and the bias columns dependent).
+    The damping keeps the solve well posed where F is singular (e.g. a feature that is constant
+    over the batch makes its weight and the bias columns dependent). It must stay below the
+    curvature of every direction that matters: cart-pole's pole angle is ~0.05 rad, so F's entries
+    for its weights are ~1e-3; a damping of 0.1 would turn those directions into plain gradient steps.
     """
     if not kl_radius > 0:
         raise ValueError(f"kl radius must be > 0, got {kl_radius}")
@@ -47,7 +51,8 @@ def natural_step(fisher, gradient, kl_radius, damping=0.1):
     curvature = direction @ fisher @ direction
     if not curvature > 0:
         return np.zeros_like(gradient)
-    return np.sqrt(2.0 * kl_radius / curvature) * direction
+    radius_scale = np.sqrt(2.0 * kl_radius / curvature)
+    return (radius_scale if lr is None else min(lr, radius_scale)) * direction
 
 
 def surrogate(policy, theta, theta_old, paths, advantages):

@@ -61,8 +61,20 @@ def sample_path(env, policy, theta, rng, horizon):
     )
 
 
-def sample_paths(env, policy, theta, m, rng, horizon=None):
-    """m independent trajectories tau^(1..m) ~ P(tau; theta); horizon defaults to env.max_episode_steps."""
+def sample_paths(env, policy, theta, m, rng, horizon=None, min_steps=0):
+    """m independent trajectories tau^(1..m) ~ P(tau; theta), and more until they hold >= min_steps steps.
+
+    horizon defaults to env.max_episode_steps. With min_steps the number of paths depends on their
+    lengths, so a 1/m mean over them is a ratio estimate, biased by O(1/m); min_steps = 0 (fixed m)
+    is what the unbiasedness tests use. A batch of steps rather than episodes keeps the cost of an
+    iteration near min_steps whether the episodes last 20 steps or 500.
+    """
     m = _check_count(m, "m")
     horizon = _check_count(env.max_episode_steps if horizon is None else horizon, "horizon")
-    return [sample_path(env, policy, theta, rng, horizon) for _ in range(m)]
+    if isinstance(min_steps, bool) or not isinstance(min_steps, (int, np.integer)) or min_steps < 0:
+        raise ValueError(f"min_steps must be a non-negative integer, got {min_steps!r}")
+    paths, n_steps = [], 0
+    while len(paths) < m or n_steps < min_steps:
+        paths.append(sample_path(env, policy, theta, rng, horizon))
+        n_steps += len(paths[-1])
+    return paths

@@ -15,8 +15,8 @@ import numpy as np
 
 import envs
 from minipg import estimators
-from minipg.baselines import LinearCritic, LinearValueBaseline, discounted_returns
-from minipg.cli import Parser, positive_float, positive_int, write_atomically
+from minipg.baselines import LinearCritic, LinearValueBaseline, RegressionCritic, discounted_returns
+from minipg.cli import Parser, non_negative_int, positive_float, positive_int, write_atomically
 from minipg.natural import fisher_matrix, natural_step, trust_region_step
 from minipg.optim import OPTIMIZER_NAMES, make_optimizer
 from minipg.plotting import plot_learning_curve
@@ -25,7 +25,8 @@ from minipg.rollout import sample_paths
 
 ESTIMATOR_NAMES = ("reinforce", "reward-to-go", "baseline", "actor-critic", "importance")
 POLICY_NAMES = ("softmax", "gaussian")
-UPDATE_NAMES = OPTIMIZER_NAMES + ("natural", "trust-region")
+CRITIC_NAMES = ("regression", "td")
+UPDATE_NAMES = OPTIMIZER_NAMES + ("natural", "capped-natural", "trust-region")
 SOLVED_RETURN = {"cartpole": 475.0, "cartpole-continuous": 475.0}
 
 
@@ -39,16 +40,21 @@ class Config:
 
     env: str = _flag("cartpole", "environment: " + ", ".join(envs.ENV_NAMES))
     policy: str = _flag(None, "softmax or gaussian (default: softmax for discrete actions, gaussian otherwise)")
-    estimator: str = _flag("baseline", "gradient estimator: " + ", ".join(ESTIMATOR_NAMES))
-    optimizer: str = _flag("adam", "optimizer: " + ", ".join(UPDATE_NAMES))
-    lr: float = _flag(0.1, "step size of the optimizer (natural: a multiple of the KL-sized step)",
+    estimator: str = _flag("actor-critic", "gradient estimator: " + ", ".join(ESTIMATOR_NAMES))
+    critic: str = _flag("regression", "actor-critic's V: regression (ridge fit of V(s) to bootstrapped returns) "
+                        "or td (TD(0) on V(s, t))")
+    optimizer: str = _flag("capped-natural", "optimizer: " + ", ".join(UPDATE_NAMES))
+    lr: float = _flag(0.01, "step size of the optimizer (capped-natural: lr F^-1 g; natural: a multiple of "
+                      "the KL-sized step)", type=positive_float)
+    kl: float = _flag(0.01, "natural, capped-natural and trust-region: KL radius delta of a step",
                       type=positive_float)
-    kl: float = _flag(0.01, "natural and trust-region: KL radius delta of a step", type=positive_float)
     iterations: int = _flag(300, "iteration cap", type=positive_int)
-    episodes: int = _flag(10, "episodes sampled per iteration (m)", type=positive_int)
+    episodes: int = _flag(1, "episodes sampled per iteration at least (m)", type=positive_int)
+    batch_steps: int = _flag(500, "and more episodes until the batch holds at least this many env steps",
+                             type=non_negative_int)
     gamma: float = _flag(0.99, "discount factor in (0, 1]")
-    lam: float = _flag(0.98, "GAE lambda of the actor-critic advantage, in [0, 1]")
-    critic_lr: float = _flag(0.1, "actor-critic: normalised TD(0) step of the critic, in (0, 1]", type=positive_float)
+    lam: float = _flag(1.0, "GAE lambda of the actor-critic advantage, in [0, 1]")
+    critic_lr: float = _flag(0.1, "td critic: normalised TD(0) step, in (0, 1]", type=positive_float)
     reuse: int = _flag(3, "importance estimator: number of recent batches reused", type=positive_int)
     seed: int = _flag(0, "seed of every random number of the run")
     out: str = _flag("plots", "directory for the plot, the CSV log and the checkpoint")
@@ -65,6 +71,8 @@ def check_config(config):
         raise ValueError(f"unknown policy {config.policy!r}; known policies: {', '.join(POLICY_NAMES)}")
     if config.estimator not in ESTIMATOR_NAMES:
         raise ValueError(f"unknown estimator {config.estimator!r}; known estimators: {', '.join(ESTIMATOR_NAMES)}")
+    if config.critic not in CRITIC_NAMES:
+        raise ValueError(f"unknown critic {config.critic!r}; known critics: {', '.join(CRITIC_NAMES)}")
     if config.optimizer not in UPDATE_NAMES:
         raise ValueError(f"unknown optimizer {config.optimizer!r}; known optimizers: {', '.join(UPDATE_NAMES)}")
     if config.optimizer == "trust-region" and config.estimator in ("reinforce", "importance"):
@@ -73,6 +81,8 @@ def check_config(config):
         raise ValueError(f"lr must be > 0, got {config.lr}")
     if config.episodes < 1:
         raise ValueError(f"episodes must be >= 1, got {config.episodes}")
+    if config.batch_steps < 0:
+        raise ValueError(f"batch-steps must be >= 0, got {config.batch_steps}")
     if not 0.0 < config.gamma <= 1.0:
         raise ValueError(f"gamma must be in (0, 1], got {config.gamma}")
     if not 0.0 <= config.lam <= 1.0:
@@ -122,7 +132,10 @@ def make_estimator(config, policy, env):
 
         return estimate
     if config.estimator == "actor-critic":
-        critic = LinearCritic(env.observation_dim, lr=config.critic_lr)
+        if config.critic == "td":
+            critic = LinearCritic(env.observation_dim, lr=config.critic_lr)
+        else:
+            critic = RegressionCritic(env.observation_dim)
 
         def estimate(theta, paths):
             advantages = [critic.advantages(path, gamma, config.lam) for path in paths]
@@ -149,7 +162,10 @@ def make_update(config, policy):
         return lambda theta, gradient, paths, advantages: optimizer.step(theta, gradient)
 
     def update(theta, gradient, paths, advantages):
-        step = natural_step(fisher_matrix(policy, theta, paths), gradient, config.kl)
+        fisher = fisher_matrix(policy, theta, paths)
+        if config.optimizer == "capped-natural":
+            return theta + natural_step(fisher, gradient, config.kl, lr=config.lr)
+        step = natural_step(fisher, gradient, config.kl)
         if config.optimizer == "natural":
             return theta + config.lr * step
         return trust_region_step(policy, theta, step, paths, advantages, config.kl)
@@ -220,11 +236,11 @@ def train(config, theta=None, progress=None, stop_when_solved=True):
     estimate = make_estimator(config, policy, env)
     target = SOLVED_RETURN.get(config.env) if stop_when_solved else None
     recent_returns = deque(maxlen=100)
-    log, env_steps, start, outside = [], 0, time.perf_counter(), 0.0
+    log, env_steps, episodes, start, outside = [], 0, 0, time.perf_counter(), 0.0
     run = Run(theta, log, "cap", 0.0)
     try:
         for iteration in range(1, config.iterations + 1):
-            paths = sample_paths(env, policy, theta, config.episodes, rng)
+            paths = sample_paths(env, policy, theta, config.episodes, rng, min_steps=config.batch_steps)
             gradient, advantages = estimate(theta, paths)
             if not np.isfinite(gradient).all():
                 raise Diverged(f"iteration {iteration}: the gradient is not finite; the step size --lr is likely too large")
@@ -236,7 +252,8 @@ def train(config, theta=None, progress=None, stop_when_solved=True):
             returns = [float(path.rewards.sum()) for path in paths]
             recent_returns.extend(returns)
             env_steps += sum(len(path) for path in paths)
-            log.append((iteration, env_steps, iteration * config.episodes, float(np.mean(returns)),
+            episodes += len(paths)
+            log.append((iteration, env_steps, episodes, float(np.mean(returns)),
                         float(np.std(returns)), min(returns), max(returns), float(np.mean(recent_returns)),
                         float(np.linalg.norm(gradient))))
             if progress:

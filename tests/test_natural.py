@@ -49,6 +49,30 @@ def test_natural_step_has_quadratic_kl_equal_to_the_radius(batch, radius):
     assert 0.5 * step @ fisher @ step == pytest.approx(radius, rel=1e-10)
 
 
+@pytest.mark.parametrize("lr", [1e-4, 1e3])
+def test_capped_natural_step_is_lr_times_the_direction_until_it_reaches_the_radius(batch, lr):
+    """lr = 1e-4: a step far inside the radius, exactly lr (F + damping I)^-1 g; lr = 1e3: the KL-sized step."""
+    policy, theta, paths, _ = batch
+    fisher, gradient = fisher_matrix(policy, theta, paths), reward_to_go(policy, theta, paths)
+    direction = np.linalg.inv(fisher + 1e-3 * np.eye(len(fisher))) @ gradient
+    step = natural_step(fisher, gradient, kl_radius=0.01, lr=lr)
+    if 0.5 * lr**2 * direction @ fisher @ direction <= 0.01:
+        np.testing.assert_allclose(step, lr * direction, rtol=1e-8)
+    else:
+        np.testing.assert_allclose(step, natural_step(fisher, gradient, kl_radius=0.01), rtol=1e-12)
+        assert 0.5 * step @ fisher @ step == pytest.approx(0.01, rel=1e-10)
+
+
+def test_capped_natural_step_shrinks_with_the_gradient(batch):
+    policy, theta, paths, _ = batch
+    fisher, gradient = fisher_matrix(policy, theta, paths), reward_to_go(policy, theta, paths)
+    direction = np.linalg.solve(fisher + 1e-3 * np.eye(len(fisher)), gradient)
+    assert 0.5 * direction @ fisher @ direction > 0.01  # lr = 1 on the full gradient would be capped
+    small = natural_step(fisher, 1e-6 * gradient, kl_radius=0.01, lr=1.0)
+    np.testing.assert_allclose(small, 1e-6 * direction, rtol=1e-8)
+    assert not natural_step(fisher, np.zeros_like(gradient), kl_radius=0.01, lr=1.0).any()
+
+
 def test_surrogate_at_theta_old_is_the_mean_advantage(batch):
     policy, theta, paths, advantages = batch
     assert surrogate(policy, theta, theta, paths, advantages) == pytest.approx(np.mean(np.concatenate(advantages)), rel=1e-12)

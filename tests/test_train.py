@@ -11,6 +11,7 @@ import pytest
 
 import envs
 from minipg import exact
+from minipg.bench import CONFIGURATIONS
 from minipg.train import Config, evaluate, main, make_policy, train
 
 
@@ -26,7 +27,8 @@ def run_cli(*args, cwd=None):
     [(["--env", "pong"], "unknown env 'pong'"), (["--estimator", "magic"], "unknown estimator 'magic'"),
      (["--lr", "0"], "--lr: expected a positive number"), (["--episodes", "0"], "--episodes: expected a positive"),
      (["--gamma", "0"], "gamma must be in (0, 1]"), (["--gamma", "1.5"], "gamma must be in (0, 1]"),
-     (["--load", "missing.npz"], "missing.npz does not exist")],
+     (["--load", "missing.npz"], "missing.npz does not exist"), (["--critic", "magic"], "unknown critic 'magic'"),
+     (["--batch-steps", "-1"], "--batch-steps: expected a non-negative integer")],
 )
 def test_bad_flags_print_one_line_exit_2_and_write_nothing(tmp_path, args, message):
     out = tmp_path / "out"
@@ -102,7 +104,8 @@ def test_interrupt_stops_cleanly_with_what_was_learned():
 
 def test_gridworld_learns_within_5_percent_of_optimal():
     """Judged by the exact oracle: U(theta) of the learned policy against value iteration, both at H = 50."""
-    config = Config(env="gridworld", estimator="baseline", gamma=1.0, lr=0.1, episodes=10, iterations=300, seed=0)
+    config = Config(env="gridworld", estimator="baseline", optimizer="adam", gamma=1.0, lr=0.1, episodes=10,
+                    batch_steps=0, iterations=300, seed=0)
     run = train(config)
     env = envs.make("gridworld")
     learned = exact.expected_return(env, make_policy(env), run.theta, env.max_episode_steps)
@@ -112,14 +115,16 @@ def test_gridworld_learns_within_5_percent_of_optimal():
 
 def test_corridor_learns_the_stochastic_optimum():
     """S&B Example 13.1: P(right) ~ 2 - sqrt(2) = 0.586 is best among policies that cannot tell states apart."""
-    run = train(Config(env="corridor", estimator="baseline", gamma=1.0, lr=0.01, episodes=20, iterations=500, seed=0))
+    run = train(Config(env="corridor", estimator="baseline", optimizer="adam", gamma=1.0, lr=0.01, episodes=20,
+                       batch_steps=0, iterations=500, seed=0))
     env = envs.make("corridor")
     prob_right = make_policy(env).probs(run.theta, np.ones(1))[1]
     assert abs(prob_right - (2.0 - np.sqrt(2.0))) < 0.05
 
 
-@pytest.mark.parametrize("overrides", [{}, {"estimator": "actor-critic"}, {"env": "cartpole-continuous"}],
-                         ids=["default", "actor-critic", "continuous-gaussian"])
+@pytest.mark.parametrize("overrides", [{}, CONFIGURATIONS["baseline+adam"], CONFIGURATIONS["actor-critic"],
+                                       {"env": "cartpole-continuous"}],
+                         ids=["default", "baseline+adam", "actor-critic-td", "continuous-gaussian"])
 def test_cartpole_is_solved(overrides):
     """Mean return >= 475 over 100 fresh episodes of the stochastic policy after training."""
     config = dataclasses.replace(Config(iterations=400), **overrides)

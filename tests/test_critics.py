@@ -1,0 +1,83 @@
+"""The value functions of actor-critic: bootstrapped returns, the regression critic, the TD critic's advantages."""
+import numpy as np
+import pytest
+
+import envs
+from minipg.baselines import LinearCritic, RegressionCritic, discounted_returns, state_features
+from minipg.policies import SoftmaxPolicy
+from minipg.rollout import Path, sample_paths
+
+
+def test_discounted_returns_bootstrap_from_the_final_value():
+    """G_2 = 3 + 0.5 * 8, G_1 = 2 + 0.5 G_2, G_0 = 1 + 0.5 G_1, worked by hand."""
+    np.testing.assert_allclose(discounted_returns(np.array([1.0, 2.0, 3.0]), 0.5, final_value=8.0),
+                               [3.75, 5.5, 7.0], rtol=0, atol=1e-15)
+
+
+@pytest.fixture
+def cartpole_paths():
+    env = envs.make("cartpole")
+    policy = SoftmaxPolicy(4, 2)
+    theta = np.array([0.0, 0.0, -1.0, -1.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0])  # leans against the fall, sometimes fails
+    return [sample_paths(env, policy, theta, 4, np.random.default_rng(seed), horizon=60) for seed in range(4)]
+
+
+def ridge_by_lstsq(features, targets, reg):
+    """The ridge solution by least squares on [X; sqrt(reg) I] against [y; 0], a different algorithm."""
+    n = features.shape[1]
+    stacked = np.vstack([features, np.sqrt(reg) * np.eye(n)])
+    return np.linalg.lstsq(stacked, np.concatenate([targets, np.zeros(n)]), rcond=None)[0]
+
+
+def test_regression_critic_fits_the_bootstrapped_returns_of_the_last_keep_batches(cartpole_paths):
+    critic = RegressionCritic(4, keep=2, reg=1e-3)
+    gamma, kept = 0.9, []
+    for batch in cartpole_paths:
+        targets = [discounted_returns(p.rewards, gamma, critic.state_values(p)[-1]) for p in batch]
+        kept = (kept + [(np.vstack([state_features(p.observations) for p in batch]), np.concatenate(targets))])[-2:]
+        critic.update(batch, gamma)
+    expected = ridge_by_lstsq(np.vstack([x for x, _ in kept]), np.concatenate([y for _, y in kept]), 1e-3)
+    np.testing.assert_allclose(critic.weights, expected, rtol=1e-8, atol=1e-8)
+
+
+def test_truncated_paths_are_bootstrapped_and_terminated_ones_end_at_zero(cartpole_paths):
+    critic = RegressionCritic(4)
+    critic.update(cartpole_paths[0], 0.9)
+    paths = [path for batch in cartpole_paths[1:] for path in batch]
+    assert {p.truncated for p in paths} == {True, False}  # the horizon of 60 cuts some paths short
+    for path in paths:
+        values = state_features(np.vstack([path.observations, path.final_observation])) @ critic.weights
+        final = values[-1] if path.truncated else 0.0
+        np.testing.assert_allclose(critic.advantages(path, 0.9, lam=1.0),
+                                   discounted_returns(path.rewards, 0.9, final) - values[:-1], rtol=1e-10, atol=1e-10)
+
+
+def test_a_policy_that_never_fails_gets_zero_advantages():
+    """Every path survives to the time limit: V settles at 1/(1 - gamma) and every A_t goes to 0, so the
+    gradient stops pushing a policy that has solved the task (what keeps a run solved)."""
+    rng = np.random.default_rng(0)
+    paths = [Path(rng.uniform(-0.1, 0.1, (200, 4)), rng.integers(0, 2, 200), np.ones(200), np.zeros(200),
+                  False, rng.uniform(-0.1, 0.1, 4)) for _ in range(3)]
+    critic = RegressionCritic(4, keep=1)
+    for _ in range(30):
+        critic.update(paths, 0.9)
+    advantages = np.concatenate([critic.advantages(p, 0.9, lam=1.0) for p in paths])
+    assert np.max(np.abs(advantages)) < 1e-6 * 10.0
+    # before any fit V = 0 and the advantages are the returns themselves, far from 0
+    assert np.min(RegressionCritic(4).advantages(paths[0], 0.9, lam=1.0)) >= 1.0
+
+
+def test_gae_lambda_one_is_return_to_go_minus_v_and_lambda_zero_the_td_error(cartpole_paths):
+    critic = LinearCritic(4, lr=0.5)
+    critic.update(cartpole_paths[0], 0.9)
+    for path in cartpole_paths[1]:
+        values = critic.state_values(path)
+        np.testing.assert_allclose(critic.advantages(path, 0.9, 1.0),
+                                   discounted_returns(path.rewards, 0.9, values[-1]) - values[:-1], atol=1e-10)
+        np.testing.assert_allclose(critic.advantages(path, 0.9, 0.0), critic.td_errors(path, 0.9), atol=1e-15)
+
+
+@pytest.mark.parametrize("kwargs, message", [({"keep": 0}, "keep"), ({"reg": 0.0}, "reg")])
+def test_bad_regression_critic_settings_name_the_argument(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        RegressionCritic(4, **kwargs)
