@@ -190,7 +190,7 @@ class LinearCritic(Critic):
 
 
 class RegressionCritic(Critic):
-    """V_w(s) = w . x(s) on the state alone, fitted by ridge regression to bootstrapped returns, Eq. (18).
+    """V_w(s) = w . x(s) on the state alone, fitted by ridge regression to bootstrapped returns, Eq. (19).
 
     The targets are G_t = r_t + gamma r_{t+1} + ... + gamma^(T-t) V(s_T), with V(s_T) = 0 after
     termination and the current V(s_T) after truncation: the value of balancing on beyond the time

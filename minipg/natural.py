@@ -1,4 +1,4 @@
-"""Natural policy gradient and a trust region on the importance-sampled surrogate, Eqs. (15)-(17).
+"""Natural policy gradient and a trust region on the importance-sampled surrogate, Eqs. (15)-(18).
 
 The Fisher matrix of the policy, averaged over the N steps of a batch sampled at theta_old,
 
@@ -14,7 +14,11 @@ The surrogate L is Eq. (6) applied per decision, from the same batch, with advan
     L(theta) = 1/N sum_i sum_t [pi_theta(u_t|s_t) / pi_old(u_t|s_t)] A_t                 (17)
 
 (its gradient at theta_old is the policy gradient). The trust-region step backtracks along d
-until L improves and the sample mean KL(pi_old || pi_theta) <= delta.
+until L improves and the sample mean KL(pi_old || pi_theta) <= delta. The capped step
+
+    d = min(lr, sqrt(2 delta / x^T F x)) x                                                (18)
+
+is Eq. (16) used as a bound rather than a length: it shrinks with the gradient.
 """
 import numpy as np
 

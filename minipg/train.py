@@ -49,7 +49,7 @@ class Config:
     kl: float = _flag(0.01, "natural, capped-natural and trust-region: KL radius delta of a step",
                       type=positive_float)
     iterations: int = _flag(300, "iteration cap", type=positive_int)
-    episodes: int = _flag(1, "episodes sampled per iteration at least (m)", type=positive_int)
+    episodes: int = _flag(1, "at least m episodes per iteration", type=positive_int)
     batch_steps: int = _flag(500, "and more episodes until the batch holds at least this many env steps",
                              type=non_negative_int)
     gamma: float = _flag(0.99, "discount factor in (0, 1]")
