@@ -19,7 +19,7 @@ from envs.cartpole import CartPoleVector
 from minipg.cli import Parser, positive_int, run_cli, write_atomically
 from minipg.plotting import plot_bench
 from minipg.rollout import sample_paths
-from minipg.train import SOLVED_RETURN, Config, make_estimator, make_policy, train
+from minipg.train import SOLVED_RETURN, Config, check_config, make_estimator, make_policy, parse_config, train
 
 PREVIOUS_DEFAULT = {"estimator": "baseline", "optimizer": "adam", "lr": 0.1, "episodes": 10, "batch_steps": 0}
 CONFIGURATIONS = {
@@ -109,6 +109,20 @@ def summary(results):
     }
 
 
+def parse_overrides(items):
+    """{"lam": 0.98} from ["lam=0.98"], each value checked and typed by the train command's own parser."""
+    names, argv = [], []
+    for item in items:
+        flag, equals, value = item.partition("=")
+        name = flag.replace("-", "_")
+        if not equals or name not in {field.name for field in dataclasses.fields(Config)}:
+            raise ValueError(f"--set expects FLAG=VALUE with a flag of python -m minipg.train, got {item!r}")
+        names.append(name)
+        argv += ["--" + flag.replace("_", "-"), value]
+    parsed = parse_config(argv)
+    return {name: getattr(parsed, name) for name in names}
+
+
 def parse_args(argv):
     parser = Parser(prog="python -m minipg.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--env", default="cartpole", choices=sorted(SOLVED_RETURN), help="default cartpole")
@@ -119,7 +133,10 @@ def parse_args(argv):
     parser.add_argument("--max-steps", type=positive_int, default=200_000, help="training env steps cap (default 200000)")
     parser.add_argument("--quick", action="store_true", help="CI smoke run: 2 seeds, 3,000-step cap, 2 iterations after")
     parser.add_argument("--out", default="plots", help="directory for bench_<env>.csv and .png (default plots)")
+    parser.add_argument("--set", action="append", default=[], metavar="FLAG=VALUE",
+                        help="a train flag applied to every configuration, e.g. --set lam=0.98 (repeatable)")
     args = parser.parse_args(argv)
+    args.overrides = parse_overrides(args.set)
     unknown = [name for name in args.configs.split(",") if name not in CONFIGURATIONS]
     if unknown:
         raise ValueError(f"unknown configuration {unknown[0]!r}; known: {', '.join(CONFIGURATIONS)}")
@@ -133,11 +150,15 @@ def parse_args(argv):
 def main(argv=None):
     args = parse_args(argv)
     names = args.configs.split(",")
+    configs = {name: dataclasses.replace(Config(env=args.env, **CONFIGURATIONS[name]), **args.overrides)
+               for name in names}
+    for config in configs.values():
+        check_config(config)
     print(f"{'configuration':<15} {'solved':>6} {'median steps':>12} {'IQR':>8} {'median s':>9} {'IQR':>6} "
           f"{'stays solved':>12} {'steps/s rollout':>15} {'+gradient':>10}")
     rows, curves = [], {}
     for name in names:
-        config = Config(env=args.env, **CONFIGURATIONS[name])
+        config = configs[name]
         results = [bench_seed(config, seed, args.after, args.max_steps) for seed in range(args.seeds)]
         rollout_rate, gradient_rate = steps_per_second(config, seconds=0.5 if args.quick else 2.0)
         row = {"configuration": name, **summary(results), "rollout_steps_per_s": rollout_rate,

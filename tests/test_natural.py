@@ -8,6 +8,8 @@ import pytest
 
 import envs
 from minipg.baselines import discounted_returns
+from minipg.bench import main as bench_main, parse_overrides
+from minipg.cli import run_cli
 from minipg.estimators import reward_to_go, step_scores
 from minipg.natural import fisher_matrix, mean_kl, natural_step, surrogate, trust_region_step
 from minipg.policies import GaussianPolicy, SoftmaxPolicy
@@ -115,3 +117,16 @@ def test_bench_quick_runs_end_to_end(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "trust-region" in result.stdout
     assert (tmp_path / "bench_cartpole.csv").exists() and (tmp_path / "bench_cartpole.png").exists()
+
+
+def test_bench_set_overrides_are_typed_by_the_train_parser():
+    assert parse_overrides(["lam=0.98", "batch-steps=1000", "optimizer=adam"]) == {
+        "lam": 0.98, "batch_steps": 1000, "optimizer": "adam"}
+
+
+@pytest.mark.parametrize("item, message", [("lam", "FLAG=VALUE"), ("bogus=1", "FLAG=VALUE"),
+                                           ("episodes=x", "expected a positive integer"), ("lam=2", "lam must be in")])
+def test_bench_refuses_a_bad_set_before_training_or_writing(tmp_path, capsys, item, message):
+    assert run_cli(bench_main, ["--quick", "--set", item, "--out", str(tmp_path / "out")]) == 2
+    captured = capsys.readouterr()
+    assert message in captured.err and captured.out == "" and not (tmp_path / "out").exists()
