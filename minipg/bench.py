@@ -111,14 +111,15 @@ def summary(results):
 
 def parse_overrides(items):
     """{"lam": 0.98} from ["lam=0.98"], each value checked and typed by the train command's own parser."""
+    known = {field.name for field in dataclasses.fields(Config)}
     names, argv = [], []
     for item in items:
         flag, equals, value = item.partition("=")
         name = flag.replace("-", "_")
-        if not equals or name not in {field.name for field in dataclasses.fields(Config)}:
+        if not equals or name not in known:
             raise ValueError(f"--set expects FLAG=VALUE with a flag of python -m minipg.train, got {item!r}")
         names.append(name)
-        argv += ["--" + flag.replace("_", "-"), value]
+        argv += ["--" + name.replace("_", "-"), value]
     parsed = parse_config(argv)
     return {name: getattr(parsed, name) for name in names}
 

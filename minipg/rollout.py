@@ -33,9 +33,9 @@ class Path:
         return not self.terminated
 
 
-def _check_count(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+def _check_count(value, name, minimum=1):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be a {'positive' if minimum else 'non-negative'} integer, got {value!r}")
     return int(value)
 
 
@@ -71,8 +71,7 @@ def sample_paths(env, policy, theta, m, rng, horizon=None, min_steps=0):
     """
     m = _check_count(m, "m")
     horizon = _check_count(env.max_episode_steps if horizon is None else horizon, "horizon")
-    if isinstance(min_steps, bool) or not isinstance(min_steps, (int, np.integer)) or min_steps < 0:
-        raise ValueError(f"min_steps must be a non-negative integer, got {min_steps!r}")
+    min_steps = _check_count(min_steps, "min_steps", minimum=0)
     paths, n_steps = [], 0
     while len(paths) < m or n_steps < min_steps:
         paths.append(sample_path(env, policy, theta, rng, horizon))
