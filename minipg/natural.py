@@ -1,10 +1,12 @@
 """Natural policy gradient and a trust region on the importance-sampled surrogate, Eqs. (15)-(18).
 
-The Fisher matrix of the policy, averaged over the N steps of a batch sampled at theta_old,
+The Fisher matrix of the policy, averaged over the N states of a batch sampled at theta_old,
 
-    F = 1/N sum_i sum_t grad log pi(u_t|s_t) grad log pi(u_t|s_t)^T                      (15)
+    F = 1/N sum_i sum_t E_{u ~ pi(.|s_t)}[grad log pi(u|s_t) grad log pi(u|s_t)^T]       (15)
 
-is the curvature of the mean KL(pi_old || pi_theta) at theta_old: KL ~ 1/2 d^T F d. The natural step
+is the Hessian of the mean KL(pi_old || pi_theta) at theta_old: KL = 1/2 d^T F d + O(|d|^3). The
+expectation over u is taken exactly by the policy (`path_fisher`), not estimated from the one
+action sampled at s_t. The natural step
 solves F x = g and scales x so that this quadratic KL equals the radius delta:
 
     d = sqrt(2 delta / x^T F x) x                                                         (16)
@@ -22,16 +24,18 @@ is Eq. (16) used as a bound rather than a length: it shrinks with the gradient.
 """
 import numpy as np
 
-from minipg.estimators import step_scores
-
 
 def fisher_matrix(policy, theta, paths):
-    """F of Eq. (15), with the outer products summed over t as one matrix product per path."""
+    """F of Eq. (15): 1/N sum_i sum_t F(s_t), with F(s) = E_{u ~ pi(.|s)}[score score^T] exact per state.
+
+    The outer products of the sampled scores, 1/N sum_t s_t s_t^T, estimate the same matrix without
+    bias, but on a nearly deterministic policy one rare action, whose score is large, dominates
+    that estimate and with it the length of the step.
+    """
     fisher = np.zeros((policy.n_params, policy.n_params))
     n_steps = 0
     for path in paths:
-        scores = step_scores(policy, theta, path)
-        fisher += scores.T @ scores  # sum_t s_t s_t^T
+        fisher += policy.path_fisher(theta, path.observations)  # sum_t F(s_t)
         n_steps += len(path)
     return fisher / n_steps
 
@@ -43,7 +47,7 @@ def natural_step(fisher, gradient, kl_radius, damping=1e-3, lr=None):
     it then shrinks with the gradient, and stops where the gradient vanishes.
     The linear policies here have tens of parameters, so F is formed and solved directly: exact,
     and cheaper than iterating. A network with millions of parameters cannot store F; it solves
-    F x = g by conjugate gradients, which needs only products F v = mean_t s_t (s_t . v).
+    F x = g by conjugate gradients, which needs only products F v (Hessian-vector products of the mean KL).
     The damping keeps the solve well posed where F is singular (e.g. a feature that is constant
     over the batch makes its weight and the bias columns dependent). It must stay below the
     curvature of every direction that matters: cart-pole's pole angle is ~0.05 rad, so F's entries

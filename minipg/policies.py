@@ -138,6 +138,17 @@ class SoftmaxPolicy:
         indicator[np.arange(len(log_pi)), self._check_actions(actions)] = 1.0
         return ((indicator - np.exp(log_pi))[:, :, None] * features[:, None, :]).reshape(len(log_pi), -1)
 
+    def path_fisher(self, theta, observations):
+        """sum_t E_{u ~ pi(.|s_t)}[grad log pi(u|s_t) grad log pi(u|s_t)^T] = sum_t (diag p_t - p_t p_t^T) kron phi~_t phi~_t^T.
+
+        The expectation over u is exact: the score of u is (e_u - p) kron phi~(s), and the
+        covariance of the one-hot e_u under u ~ p is E[(e_u - p)(e_u - p)^T] = diag p - p p^T.
+        """
+        log_pi, features = self._all_log_probs(theta, observations)
+        p = np.exp(log_pi)
+        covariance = p[:, :, None] * np.eye(self.n_actions) - p[:, :, None] * p[:, None, :]
+        return np.einsum("tab,ti,tj->aibj", covariance, features, features).reshape(self.n_params, self.n_params)
+
 
 class GaussianPolicy:
     """u ~ N(M phi~(s), diag sigma^2) with a state-independent, learned log sigma at the end of theta.
@@ -223,3 +234,20 @@ class GaussianPolicy:
         grad_mean = (z / np.exp(log_std))[:, :, None] * features[:, None, :]
         grad_log_std = (z**2 - 1.0) * inside_clip
         return np.hstack([grad_mean.reshape(len(z), -1), grad_log_std])
+
+    def path_fisher(self, theta, observations):
+        """sum_t E_{u ~ pi(.|s_t)}[grad log pi grad log pi^T]: sum_t phi~_t phi~_t^T / sigma_j^2 on the weights of
+        action j, 2 T on each log sigma_j (0 where it is clipped), 0 elsewhere.
+
+        With z = (u - mu) / sigma ~ N(0, I): E[z_j z_l] = 1[j = l], E[z_j (z_l^2 - 1)] = 0, E[(z_j^2 - 1)^2] = 2.
+        """
+        features = augmented_features(observations, self.n_features)
+        raw_log_std = self._split(theta)[1]
+        inside_clip = (raw_log_std > self.LOG_STD_RANGE[0]) & (raw_log_std < self.LOG_STD_RANGE[1])
+        gram = features.T @ features  # sum_t phi~_t phi~_t^T
+        fisher = np.zeros((self.n_params, self.n_params))
+        for j, log_std in enumerate(self.log_std(theta)):
+            weights_j = slice(j * (self.n_features + 1), (j + 1) * (self.n_features + 1))
+            fisher[weights_j, weights_j] = gram / np.exp(2.0 * log_std)
+            fisher[self.n_mean_params + j, self.n_mean_params + j] = 2.0 * len(features) * inside_clip[j]
+        return fisher

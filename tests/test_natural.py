@@ -14,6 +14,7 @@ from minipg.estimators import reward_to_go, step_scores
 from minipg.natural import fisher_matrix, mean_kl, natural_step, surrogate, trust_region_step
 from minipg.policies import GaussianPolicy, SoftmaxPolicy
 from minipg.rollout import sample_paths
+from tests.helpers import central_hessian, relative_error
 
 
 @pytest.fixture(scope="module", params=["cartpole", "cartpole-continuous"])
@@ -26,11 +27,48 @@ def batch(request):
     return policy, theta, paths, advantages
 
 
-def test_fisher_is_the_mean_outer_product_of_scores(batch):
+def test_fisher_is_the_hessian_of_the_mean_kl(batch):
+    """Eq. (15)'s claim KL(pi_old || pi_theta) = 1/2 d^T F d + O(|d|^3), second derivatives by finite differences."""
     policy, theta, paths, _ = batch
-    scores = np.vstack([step_scores(policy, theta, path) for path in paths])
-    expected = sum(np.outer(s, s) for s in scores) / len(scores)
-    np.testing.assert_allclose(fisher_matrix(policy, theta, paths), expected, rtol=1e-12, atol=1e-14)
+    hessian = central_hessian(lambda theta_new: mean_kl(policy, theta, theta_new, paths), theta)
+    assert relative_error(fisher_matrix(policy, theta, paths), hessian) < 1e-6
+
+
+def test_fisher_of_a_clipped_log_sigma_is_zero():
+    """Where log sigma is clipped the policy does not depend on it: its row and column of F vanish."""
+    policy = GaussianPolicy(4, 1)
+    theta = np.array([0.1, -0.2, 0.3, 0.4, 0.5, 3.0])  # log sigma 3 > the clip's upper end 2
+    observations = np.random.default_rng(2).standard_normal((6, 4))
+    fisher = policy.path_fisher(theta, observations)
+    assert not fisher[-1].any() and not fisher[:, -1].any()
+    assert np.all(np.diag(fisher)[:-1] > 0)
+
+
+def test_softmax_fisher_is_the_expected_outer_product_of_scores():
+    """sum_u pi(u|s) s_u s_u^T, enumerating the actions, for each of several states and three actions."""
+    policy = SoftmaxPolicy(4, 3)
+    rng = np.random.default_rng(3)
+    theta, observations = rng.standard_normal(policy.n_params), rng.standard_normal((5, 4))
+    expected = np.zeros((policy.n_params, policy.n_params))
+    for obs in observations:
+        for action, prob in enumerate(policy.probs(theta, obs)):
+            score = policy.grad_log_prob(theta, obs, action)
+            expected += prob * np.outer(score, score)
+    np.testing.assert_allclose(policy.path_fisher(theta, observations), expected, rtol=1e-12, atol=1e-14)
+
+
+def test_sampled_outer_products_of_scores_average_to_the_gaussian_fisher():
+    """1/n sum s s^T over n = 200,000 actions drawn at one state: every entry within 5 standard errors of F(s)."""
+    policy = GaussianPolicy(3, 2)
+    rng = np.random.default_rng(4)
+    theta, obs = 0.5 * rng.standard_normal(policy.n_params), rng.standard_normal(3)
+    actions = np.array([policy.act(theta, obs, rng) for _ in range(200_000)])
+    scores = policy.path_scores(theta, np.tile(obs, (len(actions), 1)), actions)
+    products = scores[:, :, None] * scores[:, None, :]
+    standard_error = products.std(axis=0) / np.sqrt(len(actions))
+    fisher = policy.path_fisher(theta, obs[None, :])
+    assert np.all(np.abs(products.mean(axis=0) - fisher) <= 5.0 * standard_error + 1e-12)
+    assert np.abs(fisher).max() > 50.0 * standard_error.max()  # power: the tolerance is small beside F
 
 
 def test_natural_direction_solves_the_damped_fisher_system(batch):

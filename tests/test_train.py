@@ -12,7 +12,7 @@ import pytest
 import envs
 from minipg import exact
 from minipg.bench import CONFIGURATIONS
-from minipg.train import Config, evaluate, main, make_policy, train
+from minipg.train import Config, evaluate, main, make_policy, step_size, train
 
 
 def run_cli(*args, cwd=None):
@@ -58,6 +58,21 @@ def test_a_run_writes_plot_log_and_a_checkpoint_that_loads(tmp_path):
         assert '"iterations": 4' in str(checkpoint["config"])
     evaluated = run_cli("--env", "corridor", "--load", str(tmp_path / "corridor.npz"), "--eval", "5")
     assert evaluated.returncode == 0 and "over 5 episodes" in evaluated.stdout
+
+
+@pytest.mark.parametrize("env, optimizer, lr, expected", [
+    ("cartpole", "capped-natural", None, 0.001), ("cartpole-continuous", "capped-natural", None, 0.01),
+    ("cartpole", "adam", None, 0.01), ("cartpole", "capped-natural", 0.5, 0.5)])
+def test_step_size_default_depends_on_policy_and_optimizer_and_lr_overrides_it(env, optimizer, lr, expected):
+    config = Config(env=env, optimizer=optimizer, lr=lr)
+    assert step_size(config, make_policy(envs.make(env))) == expected
+
+
+def test_checkpoint_records_the_step_size_and_policy_actually_used(tmp_path):
+    assert main(["--iterations", "1", "--quiet", "--out", str(tmp_path)]) == 0
+    with np.load(tmp_path / "cartpole.npz") as checkpoint:
+        config = str(checkpoint["config"])
+    assert '"lr": 0.001' in config and '"policy": "softmax"' in config
 
 
 def test_same_seed_same_csv_byte_for_byte(tmp_path):
