@@ -176,6 +176,10 @@ class GaussianPolicy:
             raise ValueError(f"action must be {self.action_dim} finite real number(s), got {actions!r}")
         return actions.reshape(n_steps, self.action_dim)
 
+    def _inside_clip(self, raw_log_std):
+        """Where the stored log sigma lies strictly inside LOG_STD_RANGE, i.e. where the policy depends on it."""
+        return (raw_log_std > self.LOG_STD_RANGE[0]) & (raw_log_std < self.LOG_STD_RANGE[1])
+
     def log_std(self, theta):
         """log sigma, clipped to LOG_STD_RANGE."""
         return np.clip(self._split(theta)[1], *self.LOG_STD_RANGE)
@@ -230,7 +234,7 @@ class GaussianPolicy:
     def path_scores(self, theta, observations, actions):
         """grad log pi(u_t|s_t) for t = 0..T-1, shape (T, n_params): the vectorised twin of grad_log_prob."""
         z, log_std, features, raw_log_std = self._standardised(theta, observations, actions)
-        inside_clip = (raw_log_std > self.LOG_STD_RANGE[0]) & (raw_log_std < self.LOG_STD_RANGE[1])
+        inside_clip = self._inside_clip(raw_log_std)
         grad_mean = (z / np.exp(log_std))[:, :, None] * features[:, None, :]
         grad_log_std = (z**2 - 1.0) * inside_clip
         return np.hstack([grad_mean.reshape(len(z), -1), grad_log_std])
@@ -243,7 +247,7 @@ class GaussianPolicy:
         """
         features = augmented_features(observations, self.n_features)
         raw_log_std = self._split(theta)[1]
-        inside_clip = (raw_log_std > self.LOG_STD_RANGE[0]) & (raw_log_std < self.LOG_STD_RANGE[1])
+        inside_clip = self._inside_clip(raw_log_std)
         gram = features.T @ features  # sum_t phi~_t phi~_t^T
         fisher = np.zeros((self.n_params, self.n_params))
         for j, log_std in enumerate(self.log_std(theta)):
