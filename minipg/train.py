@@ -5,7 +5,6 @@ episodes reaches 475 (Gymnasium's CartPole-v1 threshold), then writes the learni
 log of every iteration and a checkpoint of theta into plots/.
 """
 import dataclasses
-import json
 import os
 import sys
 import time
@@ -16,6 +15,7 @@ import numpy as np
 import envs
 from minipg import estimators
 from minipg.baselines import LinearCritic, LinearValueBaseline, RegressionCritic, discounted_returns
+from minipg.checkpoint import load_checkpoint, save_checkpoint
 from minipg.cli import Parser, non_negative_int, positive_float, positive_int, write_atomically
 from minipg.natural import fisher_matrix, natural_step, trust_region_step
 from minipg.optim import OPTIMIZER_NAMES, make_optimizer
@@ -187,28 +187,13 @@ def make_update(config, policy):
     return update
 
 
-def save_checkpoint(path, theta, config, policy_name):
-    """An .npz with theta, the policy and env names, and the config as JSON."""
-    def write(temporary):
-        with open(temporary, "wb") as file:
-            np.savez(file, theta=theta, policy=policy_name, env=config.env,
-                     config=json.dumps(dataclasses.asdict(config), sort_keys=True))
-    write_atomically(path, write)
-
-
-def load_checkpoint(path, env_name, policy_name):
+def load_theta(path, env_name, policy_name):
     """theta from a checkpoint, refusing one written for another env or policy."""
-    try:
-        with np.load(path) as data:
-            theta, saved_env, saved_policy = data["theta"], str(data["env"]), str(data["policy"])
-    except FileNotFoundError:
-        raise ValueError(f"checkpoint {path} does not exist") from None
-    except (OSError, KeyError, ValueError):
-        raise ValueError(f"checkpoint {path} is not a minipg checkpoint (.npz with theta, env, policy)") from None
-    if saved_env != env_name or saved_policy != policy_name:
-        raise ValueError(f"checkpoint {path} is for env {saved_env!r} with policy {saved_policy!r}, "
+    checkpoint = load_checkpoint(path)
+    if checkpoint.env != env_name or checkpoint.policy != policy_name:
+        raise ValueError(f"checkpoint {path} is for env {checkpoint.env!r} with policy {checkpoint.policy!r}, "
                          f"not env {env_name!r} with policy {policy_name!r}")
-    return np.asarray(theta, dtype=np.float64)
+    return checkpoint.theta
 
 
 def evaluate(env, policy, theta, episodes, rng):
@@ -298,7 +283,7 @@ def write_outputs(run, config, policy_name):
                 file.write(",".join(repr(value) for value in row) + "\n")
 
     write_atomically(stem + ".csv", write_csv)
-    save_checkpoint(stem + ".npz", run.theta, config, policy_name)
+    save_checkpoint(stem + ".npz", run.theta, config.env, policy_name, dataclasses.asdict(config))
     if run.log:
         _, steps, _, means, _, lows, highs, _, _ = zip(*run.log)
         plot_learning_curve(steps, means, lows, highs, stem + ".png", f"minipg: {config.estimator} on {config.env}",
@@ -341,7 +326,7 @@ def main(argv=None):
     policy = make_policy(env, config.policy)
     policy_name = "softmax" if isinstance(policy, SoftmaxPolicy) else "gaussian"
     config = dataclasses.replace(config, policy=policy_name, lr=step_size(config, policy))
-    theta = load_checkpoint(config.load, config.env, policy_name) if config.load else None
+    theta = load_theta(config.load, config.env, policy_name) if config.load else None
     if theta is not None and theta.shape != (policy.n_params,):
         raise ValueError(f"checkpoint theta has {theta.size} numbers, the policy needs {policy.n_params}")
     if config.eval:
