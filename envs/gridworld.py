@@ -8,6 +8,8 @@ uses is R[s, u] = sum_s' P[s, u, s'] r[s, u, s'].
 """
 import numpy as np
 
+from envs.sampling import inverse_cdf
+
 MOVES = {0: (-1, 0), 1: (0, 1), 2: (1, 0), 3: (0, -1)}  # up, right, down, left: (row, column) steps
 
 # S start, G goal, P pit, # wall. The short route runs along the middle row past the pit, where a
@@ -58,13 +60,8 @@ class TabularEnv:
         self._done = True
 
     def _draw(self, probabilities):
-        """i ~ probabilities, by inverse CDF: the i with F(i-1) <= v < F(i), F the cumulative sum, v ~ U[0, F(n-1)).
-
-        Scaling the uniform by F(n-1), which rounding may leave a hair below 1, keeps the index on an
-        entry of positive probability.
-        """
-        cumulative = np.cumsum(probabilities)
-        return int(np.searchsorted(cumulative, self._rng.random() * cumulative[-1], side="right"))
+        """An index i ~ probabilities, from one uniform number of the env's own rng."""
+        return int(inverse_cdf(probabilities, self._rng.random()))
 
     def reset(self, seed=None):
         """s_0 ~ mu. A seed restarts the env's rng; without one the stream continues (first time: from entropy)."""

@@ -14,12 +14,13 @@ import time
 
 import numpy as np
 
-import envs
 from envs.cartpole import CartPoleVector
 from minipg.cli import Parser, positive_int, run_cli, write_atomically
 from minipg.plotting import plot_bench
+from minipg.config import Config, build, check_config, parse_config
+from minipg.estimators import policy_gradient
 from minipg.rollout import sample_paths
-from minipg.train import SOLVED_RETURN, Config, check_config, make_estimator, make_policy, parse_config, train
+from minipg.train import SOLVED_RETURN, train
 
 PREVIOUS_DEFAULT = {"estimator": "baseline", "optimizer": "adam", "lr": 0.1, "episodes": 10, "batch_steps": 0}
 CONFIGURATIONS = {
@@ -54,15 +55,14 @@ class SeedResult:
 
 def bench_seed(config, seed, after, max_steps):
     """Train one seed with an evaluation after every iteration; see the module docstring."""
-    config = dataclasses.replace(config, seed=seed, quiet=True)
-    policy = make_policy(envs.make(config.env), config.policy)
+    config, pieces = build(dataclasses.replace(config, seed=seed, quiet=True))
     eval_rng = np.random.default_rng([seed, 2024])
     threshold = SOLVED_RETURN[config.env]
     result = SeedResult(False, 0, 0.0, [], [])
 
     def check(row, seconds, theta):
-        mean_return = float(evaluate_together(config.env, policy, theta, EVAL_EPISODES, eval_rng).mean())
-        steps = row[1]
+        mean_return = float(evaluate_together(config.env, pieces.policy, theta, EVAL_EPISODES, eval_rng).mean())
+        steps = row.env_steps
         result.curve.append((steps, mean_return))
         if result.solved:
             result.after_solved.append(mean_return >= threshold)
@@ -72,23 +72,22 @@ def bench_seed(config, seed, after, max_steps):
             return after == 0
         return steps >= max_steps
 
-    train(config, progress=check, stop_when_solved=False)
+    train(config, pieces, progress=check, stop_when_solved=False)
     return result
 
 
 def steps_per_second(config, seconds=2.0):
     """Env steps per second of sampling alone, and of sampling plus the gradient, at theta = 0."""
-    env = envs.make(config.env)
-    policy = make_policy(env, config.policy)
-    theta = np.zeros(policy.n_params)
-    estimate = make_estimator(config, policy, env)
+    config, pieces = build(config)
+    theta = np.zeros(pieces.policy.n_params)
     rates = []
     for with_gradient in (False, True):
         rng, steps, start = np.random.default_rng(0), 0, time.perf_counter()
         while time.perf_counter() - start < seconds:
-            paths = sample_paths(env, policy, theta, config.episodes, rng)
+            paths = sample_paths(pieces.env, pieces.policy, theta, config.episodes, rng)
             if with_gradient:
-                estimate(theta, paths)
+                batch = pieces.weigh(theta, paths)
+                policy_gradient(pieces.policy, theta, batch.paths, batch.weights)
             steps += sum(len(path) for path in paths)
         rates.append(steps / (time.perf_counter() - start))
     return rates

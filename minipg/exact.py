@@ -15,12 +15,13 @@ just as a sampled path stops there. Cost O(H S^2 A).
 """
 import numpy as np
 
+from minipg.checks import count
+
 
 def _check_tabular(env, horizon, gamma):
     if not hasattr(env, "P"):
         raise ValueError("env has no model (P, R, start, terminal): the exact oracle needs a tabular env")
-    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
-        raise ValueError(f"horizon must be a positive integer, got {horizon!r}")
+    count(horizon, "horizon")
     if not 0.0 < gamma <= 1.0:
         raise ValueError(f"gamma must be in (0, 1], got {gamma}")
 

@@ -11,9 +11,10 @@ solves F x = g and scales x so that this quadratic KL equals the radius delta:
 
     d = sqrt(2 delta / x^T F x) x                                                         (16)
 
-The surrogate L is Eq. (6) applied per decision, from the same batch, with advantages A_t:
+The surrogate L is Eq. (6) applied per decision, from the same batch, with the weights psi_t the
+gradient used:
 
-    L(theta) = 1/N sum_i sum_t [pi_theta(u_t|s_t) / pi_old(u_t|s_t)] A_t                 (17)
+    L(theta) = 1/N sum_i sum_t [pi_theta(u_t|s_t) / pi_old(u_t|s_t)] psi_t               (17)
 
 (its gradient at theta_old is the policy gradient). The trust-region step backtracks along d
 until L improves and the sample mean KL(pi_old || pi_theta) <= delta. The capped step
@@ -23,6 +24,8 @@ until L improves and the sample mean KL(pi_old || pi_theta) <= delta. The capped
 is Eq. (16) used as a bound rather than a length: it shrinks with the gradient.
 """
 import numpy as np
+
+from minipg.estimators import log_ratios
 
 
 def fisher_matrix(policy, theta, paths):
@@ -45,13 +48,11 @@ def natural_step(fisher, gradient, kl_radius, damping=1e-3, lr=None):
 
     With lr, the step is lr x instead, shortened to that KL-sized step when it is longer (Eq. 18):
     it then shrinks with the gradient, and stops where the gradient vanishes.
-    The linear policies here have tens of parameters, so F is formed and solved directly: exact,
-    and cheaper than iterating. A network with millions of parameters cannot store F; it solves
-    F x = g by conjugate gradients, which needs only products F v (Hessian-vector products of the mean KL).
-    The damping keeps the solve well posed where F is singular (e.g. a feature that is constant
-    over the batch makes its weight and the bias columns dependent). It must stay below the
-    curvature of every direction that matters: cart-pole's pole angle is ~0.05 rad, so F's entries
-    for its weights are ~1e-3; a damping of 0.1 would turn those directions into plain gradient steps.
+    The linear policies here have tens of parameters, so F is formed and solved directly; a network
+    with millions of parameters would solve F x = g by conjugate gradients on products F v.
+    The damping keeps the solve well posed where F is singular (a feature constant over the batch makes
+    its weight and the bias columns dependent); it must stay below the curvature of every direction that
+    matters, or those directions become plain gradient steps.
     """
     if not kl_radius > 0:
         raise ValueError(f"kl radius must be > 0, got {kl_radius}")
@@ -63,29 +64,24 @@ def natural_step(fisher, gradient, kl_radius, damping=1e-3, lr=None):
     return (radius_scale if lr is None else min(lr, radius_scale)) * direction
 
 
-def surrogate(policy, theta, theta_old, paths, advantages):
-    """L(theta) of Eq. (17); ratios formed as exp(log pi_theta - log pi_old)."""
-    total, n_steps = 0.0, 0
-    for path, path_advantages in zip(paths, advantages):
-        log_ratio = (policy.path_log_probs(theta, path.observations, path.actions)
-                     - policy.path_log_probs(theta_old, path.observations, path.actions))
-        total += np.exp(log_ratio) @ path_advantages  # sum_t ratio_t A_t
-        n_steps += len(path)
-    return total / n_steps
+def surrogate(policy, theta, theta_old, paths, weights):
+    """L(theta) of Eq. (17): 1/N sum_i sum_t [pi_theta(u_t|s_t) / pi_old(u_t|s_t)] psi_t."""
+    total = sum(np.exp(log_ratios(policy, theta, theta_old, path)) @ psi for path, psi in zip(paths, weights))
+    return total / sum(len(path) for path in paths)
 
 
-def mean_kl(policy, theta_old, theta, paths):
+def mean_kl(policy, theta, theta_old, paths):
     """1/N sum_i sum_t KL(pi_old(.|s_t) || pi_theta(.|s_t)) over the visited states."""
     total = sum(policy.path_kls(theta_old, theta, path.observations).sum() for path in paths)
     return total / sum(len(path) for path in paths)
 
 
-def trust_region_step(policy, theta_old, step, paths, advantages, kl_radius, shrink=0.5, max_backtracks=10):
+def trust_region_step(policy, theta_old, step, paths, weights, kl_radius, shrink=0.5, max_backtracks=10):
     """theta_old + shrink^k step for the first k = 0, 1, ... where L improves and KL <= delta, else theta_old."""
-    baseline_value = surrogate(policy, theta_old, theta_old, paths, advantages)
+    old_value = surrogate(policy, theta_old, theta_old, paths, weights)
     for k in range(max_backtracks):
         theta = theta_old + shrink**k * step
-        if (surrogate(policy, theta, theta_old, paths, advantages) > baseline_value
-                and mean_kl(policy, theta_old, theta, paths) <= kl_radius):
+        if (surrogate(policy, theta, theta_old, paths, weights) > old_value
+                and mean_kl(policy, theta, theta_old, paths) <= kl_radius):
             return theta
     return theta_old

@@ -1,7 +1,7 @@
 """Linear policies pi_theta(u|s) with hand-written score functions grad_theta log pi_theta(u|s).
 
 Both policies are linear in the augmented features phi~(s) = [phi(s), 1] (the 1 is the bias),
-and read their parameters from ONE flat float64 vector `theta` (DESIGN.md).
+and read their parameters from ONE flat float64 vector `theta`.
 
     SoftmaxPolicy:  pi(u|s) = softmax(W phi~(s))_u,                 W = theta.reshape(A, d+1)
     GaussianPolicy: u ~ N(M phi~(s), diag sigma^2),  sigma = exp(log sigma),
@@ -17,12 +17,8 @@ row of a path's scores against its step taken alone.
 """
 import numpy as np
 
-
-def _count(value, name, minimum):
-    """A whole number >= minimum, or ValueError naming the argument."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
+from envs.sampling import inverse_cdf
+from minipg.checks import count
 
 
 def _check_theta(theta, n_params):
@@ -63,8 +59,8 @@ class SoftmaxPolicy:
     """pi(u|s) = softmax(W phi~(s))_u over n_actions discrete actions."""
 
     def __init__(self, n_features, n_actions):
-        self.n_features = _count(n_features, "n_features", 0)
-        self.n_actions = _count(n_actions, "n_actions", 2)
+        self.n_features = count(n_features, "n_features", 0)
+        self.n_actions = count(n_actions, "n_actions", 2)
         self.n_params = self.n_actions * (self.n_features + 1)
 
     def _weights(self, theta):
@@ -98,15 +94,12 @@ class SoftmaxPolicy:
 
     def act(self, theta, obs, rng):
         """Draw u ~ pi(.|s) by inverting the cumulative distribution at one uniform number."""
-        cumulative = np.cumsum(self.probs(theta, obs))
-        return min(int(np.searchsorted(cumulative, rng.random(), side="right")), self.n_actions - 1)
+        return int(self.act_batch(theta, _one_step(obs), rng)[0])
 
     def act_batch(self, theta, observations, rng):
-        """u_t ~ pi(.|s_t) for every row: the vectorised twin of act, drawing the same uniforms in the same order."""
+        """u_t ~ pi(.|s_t) for every row, one uniform number per row, drawn in row order."""
         log_pi, _ = self._all_log_probs(theta, observations)
-        cumulative = np.cumsum(np.exp(log_pi), axis=1)
-        below = cumulative <= rng.random(len(log_pi))[:, None]  # searchsorted(side="right") for each row
-        return np.minimum(below.sum(axis=1), self.n_actions - 1)
+        return inverse_cdf(np.exp(log_pi), rng.random(len(log_pi)))
 
     def log_prob(self, theta, obs, action):
         """log pi(u|s)."""
@@ -160,8 +153,8 @@ class GaussianPolicy:
     LOG_STD_RANGE = (-10.0, 2.0)
 
     def __init__(self, n_features, action_dim):
-        self.n_features = _count(n_features, "n_features", 0)
-        self.action_dim = _count(action_dim, "action_dim", 1)
+        self.n_features = count(n_features, "n_features", 0)
+        self.action_dim = count(action_dim, "action_dim", 1)
         self.n_mean_params = self.action_dim * (self.n_features + 1)
         self.n_params = self.n_mean_params + self.action_dim
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from minipg.checks import count
+
 
 @dataclass
 class Path:
@@ -31,12 +33,6 @@ class Path:
     def truncated(self):
         """Stopped by a time limit (the env's or the sampler's horizon) with the episode still alive."""
         return not self.terminated
-
-
-def _check_count(value, name, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be a {'positive' if minimum else 'non-negative'} integer, got {value!r}")
-    return int(value)
 
 
 def sample_path(env, policy, theta, rng, horizon):
@@ -69,9 +65,9 @@ def sample_paths(env, policy, theta, m, rng, horizon=None, min_steps=0):
     is what the unbiasedness tests use. A batch of steps rather than episodes keeps the cost of an
     iteration near min_steps whether the episodes last 20 steps or 500.
     """
-    m = _check_count(m, "m")
-    horizon = _check_count(env.max_episode_steps if horizon is None else horizon, "horizon")
-    min_steps = _check_count(min_steps, "min_steps", minimum=0)
+    m = count(m, "m")
+    horizon = count(env.max_episode_steps if horizon is None else horizon, "horizon")
+    min_steps = count(min_steps, "min_steps", 0)
     paths, n_steps = [], 0
     while len(paths) < m or n_steps < min_steps:
         paths.append(sample_path(env, policy, theta, rng, horizon))

@@ -13,10 +13,13 @@ import numpy as np
 
 import envs
 from minipg import estimators, exact
-from minipg.baselines import LinearCritic, LinearValueBaseline, TimeIndexedBaseline, discounted_returns
+from minipg.baselines import LinearValueBaseline, TimeIndexedBaseline
+from minipg.critics import LinearCritic
+from minipg.natural import mean_kl
 from minipg.cli import Parser, positive_int, run_cli
 from minipg.plotting import plot_variance
 from minipg.policies import SoftmaxPolicy
+from minipg.returns import discounted_cumsum
 from minipg.rollout import sample_paths
 
 GAMMA_DISCOUNTED = 0.8
@@ -25,7 +28,7 @@ IS_SHIFT = 0.1
 
 def fitted_on(baseline, paths):
     """Fit a value baseline on `paths` (undiscounted returns-to-go) and return it."""
-    baseline.fit(paths, [discounted_returns(path.rewards, 1.0) for path in paths])
+    baseline.fit(paths, [discounted_cumsum(path.rewards, 1.0) for path in paths])
     return baseline
 
 
@@ -94,11 +97,6 @@ def measure_estimators(env, policy, theta, theta_shifted, batches, m, horizon, r
     return table
 
 
-def mean_kl(policy, theta_old, theta, paths):
-    """KL(pi_old || pi_theta) averaged over every state visited in paths."""
-    return float(np.mean([policy.kl(theta_old, theta, obs) for path in paths for obs in path.observations]))
-
-
 def measure_weights(env, policy, theta_old, direction, n_paths, horizon, rng):
     """For theta = theta_old + alpha * direction: (KL, ESS / m, Var(w)) at each alpha > 0."""
     paths = sample_paths(env, policy, theta_old, n_paths, rng, horizon)
@@ -106,7 +104,7 @@ def measure_weights(env, policy, theta_old, direction, n_paths, horizon, rng):
     for alpha in np.geomspace(0.03, 3.0, 10):
         theta = theta_old + alpha * direction
         weights, ess = estimators.importance_weights(policy, theta, theta_old, paths)
-        kls.append(mean_kl(policy, theta_old, theta, paths))
+        kls.append(float(mean_kl(policy, theta, theta_old, paths)))
         ess_fractions.append(ess / n_paths)
         weight_variances.append(float(np.var(weights)))
     return kls, ess_fractions, weight_variances

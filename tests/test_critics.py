@@ -3,14 +3,16 @@ import numpy as np
 import pytest
 
 import envs
-from minipg.baselines import LinearCritic, RegressionCritic, discounted_returns, state_features
+from minipg.baselines import state_features
+from minipg.critics import LinearCritic, RegressionCritic
+from minipg.returns import discounted_cumsum
 from minipg.policies import SoftmaxPolicy
 from minipg.rollout import Path, sample_paths
 
 
-def test_discounted_returns_bootstrap_from_the_final_value():
+def test_discounted_cumsum_bootstraps_from_the_final_value():
     """G_2 = 3 + 0.5 * 8, G_1 = 2 + 0.5 G_2, G_0 = 1 + 0.5 G_1, worked by hand."""
-    np.testing.assert_allclose(discounted_returns(np.array([1.0, 2.0, 3.0]), 0.5, final_value=8.0),
+    np.testing.assert_allclose(discounted_cumsum(np.array([1.0, 2.0, 3.0]), 0.5, final=8.0),
                                [3.75, 5.5, 7.0], rtol=0, atol=1e-15)
 
 
@@ -33,7 +35,7 @@ def test_regression_critic_fits_the_bootstrapped_returns_of_the_last_keep_batche
     critic = RegressionCritic(4, keep=2, reg=1e-3)
     gamma, kept = 0.9, []
     for batch in cartpole_paths:
-        targets = [discounted_returns(p.rewards, gamma, critic.state_values(p)[-1]) for p in batch]
+        targets = [discounted_cumsum(p.rewards, gamma, critic.state_values(p)[-1]) for p in batch]
         kept = (kept + [(np.vstack([state_features(p.observations) for p in batch]), np.concatenate(targets))])[-2:]
         critic.update(batch, gamma)
     expected = ridge_by_lstsq(np.vstack([x for x, _ in kept]), np.concatenate([y for _, y in kept]), 1e-3)
@@ -49,15 +51,16 @@ def test_truncated_paths_are_bootstrapped_and_terminated_ones_end_at_zero(cartpo
         values = state_features(np.vstack([path.observations, path.final_observation])) @ critic.weights
         final = values[-1] if path.truncated else 0.0
         np.testing.assert_allclose(critic.advantages(path, 0.9, lam=1.0),
-                                   discounted_returns(path.rewards, 0.9, final) - values[:-1], rtol=1e-10, atol=1e-10)
+                                   discounted_cumsum(path.rewards, 0.9, final) - values[:-1], rtol=1e-10, atol=1e-10)
 
 
 def test_a_policy_that_never_fails_gets_zero_advantages():
     """Every path survives to the time limit: V settles at 1/(1 - gamma) and every A_t goes to 0, so the
     gradient stops pushing a policy that has solved the task (what keeps a run solved)."""
     rng = np.random.default_rng(0)
-    paths = [Path(rng.uniform(-0.1, 0.1, (200, 4)), rng.integers(0, 2, 200), np.ones(200), np.zeros(200),
-                  False, rng.uniform(-0.1, 0.1, 4)) for _ in range(3)]
+    paths = [Path(observations=rng.uniform(-0.1, 0.1, (200, 4)), actions=rng.integers(0, 2, 200),
+                  rewards=np.ones(200), log_probs=np.zeros(200), terminated=False,
+                  final_observation=rng.uniform(-0.1, 0.1, 4)) for _ in range(3)]
     critic = RegressionCritic(4, keep=1)
     for _ in range(30):
         critic.update(paths, 0.9)
@@ -73,7 +76,7 @@ def test_gae_lambda_one_is_return_to_go_minus_v_and_lambda_zero_the_td_error(car
     for path in cartpole_paths[1]:
         values = critic.state_values(path)
         np.testing.assert_allclose(critic.advantages(path, 0.9, 1.0),
-                                   discounted_returns(path.rewards, 0.9, values[-1]) - values[:-1], atol=1e-10)
+                                   discounted_cumsum(path.rewards, 0.9, values[-1]) - values[:-1], atol=1e-10)
         np.testing.assert_allclose(critic.advantages(path, 0.9, 0.0), critic.td_errors(path, 0.9), atol=1e-15)
 
 

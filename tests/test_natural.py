@@ -1,18 +1,12 @@
 """Natural gradient and the trust region: the Fisher solve, the KL-sized step, the surrogate and the line search."""
-import os
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
 import envs
-from minipg.baselines import discounted_returns
-from minipg.bench import main as bench_main, parse_overrides
-from minipg.cli import run_cli
-from minipg.estimators import reward_to_go, step_scores
+from minipg.estimators import reward_to_go
 from minipg.natural import fisher_matrix, mean_kl, natural_step, surrogate, trust_region_step
 from minipg.policies import GaussianPolicy, SoftmaxPolicy
+from minipg.returns import discounted_cumsum
 from minipg.rollout import sample_paths
 from tests.helpers import central_hessian, relative_error
 
@@ -23,14 +17,14 @@ def batch(request):
     policy = SoftmaxPolicy(4, 2) if request.param == "cartpole" else GaussianPolicy(4, 1)
     theta = 0.3 * np.random.default_rng(0).standard_normal(policy.n_params)
     paths = sample_paths(env, policy, theta, 8, np.random.default_rng(1))
-    advantages = [discounted_returns(path.rewards, 0.99) - 20.0 for path in paths]
+    advantages = [discounted_cumsum(path.rewards, 0.99) - 20.0 for path in paths]
     return policy, theta, paths, advantages
 
 
 def test_fisher_is_the_hessian_of_the_mean_kl(batch):
     """Eq. (15)'s claim KL(pi_old || pi_theta) = 1/2 d^T F d + O(|d|^3), second derivatives by finite differences."""
     policy, theta, paths, _ = batch
-    hessian = central_hessian(lambda theta_new: mean_kl(policy, theta, theta_new, paths), theta)
+    hessian = central_hessian(lambda theta_new: mean_kl(policy, theta_new, theta, paths), theta)
     assert relative_error(fisher_matrix(policy, theta, paths), hessian) < 1e-6
 
 
@@ -121,7 +115,7 @@ def test_surrogate_at_theta_old_is_the_mean_advantage(batch):
 def test_surrogate_gradient_at_theta_old_is_the_policy_gradient(batch):
     """d/dtheta of Eq. (17) at theta_old = 1/N sum_t score_t A_t (ratio' = ratio * score, ratio = 1)."""
     policy, theta, paths, advantages = batch
-    scores = np.vstack([step_scores(policy, theta, path) for path in paths])
+    scores = np.vstack([policy.path_scores(theta, path.observations, path.actions) for path in paths])
     expected = scores.T @ np.concatenate(advantages) / len(scores)
     h = 1e-6
     numeric = np.array([(surrogate(policy, theta + h * e, theta, paths, advantages)
@@ -130,15 +124,25 @@ def test_surrogate_gradient_at_theta_old_is_the_policy_gradient(batch):
     np.testing.assert_allclose(numeric, expected, rtol=1e-6, atol=1e-8)
 
 
-@pytest.mark.parametrize("scale", [1.0, 30.0, 1e4])
-def test_line_search_never_accepts_a_step_beyond_the_radius(batch, scale):
+def surrogate_gradient(policy, theta, paths, advantages):
+    """grad L at theta_old = 1/N sum_t score_t A_t: the direction in which the surrogate rises."""
+    scores = np.vstack([policy.path_scores(theta, path.observations, path.actions) for path in paths])
+    return scores.T @ np.concatenate(advantages) / len(scores)
+
+
+def test_line_search_accepts_a_step_inside_the_radius_that_raises_the_surrogate(batch):
+    """The natural step of the surrogate's own gradient, sized so its first trial has KL just above delta:
+    the first trial is refused for its KL, a halved one is accepted, raises L, and has KL <= delta."""
     policy, theta, paths, advantages = batch
     radius = 0.01
-    step = scale * natural_step(fisher_matrix(policy, theta, paths), reward_to_go(policy, theta, paths), radius)
+    fisher = fisher_matrix(policy, theta, paths)
+    step = natural_step(fisher, surrogate_gradient(policy, theta, paths, advantages), radius)
+    step *= 1.3 * np.sqrt(radius / mean_kl(policy, theta + step, theta, paths))  # KL ~ 1.3^2 delta
+    assert mean_kl(policy, theta + step, theta, paths) > radius
     accepted = trust_region_step(policy, theta, step, paths, advantages, radius)
-    assert mean_kl(policy, theta, accepted, paths) <= radius
-    if not np.array_equal(accepted, theta):
-        assert surrogate(policy, accepted, theta, paths, advantages) > surrogate(policy, theta, theta, paths, advantages)
+    assert not np.array_equal(accepted, theta)
+    assert mean_kl(policy, accepted, theta, paths) <= radius
+    assert surrogate(policy, accepted, theta, paths, advantages) > surrogate(policy, theta, theta, paths, advantages)
 
 
 def test_line_search_keeps_theta_old_when_no_backtracked_step_fits(batch):
@@ -146,25 +150,3 @@ def test_line_search_keeps_theta_old_when_no_backtracked_step_fits(batch):
     policy, theta, paths, advantages = batch
     step = 1e4 * natural_step(fisher_matrix(policy, theta, paths), reward_to_go(policy, theta, paths), 0.01)
     np.testing.assert_array_equal(trust_region_step(policy, theta, step, paths, advantages, 0.01), theta)
-
-
-def test_bench_quick_runs_end_to_end(tmp_path):
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    result = subprocess.run([sys.executable, "-m", "minipg.bench", "--quick", "--out", str(tmp_path)],
-                            capture_output=True, text=True, cwd=root, env={**os.environ, "PYTHONPATH": root})
-    assert result.returncode == 0, result.stderr
-    assert "trust-region" in result.stdout
-    assert (tmp_path / "bench_cartpole.csv").exists() and (tmp_path / "bench_cartpole.png").exists()
-
-
-def test_bench_set_overrides_are_typed_by_the_train_parser():
-    assert parse_overrides(["lam=0.98", "batch-steps=1000", "optimizer=adam"]) == {
-        "lam": 0.98, "batch_steps": 1000, "optimizer": "adam"}
-
-
-@pytest.mark.parametrize("item, message", [("lam", "FLAG=VALUE"), ("bogus=1", "FLAG=VALUE"),
-                                           ("episodes=x", "expected a positive integer"), ("lam=2", "lam must be in")])
-def test_bench_refuses_a_bad_set_before_training_or_writing(tmp_path, capsys, item, message):
-    assert run_cli(bench_main, ["--quick", "--set", item, "--out", str(tmp_path / "out")]) == 2
-    captured = capsys.readouterr()
-    assert message in captured.err and captured.out == "" and not (tmp_path / "out").exists()

@@ -34,3 +34,12 @@ def test_bad_counts_name_the_argument(kwargs, message):
     arguments = {"m": 1, **kwargs}
     with pytest.raises(ValueError, match=message):
         sample_paths(env, policy, np.zeros(10), rng=np.random.default_rng(0), **arguments)
+
+
+def test_paths_take_at_most_horizon_decisions():
+    """H counts decisions: with H = 7 below the env's own 500-step limit, no path is longer than 7."""
+    env, policy = envs.make("cartpole"), SoftmaxPolicy(4, 2)
+    theta = np.array([0.0, 0.0, -1.0, -1.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0])  # balances for far more than 7 steps
+    paths = sample_paths(env, policy, theta, 20, np.random.default_rng(5), horizon=7)
+    assert env.max_episode_steps > 7
+    assert max(len(path) for path in paths) == 7 and all(path.truncated for path in paths if len(path) == 7)

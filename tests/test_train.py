@@ -12,7 +12,8 @@ import pytest
 import envs
 from minipg import exact
 from minipg.bench import CONFIGURATIONS
-from minipg.train import Config, evaluate, main, make_policy, step_size, train
+from minipg.config import Config, make_policy, step_size
+from minipg.train import evaluate, main, train
 
 
 def run_cli(*args, cwd=None):
@@ -110,7 +111,7 @@ def test_ctrl_c_saves_and_exits_130(tmp_path):
 
 def test_interrupt_stops_cleanly_with_what_was_learned():
     def interrupt_at_third(row, seconds, theta):
-        if row[0] == 3:
+        if row.iteration == 3:
             raise KeyboardInterrupt
 
     run = train(Config(iterations=10), progress=interrupt_at_third)

@@ -1,0 +1,13 @@
+"""A categorical draw by inverse CDF, shared by the tabular simulators and the softmax policy."""
+import numpy as np
+
+
+def inverse_cdf(probabilities, uniforms):
+    """The i with F(i-1) <= v < F(i), F = cumsum(p) along the last axis, v = u F(n-1), for each u ~ U[0, 1).
+
+    Scaling u by F(n-1), which rounding may leave a hair off 1, keeps the index on an entry of positive
+    probability. probabilities (..., n) and uniforms (...) broadcast row by row.
+    """
+    cumulative = np.cumsum(probabilities, axis=-1)
+    scaled = np.asarray(uniforms) * cumulative[..., -1]
+    return np.sum(cumulative <= scaled[..., None], axis=-1)

@@ -1,0 +1,104 @@
+"""Critics V_w(s) for actor-critic: TD errors and GAE advantages, Eq. (13); learned by TD, Eq. (14), or
+by regression on bootstrapped returns, Eq. (19).
+"""
+from collections import deque
+
+import numpy as np
+
+from minipg.baselines import ridge_fit, state_features, value_features
+from minipg.checks import count
+from minipg.returns import discounted_cumsum
+
+
+class Critic:
+    """What every critic shares: V(s_0..s_T) from its features, TD errors and GAE advantages, Eq. (13).
+
+    A subclass sets self.weights, defines features(path) -> x(s_0..s_T) and update(paths, gamma).
+    bootstrap_truncated: a path cut off by a time limit is bootstrapped with V(s_T) when the task goes
+    on beyond the limit (cart-pole's 500 steps stand in for balancing forever); set it False when the
+    limit is the horizon H of the objective itself, as in the exact finite-horizon experiments,
+    where nothing is collected after step H - 1 and V(s_H) = 0.
+    """
+
+    bootstrap_truncated = True
+
+    def ends_at_zero(self, path):
+        """Whether V(s_T) = 0: after termination, or after a time limit that is the objective's horizon."""
+        return path.terminated or not self.bootstrap_truncated
+
+    def state_values(self, path):
+        """V(s_0), ..., V(s_{T-1}), V(s_T), with V(s_T) = 0 when nothing more is to be collected."""
+        values = self.features(path) @ self.weights
+        if self.ends_at_zero(path):
+            values[-1] = 0.0
+        return values
+
+    def td_errors(self, path, gamma):
+        """delta_t = r_t + gamma V(s_{t+1}) - V(s_t); bootstrapped from V(s_T) after truncation."""
+        values = self.state_values(path)
+        return path.rewards + gamma * values[1:] - values[:-1]
+
+    def advantages(self, path, gamma, lam):
+        """GAE: A_t = delta_t + gamma lambda A_{t+1}, A_T = 0."""
+        return discounted_cumsum(self.td_errors(path, gamma), gamma * lam)
+
+
+class LinearCritic(Critic):
+    """V_w(s, t) = w . x(s, t), trained by normalised semi-gradient TD(0), Eq. (14).
+
+    Each update sweeps the batch `epochs` times. Dividing the step by |x_t|^2 makes lr the fraction of
+    the TD error removed at s_t, so lr in (0, 1] is stable whatever the scale of the features.
+    """
+
+    def __init__(self, n_features, lr=0.1, epochs=1, bootstrap_truncated=True):
+        if not 0 < lr <= 1:
+            raise ValueError(f"critic lr must be in (0, 1], got {lr}")
+        self.weights = np.zeros(2 * n_features + 4)
+        self.lr = lr
+        self.epochs = count(epochs, "epochs")
+        self.bootstrap_truncated = bootstrap_truncated
+
+    def features(self, path):
+        """x(s_t, t) for t = 0..T, the last row being the state s_T after the final step."""
+        observations = np.vstack([path.observations, path.final_observation])
+        return value_features(observations, np.arange(len(path) + 1))
+
+    def update(self, paths, gamma):
+        """Eq. (14): w <- w + lr delta_t x_t / |x_t|^2, x_t = grad_w V_w(s_t), the target held fixed."""
+        for _ in range(self.epochs):
+            for path in paths:
+                features = self.features(path)
+                for t in range(len(path)):
+                    last = t == len(path) - 1
+                    next_value = 0.0 if last and self.ends_at_zero(path) else features[t + 1] @ self.weights
+                    delta = path.rewards[t] + gamma * next_value - features[t] @ self.weights
+                    self.weights += self.lr * delta * features[t] / (features[t] @ features[t])
+
+
+class RegressionCritic(Critic):
+    """V_w(s) = w . x(s) on the state alone, fitted by ridge regression to bootstrapped returns, Eq. (19).
+
+    The targets are G_t = r_t + gamma r_{t+1} + ... + gamma^(T-t) V(s_T), with V(s_T) = 0 after
+    termination and the current V(s_T) after truncation: the value of balancing on beyond the time
+    limit, so V has no reason to depend on t. Each update adds the batch to the last `keep` batches
+    and refits w on all of them, so one batch without a failure does not erase what V learned of
+    the states that lead to one. With lam = 1 its advantage A_t = G_t - V(s_t).
+    """
+
+    def __init__(self, n_features, keep=10, reg=1e-5):
+        if not reg > 0:
+            raise ValueError(f"reg must be > 0, got {reg}")
+        self.weights = np.zeros(2 * n_features + 1)
+        self.batches = deque(maxlen=count(keep, "keep"))
+        self.reg = reg
+
+    def features(self, path):
+        return state_features(np.vstack([path.observations, path.final_observation]))
+
+    def update(self, paths, gamma):
+        """Refit w to the targets G_t of this batch (under the current V) and of the keep - 1 before it."""
+        features = np.vstack([self.features(path)[:-1] for path in paths])
+        targets = np.concatenate([discounted_cumsum(path.rewards, gamma, self.state_values(path)[-1]) for path in paths])
+        self.batches.append((features, targets))
+        self.weights = ridge_fit(np.vstack([x for x, _ in self.batches]),
+                                 np.concatenate([y for _, y in self.batches]), self.reg)
