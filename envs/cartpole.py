@@ -126,7 +126,8 @@ class CartPoleVector:
     """n cart-poles stepped together by the same euler_step: the vectorised twin of CartPoleEnv.
 
     For fast evaluation of many episodes at once. States are rows of an (n, 4) array; `step` takes
-    n actions and returns next states, rewards, terminated and truncated flags, one per row. A row
+    n actions and returns next states, rewards, terminated and truncated flags, one per row; `steps`
+    counts the steps since reset. A row
     that has ended keeps its last state and gets reward 0 until `reset`.
     tests/test_cartpole.py checks every row against CartPoleEnv stepped alone.
     """
@@ -139,7 +140,7 @@ class CartPoleVector:
         self.states = None
         self.done = None
         self._rng = None
-        self._steps = 0
+        self.steps = 0
 
     def reset(self, seed=None):
         """n start states, each uniform in [-0.05, 0.05]^4, drawn row after row from one generator."""
@@ -147,7 +148,7 @@ class CartPoleVector:
             self._rng = np.random.default_rng(seed)
         self.states = self._rng.uniform(low=-RESET_BOUND, high=RESET_BOUND, size=(self.n, 4))
         self.done = np.zeros(self.n, dtype=bool)
-        self._steps = 0
+        self.steps = 0
         return self.states.copy()
 
     def step(self, actions):
@@ -161,8 +162,8 @@ class CartPoleVector:
         alive = ~self.done
         stepped = np.column_stack(euler_step(*self.states.T, forces))
         self.states = np.where(alive[:, None], stepped, self.states)
-        self._steps += 1
+        self.steps += 1
         terminated = alive & fallen(self.states[:, 0], self.states[:, 2])
-        truncated = alive & (self._steps >= self.max_episode_steps)
+        truncated = alive & (self.steps >= self.max_episode_steps)
         self.done = self.done | terminated | truncated
         return self.states.copy(), alive.astype(np.float64), terminated, truncated

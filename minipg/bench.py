@@ -1,10 +1,9 @@
 """`python -m minipg.bench`: env steps and training seconds to solve cart-pole, per configuration and seed.
 
-After every training iteration, a separate evaluation runs 100 episodes of the stochastic policy
-(own random stream; its steps are neither counted nor timed). A run is solved at the first
-evaluation whose mean return is >= 475; it then trains on for --after iterations to measure whether
-it stays solved. The evaluation steps 100 cart-poles together (envs.cartpole.CartPoleVector, the
-tested twin of the single env), which makes an evaluation after every iteration affordable.
+After every training iteration the policy is evaluated as the train command evaluates it
+(minipg.evaluation: 100 episodes of the stochastic policy, stepped together, on their own random
+stream; the steps are neither counted nor timed). A run is solved at the first evaluation whose mean
+return is >= 475; it then trains on for --after iterations to measure whether it stays solved.
 """
 import csv
 import dataclasses
@@ -14,13 +13,13 @@ import time
 
 import numpy as np
 
-from envs.cartpole import CartPoleVector
 from minipg.cli import Parser, positive_int, run_cli, write_atomically
-from minipg.plotting import plot_bench
-from minipg.config import Config, build, check_config, parse_config
+from minipg.config import Config, build, parse_config
 from minipg.estimators import policy_gradient
+from minipg.evaluation import SOLVED_RETURN
+from minipg.plotting import plot_bench
 from minipg.rollout import sample_paths
-from minipg.train import SOLVED_RETURN, train
+from minipg.train import train
 
 PREVIOUS_DEFAULT = {"estimator": "baseline", "optimizer": "adam", "lr": 0.1, "episodes": 10, "batch_steps": 0}
 CONFIGURATIONS = {
@@ -30,20 +29,6 @@ CONFIGURATIONS = {
     "natural": {"optimizer": "natural", "lr": 1.0},
     "trust-region": {"optimizer": "trust-region"},
 }
-EVAL_EPISODES = 100
-
-
-def evaluate_together(env_name, policy, theta, episodes, rng):
-    """Returns of `episodes` episodes of pi_theta, all stepped at once."""
-    vector = CartPoleVector(episodes, continuous=env_name == "cartpole-continuous")
-    observations = vector.reset(seed=int(rng.integers(2**32)))
-    returns = np.zeros(episodes)
-    while not vector.done.all():
-        observations, rewards, _, _ = vector.step(policy.act_batch(theta, observations, rng))
-        returns += rewards
-    return returns
-
-
 @dataclasses.dataclass
 class SeedResult:
     solved: bool
@@ -54,25 +39,23 @@ class SeedResult:
 
 
 def bench_seed(config, seed, after, max_steps):
-    """Train one seed with an evaluation after every iteration; see the module docstring."""
+    """Train one seed, judged after every iteration; see the module docstring."""
     config, pieces = build(dataclasses.replace(config, seed=seed, quiet=True))
-    eval_rng = np.random.default_rng([seed, 2024])
     threshold = SOLVED_RETURN[config.env]
     result = SeedResult(False, 0, 0.0, [], [])
 
     def check(row, seconds, theta):
-        mean_return = float(evaluate_together(config.env, pieces.policy, theta, EVAL_EPISODES, eval_rng).mean())
-        steps = row.env_steps
-        result.curve.append((steps, mean_return))
+        solved = row.eval_mean_return >= threshold
+        result.curve.append((row.env_steps, row.eval_mean_return))
         if result.solved:
-            result.after_solved.append(mean_return >= threshold)
+            result.after_solved.append(solved)
             return len(result.after_solved) >= after
-        if mean_return >= threshold:
-            result.solved, result.steps_to_solve, result.seconds_to_solve = True, steps, seconds
+        if solved:
+            result.solved, result.steps_to_solve, result.seconds_to_solve = True, row.env_steps, seconds
             return after == 0
-        return steps >= max_steps
+        return row.env_steps >= max_steps
 
-    train(config, pieces, progress=check, stop_when_solved=False)
+    train(config, pieces, progress=check, stop_when_solved=False, stop_early=False)
     return result
 
 
@@ -108,6 +91,11 @@ def summary(results):
     }
 
 
+NOT_SETTABLE = {"env": "use the bench's --env", "seed": "the bench runs seeds 0..--seeds-1",
+                "out": "use the bench's --out", "load": "the bench trains from theta = 0",
+                "eval": "the bench evaluates after every iteration", "quiet": "use the bench's --quiet"}
+
+
 def parse_overrides(items):
     """{"lam": 0.98} from ["lam=0.98"], each value checked and typed by the train command's own parser."""
     known = {field.name for field in dataclasses.fields(Config)}
@@ -117,6 +105,8 @@ def parse_overrides(items):
         name = flag.replace("-", "_")
         if not equals or name not in known:
             raise ValueError(f"--set expects FLAG=VALUE with a flag of python -m minipg.train, got {item!r}")
+        if name in NOT_SETTABLE:
+            raise ValueError(f"--set {name}=... is not a training setting; {NOT_SETTABLE[name]}")
         names.append(name)
         argv += ["--" + name.replace("_", "-"), value]
     parsed = parse_config(argv)
@@ -133,6 +123,7 @@ def parse_args(argv):
     parser.add_argument("--max-steps", type=positive_int, default=200_000, help="training env steps cap (default 200000)")
     parser.add_argument("--quick", action="store_true", help="CI smoke run: 2 seeds, 3,000-step cap, 2 iterations after")
     parser.add_argument("--out", default="plots", help="directory for bench_<env>.csv and .png (default plots)")
+    parser.add_argument("--quiet", action="store_true", help="print only the table, not a line per seed")
     parser.add_argument("--set", action="append", default=[], metavar="FLAG=VALUE",
                         help="a train flag applied to every configuration, e.g. --set lam=0.98 (repeatable)")
     args = parser.parse_args(argv)
@@ -147,27 +138,42 @@ def parse_args(argv):
     return args
 
 
+def seed_line(name, seed, result, seconds_left):
+    """One finished seed, and how long the rest of the bench should take."""
+    if result.solved:
+        stays = f", {np.mean(result.after_solved):.0%} of later evaluations >= 475" if result.after_solved else ""
+        outcome = f"solved at {result.steps_to_solve:,} steps ({result.seconds_to_solve:.2f} s){stays}"
+    else:
+        outcome = "not solved"
+    return f"{name:<15} seed {seed:3d}: {outcome}; about {seconds_left / 60:.1f} min left"
+
+
 def main(argv=None):
     args = parse_args(argv)
     names = args.configs.split(",")
     configs = {name: dataclasses.replace(Config(env=args.env, **CONFIGURATIONS[name]), **args.overrides)
                for name in names}
     for config in configs.values():
-        check_config(config)
+        build(config)  # refuses a bad setting before any run
+    rows, curves, start, done, total = [], {}, time.perf_counter(), 0, len(names) * args.seeds
+    for name in names:
+        results = []
+        for seed in range(args.seeds):
+            results.append(bench_seed(configs[name], seed, args.after, args.max_steps))
+            done += 1
+            if not args.quiet:
+                left = (time.perf_counter() - start) / done * (total - done)
+                print(seed_line(name, seed, results[-1], left), flush=True)
+        rollout_rate, gradient_rate = steps_per_second(configs[name], seconds=0.5 if args.quick else 2.0)
+        rows.append({"configuration": name, **summary(results), "rollout_steps_per_s": rollout_rate,
+                     "rollout_gradient_steps_per_s": gradient_rate})
+        curves[name] = [r.curve for r in results]
     print(f"{'configuration':<15} {'solved':>6} {'median steps':>12} {'IQR':>8} {'median s':>9} {'IQR':>6} "
           f"{'stays solved':>12} {'steps/s rollout':>15} {'+gradient':>10}")
-    rows, curves = [], {}
-    for name in names:
-        config = configs[name]
-        results = [bench_seed(config, seed, args.after, args.max_steps) for seed in range(args.seeds)]
-        rollout_rate, gradient_rate = steps_per_second(config, seconds=0.5 if args.quick else 2.0)
-        row = {"configuration": name, **summary(results), "rollout_steps_per_s": rollout_rate,
-               "rollout_gradient_steps_per_s": gradient_rate}
-        rows.append(row)
-        curves[name] = [r.curve for r in results]
-        print(f"{name:<15} {row['solved']:>6} {row['median_steps']:12.0f} {row['iqr_steps']:8.0f} "
+    for row in rows:
+        print(f"{row['configuration']:<15} {row['solved']:>6} {row['median_steps']:12.0f} {row['iqr_steps']:8.0f} "
               f"{row['median_seconds']:9.2f} {row['iqr_seconds']:6.2f} {row['stays_solved']:12.0%} "
-              f"{rollout_rate:15.0f} {gradient_rate:10.0f}", flush=True)
+              f"{row['rollout_steps_per_s']:15.0f} {row['rollout_gradient_steps_per_s']:10.0f}")
     stem = os.path.join(args.out, f"bench_{args.env}")
 
     def write_csv(temporary):

@@ -3,6 +3,7 @@
 `Config` holds every setting with its default and help text (the train command's flags are built
 from it); `build` turns a Config into the pieces the training loop calls, once.
 """
+import argparse
 import collections
 import dataclasses
 
@@ -28,24 +29,26 @@ def _flag(default, help_text, **kwargs):
 
 @dataclasses.dataclass
 class Config:
-    """Every setting of a run, with its default and help text; argparse is built from this."""
+    """Every setting of a run, with its help text; argparse is built from this.
+
+    A setting left at None takes its env's value from ENV_DEFAULTS (see `resolve`).
+    """
 
     env: str = _flag("cartpole", "environment: " + ", ".join(envs.ENV_NAMES))
     policy: str = _flag(None, "softmax or gaussian (default: softmax for discrete actions, gaussian otherwise)")
-    estimator: str = _flag("actor-critic", "gradient estimator: " + ", ".join(ESTIMATOR_NAMES))
+    estimator: str = _flag(None, "gradient estimator: " + ", ".join(ESTIMATOR_NAMES))
     critic: str = _flag("regression", "actor-critic's V: regression (ridge fit of V(s) to bootstrapped returns) "
                         "or td (TD(0) on V(s, t))")
-    optimizer: str = _flag("capped-natural", "optimizer: " + ", ".join(UPDATE_NAMES))
+    optimizer: str = _flag(None, "optimizer: " + ", ".join(UPDATE_NAMES))
     lr: float = _flag(None, "step size of the optimizer (capped-natural: lr F^-1 g; natural: a multiple of the "
-                      "KL-sized step); default 0.001 for capped-natural with the softmax policy, else 0.01",
-                      type=positive_float)
+                      "KL-sized step); the env's with its own optimizer, else 0.01", type=positive_float)
     kl: float = _flag(0.01, "natural, capped-natural and trust-region: KL radius delta of a step",
                       type=positive_float)
-    iterations: int = _flag(300, "iteration cap", type=positive_int)
-    episodes: int = _flag(1, "at least m episodes per iteration", type=positive_int)
-    batch_steps: int = _flag(500, "and more episodes until the batch holds at least this many env steps",
+    iterations: int = _flag(None, "iteration cap", type=positive_int)
+    episodes: int = _flag(None, "at least m episodes per iteration", type=positive_int)
+    batch_steps: int = _flag(None, "and more episodes until the batch holds at least this many env steps",
                              type=non_negative_int)
-    gamma: float = _flag(0.99, "discount factor in (0, 1]")
+    gamma: float = _flag(None, "discount factor in (0, 1]")
     lam: float = _flag(1.0, "GAE lambda of the actor-critic advantage, in [0, 1]")
     critic_lr: float = _flag(0.1, "td critic: normalised TD(0) step, in (0, 1]", type=positive_float)
     reuse: int = _flag(3, "importance estimator: number of recent batches reused", type=positive_int)
@@ -56,14 +59,43 @@ class Config:
     quiet: bool = _flag(False, "print no progress lines")
 
 
+_CARTPOLE = {"estimator": "actor-critic", "optimizer": "capped-natural", "lr": 0.001, "iterations": 300,
+             "episodes": 1, "batch_steps": 500, "gamma": 0.99}
+ENV_DEFAULTS = {  # each env's own settings: what `python -m minipg.train --env E` runs with no other flag
+    "cartpole": _CARTPOLE,
+    "cartpole-continuous": {**_CARTPOLE, "lr": 0.01},
+    "gridworld": {"estimator": "baseline", "optimizer": "adam", "lr": 0.1, "iterations": 300, "episodes": 10,
+                  "batch_steps": 0, "gamma": 1.0},
+    "corridor": {"estimator": "baseline", "optimizer": "adam", "lr": 0.01, "iterations": 500, "episodes": 20,
+                 "batch_steps": 0, "gamma": 1.0},
+}
+
+
+def resolve(config):
+    """config with every None setting taken from its env's defaults; lr is the env's only with its optimizer."""
+    defaults = ENV_DEFAULTS[config.env]
+    filled = {name: value for name, value in defaults.items() if getattr(config, name) is None}
+    if config.lr is None and config.optimizer not in (None, defaults["optimizer"]):
+        filled["lr"] = 0.01
+    return dataclasses.replace(config, **filled)
+
+
+def defaults_table():
+    """ENV_DEFAULTS as aligned text, one row per env, for --help."""
+    names = list(_CARTPOLE)
+    lines = [f"{'env':<20}" + "".join(f"{name.replace('_', '-'):>15}" for name in names)]
+    for env, defaults in ENV_DEFAULTS.items():
+        lines.append(f"{env:<20}" + "".join(f"{defaults[name]!s:>15}" for name in names))
+    return "\n".join(lines)
+
+
 def _check_name(value, names, what):
     if value not in names:
         raise ValueError(f"unknown {what} {value!r}; known {what}s: {', '.join(names)}")
 
 
 def check_config(config):
-    """Raise ValueError naming the first bad setting; nothing has been written yet."""
-    _check_name(config.env, envs.ENV_NAMES, "env")
+    """Raise ValueError naming the first bad setting of a resolved config; nothing has been written yet."""
     if config.policy is not None:
         _check_name(config.policy, POLICY_NAMES, "policy")
     _check_name(config.estimator, ESTIMATOR_NAMES, "estimator")
@@ -138,16 +170,9 @@ def make_weigh(config, policy, env):
     return weigh
 
 
-def step_size(config, policy):
-    """--lr, or its default: 0.001 for the softmax policy's capped natural step, 0.01 otherwise."""
-    if config.lr is not None:
-        return config.lr
-    return 0.001 if config.optimizer == "capped-natural" and isinstance(policy, SoftmaxPolicy) else 0.01
-
-
 def make_step(config, policy):
     """step(theta, gradient, batch) -> the next theta, by the optimizer the config names."""
-    lr = step_size(config, policy)
+    lr = config.lr
     if config.optimizer in OPTIMIZER_NAMES:
         optimizer = make_optimizer(config.optimizer, lr)
         return lambda theta, gradient, batch: optimizer.step(theta, gradient)
@@ -168,18 +193,20 @@ Pieces = collections.namedtuple("Pieces", "env policy weigh step")  # what the t
 
 
 def build(config):
-    """The config with its policy and lr resolved, and the pieces of the run it describes."""
+    """The config with every setting resolved, and the pieces of the run it describes."""
+    _check_name(config.env, envs.ENV_NAMES, "env")
+    config = resolve(config)
     check_config(config)
     env = envs.make(config.env)
     policy = make_policy(env, config.policy)
-    config = dataclasses.replace(config, policy="softmax" if isinstance(policy, SoftmaxPolicy) else "gaussian",
-                                 lr=step_size(config, policy))
+    config = dataclasses.replace(config, policy="softmax" if isinstance(policy, SoftmaxPolicy) else "gaussian")
     return config, Pieces(env, policy, make_weigh(config, policy, env), make_step(config, policy))
 
 
 def parse_config(argv, prog="python -m minipg.train", description=None):
     """A Config from command-line flags, one per field."""
-    parser = Parser(prog=prog, description=description)
+    parser = Parser(prog=prog, description=description, formatter_class=argparse.RawDescriptionHelpFormatter,
+                    epilog="Defaults per env (a flag given on the command line overrides them):\n" + defaults_table())
     for field in dataclasses.fields(Config):
         flag = "--" + field.name.replace("_", "-")
         if field.type is bool:

@@ -1,25 +1,23 @@
 """`python -m minipg.train`: sample a batch with pi_theta, weigh its steps, sum, step, log; repeat.
 
-With no flags it trains the softmax policy on cart-pole until the mean return of the last 100
-episodes reaches 475 (Gymnasium's CartPole-v1 threshold), then writes the learning curve, a CSV
-log of every iteration and a checkpoint of theta into plots/.
+Each env trains on its own defaults (config.ENV_DEFAULTS). Cart-pole is evaluated after every iteration
+on 100 episodes of the stochastic policy and training stops at the first evaluation whose mean return
+reaches 475 (Gymnasium's CartPole-v1 threshold); a tabular env shows the exact U(theta) and stops at its
+iteration cap. The learning curve, a CSV log of every iteration and a checkpoint go into --out.
 """
 import dataclasses
 import os
 import sys
 import time
-from collections import deque
-
 import numpy as np
 
 from minipg.checkpoint import load_checkpoint, save_checkpoint
 from minipg.cli import write_atomically
 from minipg.config import build, parse_config
 from minipg.estimators import policy_gradient
+from minipg.evaluation import SOLVED_RETURN, evaluate_solved, exact_return
 from minipg.plotting import plot_learning_curve
 from minipg.rollout import sample_paths
-
-SOLVED_RETURN = {"cartpole": 475.0, "cartpole-continuous": 475.0}
 
 
 @dataclasses.dataclass
@@ -33,8 +31,10 @@ class LogRow:
     std_return: float
     min_return: float
     max_return: float
-    last100_mean_return: float
     gradient_norm: float
+    eval_mean_return: float  # cart-pole: 100 evaluation episodes (nan once 475 was out of reach); else nan
+    eval_env_steps: int  # evaluation steps so far, not counted in env_steps
+    exact_return: float  # tabular envs: U(theta) by the oracle; else nan
 
 
 @dataclasses.dataclass
@@ -44,7 +44,8 @@ class Run:
     theta: np.ndarray
     log: list
     status: str  # "solved", "cap", "diverged" or "interrupted"
-    seconds: float
+    seconds: float  # training alone
+    eval_seconds: float = 0.0
     message: str = ""
 
 
@@ -59,21 +60,41 @@ def finite(value, what, iteration):
     return value
 
 
-def train(config, pieces=None, theta=None, progress=None, stop_when_solved=True):
+class Judge:
+    """After each iteration: cart-pole's evaluation (is it solved?), or a tabular env's exact U(theta)."""
+
+    def __init__(self, config, pieces, stop_early=True):
+        self.config, self.pieces, self.stop_early = config, pieces, stop_early
+        self.rng = np.random.default_rng([config.seed, 2024])  # its own stream: training draws are unchanged
+        self.env_steps, self.seconds = 0, 0.0
+
+    def __call__(self, theta):
+        """(solved, evaluation mean return, exact U(theta)), timing itself."""
+        start = time.perf_counter()
+        solved, mean_return, exact = False, float("nan"), float("nan")
+        if self.config.env in SOLVED_RETURN:
+            evaluation = evaluate_solved(self.config.env, self.pieces.policy, theta, self.rng,
+                                         stop_early=self.stop_early)
+            solved, mean_return = evaluation.solved, evaluation.mean_return
+            self.env_steps += evaluation.env_steps
+        elif hasattr(self.pieces.env, "P"):
+            exact = exact_return(self.pieces.env, self.pieces.policy, theta, self.config.gamma)
+        self.seconds += time.perf_counter() - start
+        return solved, mean_return, exact
+
+
+def train(config, pieces=None, theta=None, progress=None, stop_when_solved=True, stop_early=True):
     """Run the training loop of `config` from theta (zeros by default); never touches the disk.
 
-    pieces: what build(config) returns for it (built here if not given).
-
-    After every iteration progress(log_row, training_seconds, theta) is called if given; if it returns
-    True training stops there. Time spent inside progress is not counted as training time.
-    With stop_when_solved, training also stops once the last 100 episodes average the env's threshold.
+    pieces: what build(config) returns for it (built here if not given). After every iteration
+    progress(log_row, training_seconds, theta) is called if given; if it returns True training stops
+    there. With stop_when_solved, training stops at the first evaluation that finds cart-pole solved.
+    Time spent evaluating or inside progress is not counted as training time.
     """
     if pieces is None:
         config, pieces = build(config)
-    policy, rng = pieces.policy, np.random.default_rng(config.seed)
+    policy, rng, judge = pieces.policy, np.random.default_rng(config.seed), Judge(config, pieces, stop_early)
     theta = np.zeros(policy.n_params) if theta is None else theta
-    target = SOLVED_RETURN.get(config.env) if stop_when_solved else None
-    recent_returns = deque(maxlen=100)
     log, env_steps, episodes, start, outside = [], 0, 0, time.perf_counter(), 0.0
     run = Run(theta, log, "cap", 0.0)
     try:
@@ -83,27 +104,26 @@ def train(config, pieces=None, theta=None, progress=None, stop_when_solved=True)
             gradient = finite(policy_gradient(policy, theta, batch.paths, batch.weights), "the gradient", iteration)
             with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported as divergence
                 theta = run.theta = finite(pieces.step(theta, gradient, batch), "theta", iteration)
+            entered = time.perf_counter()
+            solved, eval_mean_return, exact = judge(theta)
             returns = [float(path.rewards.sum()) for path in paths]
-            recent_returns.extend(returns)
             env_steps += sum(len(path) for path in paths)
             episodes += len(paths)
             log.append(LogRow(iteration, env_steps, episodes, float(np.mean(returns)), float(np.std(returns)),
-                              min(returns), max(returns), float(np.mean(recent_returns)),
-                              float(np.linalg.norm(gradient))))
-            if progress:
-                entered = time.perf_counter()
-                stop = progress(log[-1], entered - start - outside, theta)
-                outside += time.perf_counter() - entered
-                if stop:
-                    break
-            if target is not None and len(recent_returns) == 100 and np.mean(recent_returns) >= target:
+                              min(returns), max(returns), float(np.linalg.norm(gradient)), eval_mean_return,
+                              judge.env_steps, exact))
+            stop = progress(log[-1], entered - start - outside, theta) if progress else False
+            outside += time.perf_counter() - entered
+            if stop:
+                break
+            if solved and stop_when_solved:
                 run.status = "solved"
                 break
     except Diverged as error:
         run.status, run.message = "diverged", str(error)
     except KeyboardInterrupt:
         run.status, run.message = "interrupted", "interrupted: stopped after saving the last finite theta"
-    run.seconds = time.perf_counter() - start - outside
+    run.seconds, run.eval_seconds = time.perf_counter() - start - outside, judge.seconds
     return run
 
 
@@ -148,16 +168,35 @@ def write_outputs(run, config):
 class Progress:
     """Prints a progress line at most once a second, so a fast run does not flood the terminal."""
 
-    def __init__(self, every_seconds=1.0):
-        self.every = every_seconds
-        self.last = -np.inf
-        print(f"{'iter':>6} {'env steps':>10} {'mean return':>12} {'last 100':>9} {'|grad|':>10} {'seconds':>8}")
+    def __init__(self, judged_by, every_seconds=1.0):
+        self.judged_by, self.every, self.last = judged_by, every_seconds, -np.inf
+        print(f"{'iter':>6} {'env steps':>10} {'mean return':>12} {judged_by:>12} {'|grad|':>10} {'seconds':>8}")
 
     def __call__(self, row, elapsed, theta):
         if elapsed - self.last >= self.every:
             self.last = elapsed
-            print(f"{row.iteration:6d} {row.env_steps:10d} {row.mean_return:12.1f} {row.last100_mean_return:9.1f} "
+            print(f"{row.iteration:6d} {row.env_steps:10d} {row.mean_return:12.1f} {judgement(row):>12} "
                   f"{row.gradient_norm:10.3g} {elapsed:8.1f}")
+
+
+def judgement(row):
+    """The evaluation's mean return, or the exact U(theta), or '< 475' for an evaluation stopped early."""
+    if not np.isnan(row.exact_return):
+        return f"{row.exact_return:.4f}"
+    return "< 475" if np.isnan(row.eval_mean_return) else f"{row.eval_mean_return:.1f}"
+
+
+def summary(run, config, stem):
+    """The closing line: how the run ended, what it cost, how it was judged, and what was written."""
+    row = run.log[-1] if run.log else None
+    steps = row.env_steps if row else 0
+    cost = f"{len(run.log)} iterations, {steps} env steps, {run.seconds:.2f} s"
+    if config.env in SOLVED_RETURN:
+        judged = (f"evaluation mean return {judgement(row)} over 100 episodes "
+                  f"(+{row.eval_env_steps} env steps, {run.eval_seconds:.2f} s)" if row else "no evaluation")
+    else:
+        judged = f"exact U(theta) {row.exact_return:.4f}" if row else "no iteration"
+    return f"{run.status}: {config.env} after {cost}; {judged}; wrote {stem}.png, .csv, .npz"
 
 
 def main(argv=None):
@@ -167,12 +206,10 @@ def main(argv=None):
         returns = evaluate(pieces.env, pieces.policy, theta, config.eval, np.random.default_rng(config.seed))
         print(f"{config.env}: mean return {np.mean(returns):.1f} ± {np.std(returns):.1f} over {config.eval} episodes")
         return 0
-    run = train(config, pieces, theta, progress=None if config.quiet else Progress())
+    judged_by = "eval return" if config.env in SOLVED_RETURN else "exact U"
+    run = train(config, pieces, theta, progress=None if config.quiet else Progress(judged_by))
     stem = write_outputs(run, config)
-    steps = run.log[-1].env_steps if run.log else 0
-    last100 = run.log[-1].last100_mean_return if run.log else float("nan")
-    print(f"{run.status}: {config.env} after {len(run.log)} iterations, {steps} env steps, {run.seconds:.1f} s; "
-          f"mean return of the last 100 episodes {last100:.1f}; wrote {stem}.png, .csv, .npz")
+    print(summary(run, config, stem))
     if run.message:
         print(run.message, file=sys.stderr)
     return {"diverged": 1, "interrupted": 130}.get(run.status, 0)

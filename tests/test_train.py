@@ -12,7 +12,7 @@ import pytest
 import envs
 from minipg import exact
 from minipg.bench import CONFIGURATIONS
-from minipg.config import Config, make_policy, step_size
+from minipg.config import ENV_DEFAULTS, Config, build, make_policy, resolve
 from minipg.train import evaluate, main, train
 
 
@@ -62,11 +62,17 @@ def test_a_run_writes_plot_log_and_a_checkpoint_that_loads(tmp_path):
 
 
 @pytest.mark.parametrize("env, optimizer, lr, expected", [
-    ("cartpole", "capped-natural", None, 0.001), ("cartpole-continuous", "capped-natural", None, 0.01),
-    ("cartpole", "adam", None, 0.01), ("cartpole", "capped-natural", 0.5, 0.5)])
-def test_step_size_default_depends_on_policy_and_optimizer_and_lr_overrides_it(env, optimizer, lr, expected):
-    config = Config(env=env, optimizer=optimizer, lr=lr)
-    assert step_size(config, make_policy(envs.make(env))) == expected
+    ("cartpole", None, None, 0.001), ("cartpole-continuous", None, None, 0.01),
+    ("cartpole", "adam", None, 0.01), ("cartpole", None, 0.5, 0.5), ("gridworld", None, None, 0.1)])
+def test_step_size_is_the_envs_with_its_own_optimizer_and_lr_overrides_it(env, optimizer, lr, expected):
+    assert resolve(Config(env=env, optimizer=optimizer, lr=lr)).lr == expected
+
+
+def test_every_env_default_is_used_unless_a_flag_overrides_it():
+    for env, defaults in ENV_DEFAULTS.items():
+        resolved = resolve(Config(env=env))
+        assert all(getattr(resolved, name) == value for name, value in defaults.items())
+    assert resolve(Config(env="gridworld", episodes=3)).episodes == 3
 
 
 def test_checkpoint_records_the_step_size_and_policy_actually_used(tmp_path):
@@ -118,33 +124,43 @@ def test_interrupt_stops_cleanly_with_what_was_learned():
     assert run.status == "interrupted" and len(run.log) == 3 and np.all(np.isfinite(run.theta))
 
 
-def test_gridworld_learns_within_5_percent_of_optimal():
+def test_a_solved_cartpole_run_stops_at_its_first_solved_evaluation():
+    run = train(Config(iterations=400))
+    assert run.status == "solved" and len(run.log) < 400
+    assert run.log[-1].eval_mean_return >= 475.0
+    assert all(not row.eval_mean_return >= 475.0 for row in run.log[:-1])  # nan (stopped early) or below
+    # the saved theta, evaluated afresh; a first solved evaluation sits near 475, fresh episodes vary a little
+    config, pieces = build(Config())
+    returns = evaluate(pieces.env, pieces.policy, run.theta, 100, np.random.default_rng(99))
+    assert np.mean(returns) >= 450.0
+
+
+def test_an_unsolved_run_goes_on_to_the_cap():
+    run = train(Config(iterations=3))
+    assert run.status == "cap" and len(run.log) == 3 and run.log[-1].eval_env_steps > 0
+
+
+def test_gridworld_learns_within_5_percent_of_optimal_on_its_defaults():
     """Judged by the exact oracle: U(theta) of the learned policy against value iteration, both at H = 50."""
-    config = Config(env="gridworld", estimator="baseline", optimizer="adam", gamma=1.0, lr=0.1, episodes=10,
-                    batch_steps=0, iterations=300, seed=0)
-    run = train(config)
+    run = train(Config(env="gridworld"))
     env = envs.make("gridworld")
-    learned = exact.expected_return(env, make_policy(env), run.theta, env.max_episode_steps)
     best = exact.optimal_return(env, env.max_episode_steps)
-    assert learned >= best - 0.05 * abs(best)
+    assert run.log[-1].exact_return >= best - 0.05 * abs(best)
+    assert run.log[-1].exact_return == pytest.approx(exact.expected_return(env, make_policy(env), run.theta, 50))
 
 
-def test_corridor_learns_the_stochastic_optimum():
+def test_corridor_learns_the_stochastic_optimum_on_its_defaults():
     """S&B Example 13.1: P(right) ~ 2 - sqrt(2) = 0.586 is best among policies that cannot tell states apart."""
-    run = train(Config(env="corridor", estimator="baseline", optimizer="adam", gamma=1.0, lr=0.01, episodes=20,
-                       batch_steps=0, iterations=500, seed=0))
+    run = train(Config(env="corridor"))
     env = envs.make("corridor")
     prob_right = make_policy(env).probs(run.theta, np.ones(1))[1]
     assert abs(prob_right - (2.0 - np.sqrt(2.0))) < 0.05
 
 
-@pytest.mark.parametrize("overrides", [{}, CONFIGURATIONS["baseline+adam"], CONFIGURATIONS["actor-critic"],
+@pytest.mark.parametrize("overrides", [CONFIGURATIONS["baseline+adam"], CONFIGURATIONS["actor-critic"],
                                        {"env": "cartpole-continuous"}],
-                         ids=["default", "baseline+adam", "actor-critic-td", "continuous-gaussian"])
+                         ids=["baseline+adam", "actor-critic-td", "continuous-gaussian"])
 def test_cartpole_is_solved(overrides):
-    """Mean return >= 475 over 100 fresh episodes of the stochastic policy after training."""
-    config = dataclasses.replace(Config(iterations=400), **overrides)
-    run = train(config)
-    env = envs.make(config.env)
-    returns = evaluate(env, make_policy(env), run.theta, 100, np.random.default_rng(99))
-    assert np.mean(returns) >= 475.0
+    """Stopped at an evaluation of 100 episodes with mean return >= 475, within the iteration cap."""
+    run = train(dataclasses.replace(Config(iterations=400), **overrides))
+    assert run.status == "solved" and run.log[-1].eval_mean_return >= 475.0
