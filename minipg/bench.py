@@ -16,7 +16,8 @@ import numpy as np
 
 import envs
 from envs.cartpole import CartPoleVector
-from minipg.cli import Parser, positive_int, run_cli, write_atomically
+from minipg.cli import (Parser, check_output_dir, non_negative_int, positive_int, run_cli, write_atomically,
+                        writing_together)
 from minipg.plotting import plot_bench
 from minipg.rollout import sample_paths
 from minipg.train import SOLVED_RETURN, Config, check_config, make_estimator, make_policy, parse_config, train
@@ -30,6 +31,9 @@ CONFIGURATIONS = {
     "trust-region": {"optimizer": "trust-region"},
 }
 EVAL_EPISODES = 100
+NOT_SETTABLE = {"env": "use bench's --env", "seed": "bench runs seeds 0 to --seeds - 1", "out": "use bench's --out",
+                "load": "bench trains from theta = 0", "eval": "bench evaluates after every iteration",
+                "quiet": "bench trains quietly"}
 
 
 def evaluate_together(env_name, policy, theta, episodes, rng):
@@ -72,7 +76,8 @@ def bench_seed(config, seed, after, max_steps):
             return after == 0
         return steps >= max_steps
 
-    train(config, progress=check, stop_when_solved=False)
+    if train(config, progress=check, stop_when_solved=False).status == "interrupted":
+        raise KeyboardInterrupt  # train stopped and kept theta; bench stops too, writing nothing
     return result
 
 
@@ -118,6 +123,8 @@ def parse_overrides(items):
         name = flag.replace("-", "_")
         if not equals or name not in known:
             raise ValueError(f"--set expects FLAG=VALUE with a flag of python -m minipg.train, got {item!r}")
+        if name in NOT_SETTABLE:
+            raise ValueError(f"--set {item}: {NOT_SETTABLE[name]}")
         names.append(name)
         argv += ["--" + name.replace("_", "-"), value]
     parsed = parse_config(argv)
@@ -130,7 +137,7 @@ def parse_args(argv):
     parser.add_argument("--configs", default=",".join(CONFIGURATIONS),
                         help="comma-separated configurations (default: all of " + ", ".join(CONFIGURATIONS) + ")")
     parser.add_argument("--seeds", type=positive_int, default=10, help="seeds per configuration (default 10)")
-    parser.add_argument("--after", type=int, default=20, help="iterations trained after the first solve (default 20)")
+    parser.add_argument("--after", type=non_negative_int, default=20, help="iterations trained after the first solve (default 20)")
     parser.add_argument("--max-steps", type=positive_int, default=200_000, help="training env steps cap (default 200000)")
     parser.add_argument("--quick", action="store_true", help="CI smoke run: 2 seeds, 3,000-step cap, 2 iterations after")
     parser.add_argument("--out", default="plots", help="directory for bench_<env>.csv and .png (default plots)")
@@ -141,8 +148,6 @@ def parse_args(argv):
     unknown = [name for name in args.configs.split(",") if name not in CONFIGURATIONS]
     if unknown:
         raise ValueError(f"unknown configuration {unknown[0]!r}; known: {', '.join(CONFIGURATIONS)}")
-    if args.after < 0:
-        raise ValueError(f"after must be >= 0, got {args.after}")
     if args.quick:
         args.seeds, args.max_steps, args.after = 2, 3000, 2
     return args
@@ -155,6 +160,7 @@ def main(argv=None):
                for name in names}
     for config in configs.values():
         check_config(config)
+    check_output_dir("--out", args.out)
     print(f"{'configuration':<15} {'solved':>6} {'median steps':>12} {'IQR':>8} {'median s':>9} {'IQR':>6} "
           f"{'stays solved':>12} {'steps/s rollout':>15} {'+gradient':>10}")
     rows, curves = [], {}
@@ -177,8 +183,10 @@ def main(argv=None):
             writer.writeheader()
             writer.writerows(rows)
 
-    write_atomically(stem + ".csv", write_csv)
-    plot_bench(curves, SOLVED_RETURN[args.env], stem + ".png", f"minipg on {args.env}: evaluation after every iteration")
+    with writing_together([stem + ".csv", stem + ".png"]):
+        write_atomically(stem + ".csv", write_csv)
+        plot_bench(curves, SOLVED_RETURN[args.env], stem + ".png",
+                   f"minipg on {args.env}: evaluation after every iteration")
     print(f"wrote {stem}.csv and {stem}.png")
 
 

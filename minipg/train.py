@@ -16,7 +16,8 @@ import envs
 from minipg import estimators
 from minipg.baselines import LinearCritic, LinearValueBaseline, RegressionCritic, discounted_returns
 from minipg.checkpoint import load_checkpoint, save_checkpoint
-from minipg.cli import Parser, non_negative_int, positive_float, positive_int, write_atomically
+from minipg.cli import (Parser, check_output_dir, interrupt_status, non_negative_int, positive_float, positive_int,
+                        write_atomically, writing_together)
 from minipg.natural import fisher_matrix, natural_step, trust_region_step
 from minipg.optim import OPTIMIZER_NAMES, make_optimizer
 from minipg.plotting import plot_learning_curve
@@ -57,10 +58,10 @@ class Config:
     lam: float = _flag(1.0, "GAE lambda of the actor-critic advantage, in [0, 1]")
     critic_lr: float = _flag(0.1, "td critic: normalised TD(0) step, in (0, 1]", type=positive_float)
     reuse: int = _flag(3, "importance estimator: number of recent batches reused", type=positive_int)
-    seed: int = _flag(0, "seed of every random number of the run")
+    seed: int = _flag(0, "seed of every random number of the run", type=non_negative_int)
     out: str = _flag("plots", "directory for the plot, the CSV log and the checkpoint")
     load: str = _flag(None, "start from the theta of this checkpoint (.npz)")
-    eval: int = _flag(0, "with --load: only evaluate the loaded theta for this many episodes", type=int)
+    eval: int = _flag(0, "with --load: only evaluate the loaded theta for this many episodes", type=non_negative_int)
     quiet: bool = _flag(False, "print no progress lines")
 
 
@@ -273,7 +274,8 @@ def train(config, theta=None, progress=None, stop_when_solved=True):
 
 
 def write_outputs(run, config, policy_name):
-    """The CSV log, the learning-curve PNG and the checkpoint, each written atomically into config.out."""
+    """The CSV log, the checkpoint and (if an iteration finished) the learning-curve PNG, written together
+    into config.out: an older run's PNG is removed. Returns the paths written."""
     stem = os.path.join(config.out, config.env)
 
     def write_csv(temporary):
@@ -282,13 +284,15 @@ def write_outputs(run, config, policy_name):
             for row in run.log:
                 file.write(",".join(repr(value) for value in row) + "\n")
 
-    write_atomically(stem + ".csv", write_csv)
-    save_checkpoint(stem + ".npz", run.theta, config.env, policy_name, dataclasses.asdict(config))
-    if run.log:
-        _, steps, _, means, _, lows, highs, _, _ = zip(*run.log)
-        plot_learning_curve(steps, means, lows, highs, stem + ".png", f"minipg: {config.estimator} on {config.env}",
-                            threshold=SOLVED_RETURN.get(config.env))
-    return stem
+    paths = [stem + ".csv", stem + ".npz", stem + ".png"]
+    with writing_together(paths):
+        write_atomically(stem + ".csv", write_csv)
+        save_checkpoint(stem + ".npz", run.theta, config.env, policy_name, dataclasses.asdict(config))
+        if run.log:
+            _, steps, _, means, _, lows, highs, _, _ = zip(*run.log)
+            plot_learning_curve(steps, means, lows, highs, stem + ".png",
+                                f"minipg: {config.estimator} on {config.env}", threshold=SOLVED_RETURN.get(config.env))
+    return paths if run.log else paths[:2]
 
 
 class Progress:
@@ -333,15 +337,16 @@ def main(argv=None):
         returns = evaluate(env, policy, theta, config.eval, np.random.default_rng(config.seed))
         print(f"{config.env}: mean return {np.mean(returns):.1f} ± {np.std(returns):.1f} over {config.eval} episodes")
         return 0
+    check_output_dir("--out", config.out)
     run = train(config, theta, progress=None if config.quiet else Progress())
-    stem = write_outputs(run, config, policy_name)
+    written = write_outputs(run, config, policy_name)
     steps = run.log[-1][1] if run.log else 0
     last100 = run.log[-1][7] if run.log else float("nan")
     print(f"{run.status}: {config.env} after {len(run.log)} iterations, {steps} env steps, {run.seconds:.1f} s; "
-          f"mean return of the last 100 episodes {last100:.1f}; wrote {stem}.png, .csv, .npz")
+          f"mean return of the last 100 episodes {last100:.1f}; wrote {', '.join(written)}")
     if run.message:
         print(run.message, file=sys.stderr)
-    return {"diverged": 1, "interrupted": 130}.get(run.status, 0)
+    return {"diverged": 1, "interrupted": interrupt_status()}.get(run.status, 0)
 
 
 if __name__ == "__main__":
