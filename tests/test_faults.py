@@ -274,7 +274,19 @@ def test_a_run_ended_in_its_first_iteration_leaves_no_older_png_and_claims_none(
 # --- 7, 8. Signals: SIGTERM like Ctrl-C, saves never cut short, bench stops ---------------------------------
 
 
-def test_sigterm_is_handled_like_ctrl_c_with_its_own_status(capsys):
+@pytest.fixture
+def sigterm_guard():
+    """While run_cli runs, SIGTERM is its to handle; if it were not, this handler fails the test (instead of
+    SIGTERM's default action ending pytest)."""
+    def not_taken_over(number, frame):
+        raise AssertionError("run_cli left SIGTERM to the handler it found")
+
+    previous = signal.signal(signal.SIGTERM, not_taken_over)
+    yield
+    signal.signal(signal.SIGTERM, previous)
+
+
+def test_sigterm_is_handled_like_ctrl_c_with_its_own_status(sigterm_guard, capsys):
     def main(argv):
         os.kill(os.getpid(), signal.SIGTERM)
         time.sleep(5)  # not reached: the handler raises KeyboardInterrupt as soon as the signal arrives
@@ -284,7 +296,7 @@ def test_sigterm_is_handled_like_ctrl_c_with_its_own_status(capsys):
     assert capsys.readouterr().err == "interrupted\n"
 
 
-def test_a_signal_during_a_save_is_held_until_every_file_is_written(tmp_path, capsys):
+def test_a_signal_during_a_save_is_held_until_every_file_is_written(sigterm_guard, tmp_path, capsys):
     def main(argv):
         with cli.writing_together([tmp_path / "a.csv", tmp_path / "a.png"]):
             cli.write_atomically(tmp_path / "a.csv", text_writer("run"))
