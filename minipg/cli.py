@@ -261,7 +261,8 @@ def writing_together(paths):
         with saving():
             yield
             written = {path for _, path in renames}
-            folders = sorted({os.path.dirname(path) for path in paths | written if os.path.isdir(os.path.dirname(path))})
+            folders = sorted(folder for folder in {os.path.dirname(path) for path in paths | written}
+                             if os.path.isdir(folder))
             with contextlib.ExitStack() as locks:
                 for folder in folders:
                     locks.enter_context(_locked(folder))

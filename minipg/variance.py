@@ -132,7 +132,8 @@ def parse_args(argv):
     parser.add_argument("--out", default="plots/variance.png", help="where the figure goes (default plots/variance.png)")
     args = parser.parse_args(argv)
     if not 2 <= args.batches * args.episodes <= MAX_PATHS:
-        raise ValueError(f"--batches times --episodes must be in [2, {MAX_PATHS}] paths, got {args.batches * args.episodes}")
+        raise ValueError(f"--batches times --episodes must be in [2, {MAX_PATHS}] paths, "
+                         f"got {args.batches * args.episodes}")
     return args
 
 
