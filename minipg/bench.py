@@ -13,7 +13,8 @@ import time
 
 import numpy as np
 
-from minipg.cli import Parser, positive_int, run_cli, write_atomically
+from minipg.cli import (Parser, check_output_dir, non_negative_int, positive_int, run_cli, write_atomically,
+                        writing_together)
 from minipg.config import Config, build, parse_config
 from minipg.estimators import policy_gradient
 from minipg.evaluation import SOLVED_RETURN
@@ -55,7 +56,9 @@ def bench_seed(config, seed, after, max_steps):
             return after == 0
         return row.env_steps >= max_steps
 
-    train(config, pieces, progress=check, stop_when_solved=False, stop_early=False)
+    run = train(config, pieces, progress=check, stop_when_solved=False, stop_early=False)
+    if run.status == "interrupted":
+        raise KeyboardInterrupt  # train stopped and kept theta; bench stops too, writing nothing
     return result
 
 
@@ -106,7 +109,7 @@ def parse_overrides(items):
         if not equals or name not in known:
             raise ValueError(f"--set expects FLAG=VALUE with a flag of python -m minipg.train, got {item!r}")
         if name in NOT_SETTABLE:
-            raise ValueError(f"--set {name}=... is not a training setting; {NOT_SETTABLE[name]}")
+            raise ValueError(f"--set {item} is not a training setting: {NOT_SETTABLE[name]}")
         names.append(name)
         argv += ["--" + name.replace("_", "-"), value]
     parsed = parse_config(argv)
@@ -119,7 +122,7 @@ def parse_args(argv):
     parser.add_argument("--configs", default=",".join(CONFIGURATIONS),
                         help="comma-separated configurations (default: all of " + ", ".join(CONFIGURATIONS) + ")")
     parser.add_argument("--seeds", type=positive_int, default=10, help="seeds per configuration (default 10)")
-    parser.add_argument("--after", type=int, default=20, help="iterations trained after the first solve (default 20)")
+    parser.add_argument("--after", type=non_negative_int, default=20, help="iterations trained after the first solve (default 20)")
     parser.add_argument("--max-steps", type=positive_int, default=200_000, help="training env steps cap (default 200000)")
     parser.add_argument("--quick", action="store_true", help="CI smoke run: 2 seeds, 3,000-step cap, 2 iterations after")
     parser.add_argument("--out", default="plots", help="directory for bench_<env>.csv and .png (default plots)")
@@ -131,8 +134,6 @@ def parse_args(argv):
     unknown = [name for name in args.configs.split(",") if name not in CONFIGURATIONS]
     if unknown:
         raise ValueError(f"unknown configuration {unknown[0]!r}; known: {', '.join(CONFIGURATIONS)}")
-    if args.after < 0:
-        raise ValueError(f"after must be >= 0, got {args.after}")
     if args.quick:
         args.seeds, args.max_steps, args.after = 2, 3000, 2
     return args
@@ -155,6 +156,7 @@ def main(argv=None):
                for name in names}
     for config in configs.values():
         build(config)  # refuses a bad setting before any run
+    check_output_dir("--out", args.out)
     rows, curves, start, done, total = [], {}, time.perf_counter(), 0, len(names) * args.seeds
     for name in names:
         results = []
@@ -182,8 +184,10 @@ def main(argv=None):
             writer.writeheader()
             writer.writerows(rows)
 
-    write_atomically(stem + ".csv", write_csv)
-    plot_bench(curves, SOLVED_RETURN[args.env], stem + ".png", f"minipg on {args.env}: evaluation after every iteration")
+    with writing_together([stem + ".csv", stem + ".png"]):
+        write_atomically(stem + ".csv", write_csv)
+        plot_bench(curves, SOLVED_RETURN[args.env], stem + ".png",
+                   f"minipg on {args.env}: evaluation after every iteration")
     print(f"wrote {stem}.csv and {stem}.png")
 
 

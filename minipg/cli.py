@@ -1,28 +1,50 @@
-"""What every command-line entry point shares: argument types, one-line errors, files written whole."""
+"""What every command-line entry point shares: argument types, one-line errors, outputs checked before any
+work, files written whole, and interruptions (Ctrl-C, SIGTERM, a closed pipe) that cost nothing saved.
+
+Files. `write_atomically` writes a temporary file beside its target, fsyncs it and renames it over the
+target: a reader sees the old file or the new one, never half of one. The file's mode is 0666 less the
+umask, as for any file `open` creates. Inside `writing_together(paths)` the renames wait until every
+file of the block is written; then all are renamed at once, under a lock of their folder that another
+minipg process takes too, and each of `paths` the block did not write is removed, so the folder never
+holds one run's CSV beside another run's PNG. If any write fails, nothing is renamed. A temporary file
+(`.NAME.PID-N.tmp`) is removed on every way out but SIGKILL.
+
+Signals. Under run_cli, SIGTERM is handled like Ctrl-C: the first of either raises KeyboardInterrupt,
+and the exit status is 128 + its number (130 for SIGINT, 143 for SIGTERM). Inside `saving()`, which every
+write above is, it is held until the block ends and raised then: a save is never cut short. Later
+signals change nothing: the run is already stopping and saving what it learned.
+"""
 import argparse
+import contextlib
+import fcntl
+import itertools
 import os
+import signal
 import sys
-import tempfile
+
+MAX_COUNT = 10**9  # a larger count overflows C integers (deque, numpy) or would run for years
 
 
-def _integer_at_least(text, minimum, description):
-    try:
-        value = int(text)
-    except ValueError:
-        value = minimum - 1
-    if value < minimum:
-        raise argparse.ArgumentTypeError(f"expected a {description} integer, got {text!r}")
-    return value
+def integer_in(minimum, maximum=MAX_COUNT):
+    """argparse type: an integer in [minimum, maximum]; its error names the bounds."""
+    kind = {0: "non-negative integer", 1: "positive integer"}.get(minimum, f"integer >= {minimum}")
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"expected a {kind}, got {text!r}")
+        if value > maximum:
+            raise argparse.ArgumentTypeError(f"expected at most {maximum}, got {text}")
+        return value
+
+    return parse
 
 
-def positive_int(text):
-    """argparse type: an integer >= 1."""
-    return _integer_at_least(text, 1, "positive")
-
-
-def non_negative_int(text):
-    """argparse type: an integer >= 0."""
-    return _integer_at_least(text, 0, "non-negative")
+positive_int = integer_in(1)
+non_negative_int = integer_in(0)
 
 
 def positive_float(text):
@@ -43,24 +65,216 @@ class Parser(argparse.ArgumentParser):
         raise ValueError(message)
 
 
-def run_cli(main, argv=None):
-    """Run main(argv); a ValueError or missing file becomes one line on stderr and exit status 2."""
+class _Signals:
+    """SIGINT/SIGTERM bookkeeping: how deep in saving() we are, the signal that interrupted the run, and
+    whether its KeyboardInterrupt is still held back."""
+
+    depth = 0
+    received = None
+    pending = False
+
+
+def _interrupt(number, frame):
+    if _Signals.received is not None:
+        return
+    _Signals.received = number
+    if _Signals.depth:
+        _Signals.pending = True
+    else:
+        raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def saving():
+    """Hold SIGINT and SIGTERM until the block ends, then raise KeyboardInterrupt: a save is never cut short."""
+    _Signals.depth += 1
     try:
-        return main(argv) or 0
+        yield
+    finally:
+        _Signals.depth -= 1
+    if _Signals.depth == 0 and _Signals.pending:
+        _Signals.pending = False
+        raise KeyboardInterrupt
+
+
+def interrupt_status():
+    """128 + the number of the signal that interrupted the run: 130 for Ctrl-C, 143 for SIGTERM."""
+    return 128 + (_Signals.received or signal.SIGINT)
+
+
+class _SilentOnBrokenPipe:
+    """A text stream that turns a closed pipe into silence: a reader who stops reading never stops the run."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text):
+        self._guarded(self.stream.write, text)
+        return len(text)
+
+    def flush(self):
+        self._guarded(self.stream.flush)
+
+    def _guarded(self, operation, *args):
+        try:
+            operation(*args)
+        except BrokenPipeError:
+            # what is still buffered, and all that follows, goes to /dev/null; Python's flush at exit then succeeds
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.stream.fileno())
+            os.close(devnull)
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
+
+
+def run_cli(main, argv=None):
+    """Run main(argv) as a command, and return its exit status.
+
+    A ValueError or OSError becomes one line on stderr and status 2; SIGTERM is handled like Ctrl-C, and an
+    interruption main does not handle itself becomes the line "interrupted" and status 130 or 143;
+    output to a closed pipe is dropped. Called with argv (as tests do) it restores the signal handlers
+    it found; as the command itself (argv None) it leaves signals merely recorded until the process
+    exits, so that no signal during the exit can print a traceback.
+    """
+    _Signals.depth, _Signals.received, _Signals.pending = 0, None, False
+    previous = {number: signal.signal(number, _interrupt) for number in (signal.SIGINT, signal.SIGTERM)}
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _SilentOnBrokenPipe(sys.stdout), _SilentOnBrokenPipe(sys.stderr)
+    try:
+        status = main(argv) or 0
     except (ValueError, OSError) as error:
+        status = 2
         print(f"error: {error}", file=sys.stderr)
-        return 2
+    except KeyboardInterrupt:
+        status = interrupt_status()
+        print("interrupted", file=sys.stderr)
+    finally:
+        _Signals.depth += 1  # from here on a signal is only recorded: the status is already decided
+        sys.stdout.flush()
+        sys.stdout, sys.stderr = streams
+        if argv is not None:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
+    return status
+
+
+def _check_folder(flag, path):
+    """Create folder `path` if it is missing and prove it writable, or raise ValueError naming flag and path."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise ValueError(f"{flag}: {path} exists and is not a directory")
+    try:
+        os.makedirs(path, exist_ok=True)
+        os.remove(_create_temporary(path, "probe"))
+    except (OSError, ValueError) as error:  # ValueError: a NUL byte in the path
+        raise ValueError(f"{flag}: cannot write into {path}: {getattr(error, 'strerror', None) or error}") from None
+
+
+def check_output_dir(flag, path):
+    """Before any work: the directory the command writes into exists (created if needed) and is writable."""
+    if not path:
+        raise ValueError(f"{flag}: expected a directory, got an empty path")
+    _check_folder(flag, path)
+    return path
+
+
+def check_output_file(flag, path):
+    """Before any work: `path` names a file (not a directory) in a folder that exists or is created, writable."""
+    if not path or path.endswith(os.sep) or os.path.isdir(path):
+        raise ValueError(f"{flag}: expected a file name, got {path!r}")
+    _check_folder(flag, os.path.dirname(path) or os.curdir)
+    return path
+
+
+_temporary_numbers = itertools.count()
+
+
+def _create_temporary(folder, name):
+    """Create an empty file .NAME.PID-N.tmp in folder, mode 0666 less the umask, and return its path."""
+    while True:
+        path = os.path.join(folder, f".{name}.{os.getpid()}-{next(_temporary_numbers)}.tmp")
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            return path
+        except FileExistsError:  # left by a killed process of the same pid: take the next number
+            continue
+
+
+def _fsync(path):
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+class _Group:
+    """The renames held back by writing_together: (temporary, target) pairs, in the order written."""
+
+    current = None
 
 
 def write_atomically(path, write):
-    """Call write(temporary_path), then rename it onto path: readers never see half a file."""
-    folder = os.path.dirname(os.path.abspath(path))
+    """Call write(temporary) for a new file beside path, fsync it and rename it onto path (see the module doc)."""
+    path = os.path.abspath(path)
+    folder = os.path.dirname(path)
     os.makedirs(folder, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=folder, suffix=os.path.splitext(path)[1])
-    os.close(handle)
+    temporary = None
+    with saving():
+        try:
+            temporary = _create_temporary(folder, os.path.basename(path))
+            write(temporary)
+            _fsync(temporary)
+            if _Group.current is None:
+                os.replace(temporary, path)
+                _fsync(folder)
+            else:
+                _Group.current.append((temporary, path))
+            temporary = None  # renamed, or writing_together renames or removes it
+        except OSError as error:
+            raise OSError(f"cannot write {path}: {error.strerror or error}") from None
+        finally:
+            if temporary is not None and os.path.exists(temporary):
+                os.remove(temporary)
+
+
+@contextlib.contextmanager
+def _locked(folder):
+    """An exclusive flock on the folder itself, held by one minipg process at a time."""
+    descriptor = os.open(folder, os.O_RDONLY)
     try:
-        write(temporary)
-        os.replace(temporary, path)
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
     finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
+        os.close(descriptor)
+
+
+@contextlib.contextmanager
+def writing_together(paths):
+    """The files of one run: each of `paths` is written inside the block (renamed into place at its end,
+    all at once) or, if the block does not write it, removed, so no file of an older run stays beside them."""
+    if _Group.current is not None:
+        raise ValueError("writing_together blocks do not nest")
+    paths = {os.path.abspath(path) for path in paths}
+    renames = _Group.current = []
+    try:
+        with saving():
+            yield
+            written = {path for _, path in renames}
+            folders = sorted(folder for folder in {os.path.dirname(path) for path in paths | written}
+                             if os.path.isdir(folder))
+            with contextlib.ExitStack() as locks:
+                for folder in folders:
+                    locks.enter_context(_locked(folder))
+                for temporary, path in renames:
+                    os.replace(temporary, path)
+                for path in paths - written:
+                    if os.path.lexists(path):
+                        os.remove(path)
+                for folder in folders:
+                    _fsync(folder)
+    finally:
+        _Group.current = None
+        for temporary, _ in renames:
+            if os.path.exists(temporary):
+                os.remove(temporary)

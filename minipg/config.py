@@ -9,7 +9,7 @@ import dataclasses
 
 import envs
 from minipg import estimators
-from minipg.baselines import LinearValueBaseline
+from minipg.baselines import LinearValueBaseline, TimeIndexedBaseline
 from minipg.cli import Parser, non_negative_int, positive_float, positive_int
 from minipg.critics import LinearCritic, RegressionCritic
 from minipg.natural import fisher_matrix, natural_step, trust_region_step
@@ -17,7 +17,7 @@ from minipg.optim import OPTIMIZER_NAMES, make_optimizer
 from minipg.policies import GaussianPolicy, SoftmaxPolicy
 from minipg.returns import discounted_cumsum
 
-ESTIMATOR_NAMES = ("reinforce", "reward-to-go", "baseline", "actor-critic", "importance")
+ESTIMATOR_NAMES = ("reinforce", "reward-to-go", "mean-baseline", "baseline", "actor-critic", "importance")
 POLICY_NAMES = ("softmax", "gaussian")
 CRITIC_NAMES = ("regression", "td")
 UPDATE_NAMES = OPTIMIZER_NAMES + ("natural", "capped-natural", "trust-region")
@@ -52,10 +52,10 @@ class Config:
     lam: float = _flag(1.0, "GAE lambda of the actor-critic advantage, in [0, 1]")
     critic_lr: float = _flag(0.1, "td critic: normalised TD(0) step, in (0, 1]", type=positive_float)
     reuse: int = _flag(3, "importance estimator: number of recent batches reused", type=positive_int)
-    seed: int = _flag(0, "seed of every random number of the run")
+    seed: int = _flag(0, "seed of every random number of the run", type=non_negative_int)
     out: str = _flag("plots", "directory for the plot, the CSV log and the checkpoint")
     load: str = _flag(None, "start from the theta of this checkpoint (.npz)")
-    eval: int = _flag(0, "with --load: only evaluate the loaded theta for this many episodes", type=int)
+    eval: int = _flag(0, "with --load: only evaluate the loaded theta for this many episodes", type=non_negative_int)
     quiet: bool = _flag(False, "print no progress lines")
 
 
@@ -139,6 +139,9 @@ def make_weigh(config, policy, env):
         return lambda theta, paths: Batch(paths, estimators.total_return_weights(paths, gamma, baseline="mean"))
     if config.estimator == "reward-to-go":
         return lambda theta, paths: Batch(paths, estimators.reward_to_go_weights(paths, gamma))
+    if config.estimator == "mean-baseline":
+        baseline = TimeIndexedBaseline()
+        return lambda theta, paths: Batch(paths, estimators.reward_to_go_weights(paths, gamma, baseline))
     if config.estimator == "baseline":
         baseline = LinearValueBaseline()
 

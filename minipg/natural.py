@@ -54,8 +54,12 @@ def natural_step(fisher, gradient, kl_radius, damping=1e-3, lr=None):
     its weight and the bias columns dependent); it must stay below the curvature of every direction that
     matters, or those directions become plain gradient steps.
     """
-    if not kl_radius > 0:
-        raise ValueError(f"kl radius must be > 0, got {kl_radius}")
+    if not 0 < kl_radius < np.inf:
+        raise ValueError(f"kl radius must be a finite number > 0, got {kl_radius}")
+    if lr is not None and not 0 < lr < np.inf:
+        raise ValueError(f"lr must be a finite number > 0, got {lr}")
+    if not (np.isfinite(fisher).all() and np.isfinite(gradient).all()):
+        raise ValueError("fisher or gradient contains NaN or inf")
     direction = np.linalg.solve(fisher + damping * np.eye(len(fisher)), gradient)
     curvature = direction @ fisher @ direction
     if not curvature > 0:

@@ -41,6 +41,8 @@ class _Optimizer:
         gradient = np.asarray(gradient, dtype=np.float64)
         if gradient.shape != theta.shape:
             raise ValueError(f"gradient has shape {gradient.shape}, theta has shape {theta.shape}")
+        if not np.isfinite(theta).all():
+            raise ValueError("theta contains NaN or inf")
         if not np.isfinite(gradient).all():
             raise ValueError("gradient contains NaN or inf")
         if self.moments is not None and self.moments[0].shape != gradient.shape:

@@ -35,7 +35,7 @@ def augmented_features(observations, n_features):
     """Phi~ = [Phi, 1]: each observation row with a constant 1 appended for the bias, shape (T, d+1)."""
     observations = np.asarray(observations, dtype=np.float64)
     if observations.ndim != 2 or observations.shape[1] != n_features:
-        raise ValueError(f"observation must have shape ({n_features},), got {observations.shape[1:]}")
+        raise ValueError(f"observations must have shape (T, {n_features}), got {observations.shape}")
     features = np.ones((len(observations), n_features + 1))
     features[:, :n_features] = observations
     if not np.isfinite(features).all():
@@ -43,10 +43,12 @@ def augmented_features(observations, n_features):
     return features
 
 
-def _one_step(obs):
-    """A single observation as a batch of one row, so one-step and path code share their checks."""
+def _one_step(obs, n_features):
+    """A single observation of shape (n_features,) as a path of one row, so one-step and path code are one code."""
     obs = np.asarray(obs, dtype=np.float64)
-    return obs[None, :] if obs.ndim == 1 else obs[None]
+    if obs.shape != (n_features,):
+        raise ValueError(f"observation must have shape ({n_features},), got {obs.shape}")
+    return obs[None, :]
 
 
 def log_softmax(logits):
@@ -66,8 +68,10 @@ class SoftmaxPolicy:
     def _weights(self, theta):
         return _check_theta(theta, self.n_params).reshape(self.n_actions, self.n_features + 1)
 
-    def _check_actions(self, actions):
+    def _check_actions(self, actions, n_steps):
         actions = np.asarray(actions)
+        if actions.shape != (n_steps,):
+            raise ValueError(f"actions must have shape ({n_steps},), one per observation, got {actions.shape}")
         valid = actions.dtype.kind in "iu" and np.all((actions >= 0) & (actions < self.n_actions))
         if not valid:
             bad = actions.reshape(-1)[0] if actions.size == 1 else actions
@@ -86,7 +90,7 @@ class SoftmaxPolicy:
 
     def log_probs(self, theta, obs):
         """log pi(.|s) = log softmax(W phi~(s)), shape (n_actions,)."""
-        return self._all_log_probs(theta, _one_step(obs))[0][0]
+        return self._all_log_probs(theta, _one_step(obs, self.n_features))[0][0]
 
     def probs(self, theta, obs):
         """pi(.|s), shape (n_actions,); sums to 1."""
@@ -94,7 +98,7 @@ class SoftmaxPolicy:
 
     def act(self, theta, obs, rng):
         """Draw u ~ pi(.|s) by inverting the cumulative distribution at one uniform number."""
-        return int(self.act_batch(theta, _one_step(obs), rng)[0])
+        return int(self.act_batch(theta, _one_step(obs, self.n_features), rng)[0])
 
     def act_batch(self, theta, observations, rng):
         """u_t ~ pi(.|s_t) for every row, one uniform number per row, drawn in row order."""
@@ -103,16 +107,16 @@ class SoftmaxPolicy:
 
     def log_prob(self, theta, obs, action):
         """log pi(u|s)."""
-        return float(self.path_log_probs(theta, _one_step(obs), self._one_action(action))[0])
+        return float(self.path_log_probs(theta, _one_step(obs, self.n_features), self._one_action(action))[0])
 
     def path_log_probs(self, theta, observations, actions):
         """log pi(u_t|s_t) for t = 0..T-1, shape (T,): the vectorised twin of log_prob."""
         log_pi, _ = self._all_log_probs(theta, observations)
-        return log_pi[np.arange(len(log_pi)), self._check_actions(actions)]
+        return log_pi[np.arange(len(log_pi)), self._check_actions(actions, len(log_pi))]
 
     def kl(self, theta_p, theta_q, obs):
         """KL(pi_p(.|s) || pi_q(.|s)) = sum_u pi_p(u|s) (log pi_p(u|s) - log pi_q(u|s))."""
-        return float(self.path_kls(theta_p, theta_q, _one_step(obs))[0])
+        return float(self.path_kls(theta_p, theta_q, _one_step(obs, self.n_features))[0])
 
     def path_kls(self, theta_p, theta_q, observations):
         """KL(pi_p(.|s_t) || pi_q(.|s_t)) for every row, shape (T,): the vectorised twin of kl."""
@@ -122,13 +126,13 @@ class SoftmaxPolicy:
 
     def grad_log_prob(self, theta, obs, action):
         """grad_{W_a} log pi(u|s) = (1[a = u] - pi(a|s)) phi~(s), for every row a of W."""
-        return self.path_scores(theta, _one_step(obs), self._one_action(action))[0]
+        return self.path_scores(theta, _one_step(obs, self.n_features), self._one_action(action))[0]
 
     def path_scores(self, theta, observations, actions):
         """grad log pi(u_t|s_t) for t = 0..T-1, shape (T, n_params): rows (1[a = u_t] - pi(a|s_t)) phi~(s_t)."""
         log_pi, features = self._all_log_probs(theta, observations)
         indicator = np.zeros_like(log_pi)
-        indicator[np.arange(len(log_pi)), self._check_actions(actions)] = 1.0
+        indicator[np.arange(len(log_pi)), self._check_actions(actions, len(log_pi))] = 1.0
         return ((indicator - np.exp(log_pi))[:, :, None] * features[:, None, :]).reshape(len(log_pi), -1)
 
     def path_fisher(self, theta, observations):
@@ -163,10 +167,21 @@ class GaussianPolicy:
         theta = _check_theta(theta, self.n_params)
         return theta[: self.n_mean_params].reshape(self.action_dim, -1), theta[self.n_mean_params :]
 
+    def _one_action(self, action):
+        action = np.asarray(action, dtype=np.float64)
+        if action.size != self.action_dim:
+            raise ValueError(f"action must be {self.action_dim} finite real number(s), got {action!r}")
+        return action.reshape(1, self.action_dim)
+
     def _check_actions(self, actions, n_steps):
+        """Actions of shape (T, k), or (T,) when k = 1, all finite."""
         actions = np.asarray(actions, dtype=np.float64)
-        if actions.size != n_steps * self.action_dim or not np.isfinite(actions).all():
-            raise ValueError(f"action must be {self.action_dim} finite real number(s), got {actions!r}")
+        one_column = self.action_dim == 1 and actions.shape == (n_steps,)
+        if actions.shape != (n_steps, self.action_dim) and not one_column:
+            raise ValueError(f"actions must have shape ({n_steps}, {self.action_dim}), one row per observation, "
+                             f"got {actions.shape}")
+        if not np.isfinite(actions).all():
+            raise ValueError("actions contain NaN or inf: each must be a finite real number")
         return actions.reshape(n_steps, self.action_dim)
 
     def _inside_clip(self, raw_log_std):
@@ -179,7 +194,7 @@ class GaussianPolicy:
 
     def mean(self, theta, obs):
         """mu(s) = M phi~(s), shape (action_dim,)."""
-        return augmented_features(_one_step(obs), self.n_features)[0] @ self._split(theta)[0].T
+        return augmented_features(_one_step(obs, self.n_features), self.n_features)[0] @ self._split(theta)[0].T
 
     def act(self, theta, obs, rng):
         """Draw u = mu(s) + sigma * eps with eps ~ N(0, I)."""
@@ -200,7 +215,7 @@ class GaussianPolicy:
 
     def log_prob(self, theta, obs, action):
         """log pi(u|s) = sum_j [ -(u_j - mu_j)^2 / (2 sigma_j^2) - log sigma_j - log(2 pi) / 2 ]."""
-        return float(self.path_log_probs(theta, _one_step(obs), action)[0])
+        return float(self.path_log_probs(theta, _one_step(obs, self.n_features), self._one_action(action))[0])
 
     def path_log_probs(self, theta, observations, actions):
         """log pi(u_t|s_t) for t = 0..T-1, shape (T,): the vectorised twin of log_prob."""
@@ -209,7 +224,7 @@ class GaussianPolicy:
 
     def kl(self, theta_p, theta_q, obs):
         """KL(N_p || N_q) = sum_j [log(sigma_q/sigma_p) + (sigma_p^2 + (mu_p - mu_q)^2) / (2 sigma_q^2) - 1/2]."""
-        return float(self.path_kls(theta_p, theta_q, _one_step(obs))[0])
+        return float(self.path_kls(theta_p, theta_q, _one_step(obs, self.n_features))[0])
 
     def path_kls(self, theta_p, theta_q, observations):
         """KL(N_p(.|s_t) || N_q(.|s_t)) for every row, shape (T,): the vectorised twin of kl."""
@@ -222,7 +237,7 @@ class GaussianPolicy:
 
     def grad_log_prob(self, theta, obs, action):
         """grad_M log pi = ((u - mu) / sigma^2) phi~(s)^T;  grad_{log sigma} log pi = (u - mu)^2 / sigma^2 - 1."""
-        return self.path_scores(theta, _one_step(obs), action)[0]
+        return self.path_scores(theta, _one_step(obs, self.n_features), self._one_action(action))[0]
 
     def path_scores(self, theta, observations, actions):
         """grad log pi(u_t|s_t) for t = 0..T-1, shape (T, n_params): the vectorised twin of grad_log_prob."""

@@ -12,7 +12,7 @@ import time
 import numpy as np
 
 from minipg.checkpoint import load_checkpoint, save_checkpoint
-from minipg.cli import write_atomically
+from minipg.cli import check_output_dir, interrupt_status, write_atomically, writing_together
 from minipg.config import build, parse_config
 from minipg.estimators import policy_gradient
 from minipg.evaluation import SOLVED_RETURN, evaluate_solved, exact_return
@@ -145,7 +145,8 @@ def load_theta(path, config, policy):
 
 
 def write_outputs(run, config):
-    """The CSV log, the learning-curve PNG and the checkpoint, each written atomically into config.out."""
+    """The CSV log, the checkpoint and (if an iteration finished) the learning-curve PNG, written together
+    into config.out: an older run's PNG is removed. Returns the paths written."""
     stem = os.path.join(config.out, config.env)
     columns = [field.name for field in dataclasses.fields(LogRow)]
 
@@ -155,14 +156,16 @@ def write_outputs(run, config):
             for row in run.log:
                 file.write(",".join(repr(getattr(row, name)) for name in columns) + "\n")
 
-    write_atomically(stem + ".csv", write_csv)
-    save_checkpoint(stem + ".npz", run.theta, config.env, config.policy, dataclasses.asdict(config))
-    if run.log:
-        plot_learning_curve([row.env_steps for row in run.log], [row.mean_return for row in run.log],
-                            [row.min_return for row in run.log], [row.max_return for row in run.log],
-                            stem + ".png", f"minipg: {config.estimator} on {config.env}",
-                            threshold=SOLVED_RETURN.get(config.env))
-    return stem
+    paths = [stem + ".csv", stem + ".npz", stem + ".png"]
+    with writing_together(paths):
+        write_atomically(stem + ".csv", write_csv)
+        save_checkpoint(stem + ".npz", run.theta, config.env, config.policy, dataclasses.asdict(config))
+        if run.log:
+            plot_learning_curve([row.env_steps for row in run.log], [row.mean_return for row in run.log],
+                                [row.min_return for row in run.log], [row.max_return for row in run.log],
+                                stem + ".png", f"minipg: {config.estimator} on {config.env}",
+                                threshold=SOLVED_RETURN.get(config.env))
+    return paths if run.log else paths[:2]
 
 
 class Progress:
@@ -186,7 +189,7 @@ def judgement(row):
     return "< 475" if np.isnan(row.eval_mean_return) else f"{row.eval_mean_return:.1f}"
 
 
-def summary(run, config, stem):
+def summary(run, config, written):
     """The closing line: how the run ended, what it cost, how it was judged, and what was written."""
     row = run.log[-1] if run.log else None
     steps = row.env_steps if row else 0
@@ -196,7 +199,7 @@ def summary(run, config, stem):
                   f"(+{row.eval_env_steps} env steps, {run.eval_seconds:.2f} s)" if row else "no evaluation")
     else:
         judged = f"exact U(theta) {row.exact_return:.4f}" if row else "no iteration"
-    return f"{run.status}: {config.env} after {cost}; {judged}; wrote {stem}.png, .csv, .npz"
+    return f"{run.status}: {config.env} after {cost}; {judged}; wrote {', '.join(written)}"
 
 
 def main(argv=None):
@@ -206,13 +209,13 @@ def main(argv=None):
         returns = evaluate(pieces.env, pieces.policy, theta, config.eval, np.random.default_rng(config.seed))
         print(f"{config.env}: mean return {np.mean(returns):.1f} ± {np.std(returns):.1f} over {config.eval} episodes")
         return 0
+    check_output_dir("--out", config.out)
     judged_by = "eval return" if config.env in SOLVED_RETURN else "exact U"
     run = train(config, pieces, theta, progress=None if config.quiet else Progress(judged_by))
-    stem = write_outputs(run, config)
-    print(summary(run, config, stem))
+    print(summary(run, config, write_outputs(run, config)))
     if run.message:
         print(run.message, file=sys.stderr)
-    return {"diverged": 1, "interrupted": 130}.get(run.status, 0)
+    return {"diverged": 1, "interrupted": interrupt_status()}.get(run.status, 0)
 
 
 if __name__ == "__main__":

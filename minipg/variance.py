@@ -14,9 +14,9 @@ import numpy as np
 import envs
 from minipg import estimators, exact
 from minipg.baselines import LinearValueBaseline, TimeIndexedBaseline
+from minipg.cli import Parser, check_output_file, integer_in, non_negative_int, positive_int, run_cli
 from minipg.critics import LinearCritic
 from minipg.natural import mean_kl
-from minipg.cli import Parser, positive_int, run_cli
 from minipg.plotting import plot_variance
 from minipg.policies import SoftmaxPolicy
 from minipg.returns import discounted_cumsum
@@ -24,6 +24,7 @@ from minipg.rollout import sample_paths
 
 GAMMA_DISCOUNTED = 0.8
 IS_SHIFT = 0.1
+MAX_PATHS = 100_000  # every path is kept until all estimators have seen it
 
 
 def fitted_on(baseline, paths):
@@ -123,14 +124,20 @@ def parse_args(argv):
         description="Bias and variance of every gradient estimator on the gridworld, against the exact gradient.")
     parser.add_argument("--batches", type=positive_int, default=100, help="batches drawn (default 100)")
     parser.add_argument("--episodes", type=positive_int, default=50, help="paths per batch, m (default 50)")
-    parser.add_argument("--horizon", type=positive_int, default=15, help="decisions per path, H (default 15)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of every random number (default 0)")
+    parser.add_argument("--horizon", type=integer_in(1, envs.make("gridworld").max_episode_steps), default=15,
+                        help="decisions per path, H, at most the gridworld's episode limit (default 15)")
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="seed of every random number (default 0)")
     parser.add_argument("--out", default="plots/variance.png", help="where the figure goes (default plots/variance.png)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if not 2 <= args.batches * args.episodes <= MAX_PATHS:
+        raise ValueError(f"--batches times --episodes must be in [2, {MAX_PATHS}] paths, "
+                         f"got {args.batches * args.episodes}")
+    return args
 
 
 def main(argv=None):
     args = parse_args(argv)
+    check_output_file("--out", args.out)
     rng = np.random.default_rng(args.seed)
     env = envs.make("gridworld")
     policy = SoftmaxPolicy(env.observation_dim, env.n_actions)

@@ -1,0 +1,465 @@
+"""Issue 15, "nothing lost, nothing hangs": every bad input is one line naming it, before any work; every
+interruption leaves whole files of one run and no temporary file; nothing loops forever.
+
+Signals go to real subprocesses at delays drawn from seeded generators, so a failure names its delay and
+replays. A subprocess costs ~1.5 s (NumPy and Matplotlib load), so only signals and pipes use one.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from minipg import cli
+from minipg.baselines import LinearValueBaseline, ridge_fit
+from minipg.critics import RegressionCritic
+from minipg.bench import main as bench_main
+from minipg.checkpoint import load_checkpoint, save_checkpoint
+from minipg.natural import natural_step
+from minipg.optim import SGD, Adam
+from minipg.policies import GaussianPolicy, SoftmaxPolicy
+from minipg.rollout import Path
+from minipg.train import main as train_main
+from minipg.variance import main as variance_main
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RUN_FILES = {"corridor.csv", "corridor.npz", "corridor.png"}
+
+
+def start(module, *args, **kwargs):
+    """`python -m module args` as a user starts it, unbuffered so its progress lines arrive as printed."""
+    environment = {**os.environ, "PYTHONPATH": ROOT, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen([sys.executable, "-m", module, *args], cwd=ROOT, env=environment, text=True,
+                            stdout=kwargs.pop("stdout", subprocess.PIPE), stderr=subprocess.PIPE, **kwargs)
+
+
+def one_line(text):
+    """The single line of text, failing if there are more or a traceback."""
+    assert text.count("\n") == 1 and "Traceback" not in text, text
+    return text
+
+
+def assert_whole_files_of_one_run(folder, iterations=None):
+    """folder holds corridor.csv and .npz, and .png exactly when an iteration finished: each file complete,
+    the CSV and checkpoint of the same run, no temporary file."""
+    names = set(os.listdir(folder))
+    rows = (folder / "corridor.csv").read_text().splitlines()
+    assert names == (RUN_FILES if len(rows) > 1 else RUN_FILES - {"corridor.png"}), names
+    columns = len(rows[0].split(","))
+    assert rows[0].startswith("iteration,") and all(len(row.split(",")) == columns for row in rows)
+    assert iterations is None or len(rows) - 1 == iterations
+    checkpoint = load_checkpoint(folder / "corridor.npz")
+    assert checkpoint.env == "corridor" and np.isfinite(checkpoint.theta).all()
+    if len(rows) > 1:
+        png = (folder / "corridor.png").read_bytes()
+        assert png.startswith(b"\x89PNG\r\n\x1a\n") and png.endswith(b"IEND\xaeB`\x82")
+
+
+# --- 1, 11. Broken checkpoints: one ValueError line naming the file -------------------------------------
+
+
+@pytest.fixture
+def good_checkpoint(tmp_path):
+    path = tmp_path / "good.npz"
+    save_checkpoint(path, np.linspace(-1.0, 1.0, 10), "corridor", "softmax", {"iterations": 3})
+    return path
+
+
+def refused(path, fragment=""):
+    """The one-line ValueError load_checkpoint raises for path, checked to name the file."""
+    with pytest.raises(ValueError) as error:
+        load_checkpoint(path)
+    message = str(error.value)
+    assert str(path) in message and "\n" not in message and fragment in message, message
+    return message
+
+
+def test_a_checkpoint_loads_back_what_was_saved(good_checkpoint):
+    checkpoint = load_checkpoint(good_checkpoint)
+    assert np.array_equal(checkpoint.theta, np.linspace(-1.0, 1.0, 10)) and checkpoint.theta.dtype == np.float64
+    assert (checkpoint.env, checkpoint.policy, checkpoint.config) == ("corridor", "softmax", {"iterations": 3})
+
+
+def test_a_checkpoint_truncated_at_any_length_is_refused(good_checkpoint, tmp_path):
+    data = good_checkpoint.read_bytes()
+    lengths = [0, 1, len(data) - 1, *np.random.default_rng(15).integers(2, len(data) - 1, size=20)]
+    for length in lengths:
+        (tmp_path / "cut.npz").write_bytes(data[:length])
+        refused(tmp_path / "cut.npz", "the file is empty" if length == 0 else "")
+
+
+def test_a_checkpoint_with_a_flipped_byte_is_refused_or_read_unchanged(good_checkpoint, tmp_path):
+    """The arrays are covered by CRC-32s and the zip structure by its own checks; a flip elsewhere (a
+    timestamp) changes nothing that is read. Either way no flip may load as other numbers."""
+    data, refusals, good = good_checkpoint.read_bytes(), 0, load_checkpoint(good_checkpoint)
+    for position in np.random.default_rng(16).integers(0, len(data), size=40):
+        damaged = bytearray(data)
+        damaged[position] ^= 0xFF
+        (tmp_path / "flipped.npz").write_bytes(bytes(damaged))
+        try:
+            checkpoint = load_checkpoint(tmp_path / "flipped.npz")
+        except ValueError:
+            refusals += 1
+            refused(tmp_path / "flipped.npz")
+        else:
+            assert np.array_equal(checkpoint.theta, good.theta), position
+            assert (checkpoint.env, checkpoint.policy, checkpoint.config) == (good.env, good.policy, good.config)
+    assert refusals >= 20  # most bytes of the file are checked data
+
+
+def text_writer(text):
+    """write(temporary) for write_atomically: the file holds text."""
+    def write(temporary):
+        with open(temporary, "w") as file:
+            file.write(text)
+    return write
+
+
+def save_arrays(path, **arrays):
+    np.savez(path, **arrays)
+    return path
+
+
+@pytest.mark.parametrize("make, fragment", [
+    (lambda d: np.save(d / "theta.npy", np.zeros(10)) or os.replace(d / "theta.npy", d / "c.npz") or d / "c.npz",
+     "single .npy array"),
+    (lambda d: d, "is a directory"),
+    (lambda d: (d / "c.npz").write_text("theta = 0") and d / "c.npz", "not an .npz"),
+    (lambda d: save_arrays(d / "c.npz", theta=np.zeros(10), env="corridor", policy="softmax"), "no 'config'"),
+    (lambda d: save_arrays(d / "c.npz", theta=np.zeros((2, 5)), env="corridor", policy="softmax", config="{}"),
+     "shape (2, 5)"),
+    (lambda d: save_arrays(d / "c.npz", theta=np.array([0.0, np.nan]), env="corridor", policy="softmax",
+                           config="{}"), "NaN"),
+    (lambda d: save_arrays(d / "c.npz", theta=np.array(["a", "b"]), env="corridor", policy="softmax", config="{}"),
+     "vector of floats"),
+    (lambda d: save_arrays(d / "c.npz", theta=np.zeros(10), env=["corridor"], policy="softmax", config="{}"),
+     "env must be a string"),
+    (lambda d: save_arrays(d / "c.npz", theta=np.zeros(10), env="corridor", policy="softmax", config="{lr: 1"),
+     "config is not JSON"),
+    (lambda d: save_arrays(d / "c.npz", theta=np.zeros(10), env="corridor", policy="softmax", config="[1]"),
+     "JSON object"),
+], ids=["npy-renamed", "directory", "text", "missing-key", "theta-2d", "theta-nan", "theta-text", "env-array",
+        "config-not-json", "config-a-list"])
+def test_a_checkpoint_that_is_not_one_says_what_is_wrong(tmp_path, make, fragment):
+    refused(make(tmp_path), fragment)
+
+
+def test_train_refuses_a_broken_checkpoint_in_one_line(good_checkpoint, tmp_path, capsys):
+    (tmp_path / "cut.npz").write_bytes(good_checkpoint.read_bytes()[:-100])
+    status = cli.run_cli(train_main, ["--env", "corridor", "--load", str(tmp_path / "cut.npz"), "--eval", "3"])
+    assert status == 2 and str(tmp_path / "cut.npz") in one_line(capsys.readouterr().err)
+
+
+# --- 2, 3, 4, 12. Bad counts and flags: refused by name before any work -----------------------------------
+
+
+@pytest.mark.parametrize("main, args, named", [
+    (train_main, ["--estimator", "importance", "--reuse", str(10**20)], "--reuse"),
+    (train_main, ["--seed", "-1"], "--seed"),
+    (train_main, ["--episodes", str(10**30)], "--episodes"),
+    (train_main, ["--eval", "-3"], "--eval"),
+    (variance_main, ["--horizon", str(10**12)], "--horizon"),
+    (variance_main, ["--horizon", "51"], "--horizon"),  # the gridworld truncates at 50: the oracle would disagree
+    (variance_main, ["--batches", "1", "--episodes", "1"], "--batches times --episodes"),
+    (variance_main, ["--seed", "-1"], "--seed"),
+    (bench_main, ["--quick", "--set", "env=gridworld"], "--set env=gridworld"),
+    (bench_main, ["--quick", "--set", "env=cartpole-continuous"], "--set env"),
+    (bench_main, ["--quick", "--set", "seed=3"], "--set seed=3"),
+    (bench_main, ["--quick", "--set", "out=elsewhere"], "--set out"),
+    (bench_main, ["--quick", "--set", "load=x.npz"], "--set load"),
+    (bench_main, ["--quick", "--set", "quiet=1"], "--set quiet"),
+    (bench_main, ["--quick", "--after", "-1"], "--after"),
+], ids=lambda value: value if isinstance(value, str) else None)
+def test_a_bad_count_or_flag_is_named_before_any_work(tmp_path, capsys, main, args, named):
+    out = tmp_path / "out"
+    out_args = ["--out", str(out / "v.png")] if main is variance_main else ["--out", str(out)]
+    assert cli.run_cli(main, args + out_args) == 2
+    captured = capsys.readouterr()
+    assert named in one_line(captured.err) and captured.out == "" and not out.exists()
+
+
+# --- 5. An unusable --out: refused before any work, naming the flag and the path -------------------------
+
+
+def unusable_outputs(tmp_path):
+    (tmp_path / "file").write_text("x")
+    return [str(tmp_path / "file"), str(tmp_path / "file" / "sub"), "/dev/null", "/proc/minipg", "/proc", ""]
+
+
+@pytest.mark.parametrize("main, extra", [(train_main, ["--env", "corridor"]),
+                                         (bench_main, ["--quick", "--configs", "default"])], ids=["train", "bench"])
+def test_an_unusable_out_directory_is_refused_before_any_work(tmp_path, capsys, main, extra):
+    for out in unusable_outputs(tmp_path):
+        assert cli.run_cli(main, extra + ["--out", out]) == 2, out
+        captured = capsys.readouterr()
+        assert captured.out == ""  # no progress header, no table header: nothing was started
+        assert "--out" in one_line(captured.err) and (out in captured.err if out else "empty" in captured.err)
+
+
+def test_variance_refuses_an_unusable_out_file_before_any_work(tmp_path, capsys):
+    for out in [*(os.path.join(folder, "v.png") for folder in unusable_outputs(tmp_path)[:4]), str(tmp_path), ""]:
+        assert cli.run_cli(variance_main, ["--out", out]) == 2, out
+        captured = capsys.readouterr()
+        assert captured.out == "" and "--out" in one_line(captured.err)
+
+
+def test_an_out_directory_that_is_missing_is_created(tmp_path):
+    assert cli.check_output_dir("--out", str(tmp_path / "a" / "b")) and (tmp_path / "a" / "b").is_dir()
+    assert os.listdir(tmp_path / "a" / "b") == []  # the probe file is gone
+
+
+# --- 6, 10. The writer: whole files, modes from the umask, one run's files together -----------------------
+
+
+@pytest.fixture
+def umask():
+    previous = os.umask(0o022)
+    yield os.umask
+    os.umask(previous)
+
+
+def test_written_files_take_their_mode_from_the_umask(tmp_path, umask, capsys):
+    umask(0o027)
+    assert train_main(["--env", "corridor", "--iterations", "1", "--quiet", "--out", str(tmp_path)]) == 0
+    assert {name: os.stat(tmp_path / name).st_mode & 0o777 for name in RUN_FILES} == dict.fromkeys(RUN_FILES, 0o640)
+    umask(0o002)
+    cli.write_atomically(tmp_path / "x.txt", text_writer(""))
+    assert os.stat(tmp_path / "x.txt").st_mode & 0o777 == 0o664
+
+
+def test_a_failed_write_keeps_the_old_file_and_names_the_target(tmp_path):
+    (tmp_path / "a.csv").write_text("old")
+
+    def half_then_full_disk(temporary):
+        with open(temporary, "w") as file:
+            file.write("new, half")
+        raise OSError(28, "No space left on device", temporary)
+
+    with pytest.raises(OSError, match="cannot write .*a.csv: No space left on device"):
+        cli.write_atomically(tmp_path / "a.csv", half_then_full_disk)
+    assert os.listdir(tmp_path) == ["a.csv"] and (tmp_path / "a.csv").read_text() == "old"
+
+
+def test_files_written_together_appear_together_and_stale_ones_go(tmp_path):
+    for name in ("a.csv", "a.png"):
+        (tmp_path / name).write_text("old run")
+    paths = [tmp_path / "a.csv", tmp_path / "a.npz", tmp_path / "a.png"]
+    with cli.writing_together(paths):
+        cli.write_atomically(paths[0], text_writer("new run"))
+        assert (tmp_path / "a.csv").read_text() == "old run"  # the rename waits for the block's end
+        cli.write_atomically(paths[1], text_writer("new run"))
+    assert sorted(os.listdir(tmp_path)) == ["a.csv", "a.npz"]  # a.png, of the old run, is gone
+    assert (tmp_path / "a.csv").read_text() == (tmp_path / "a.npz").read_text() == "new run"
+
+
+def test_a_failure_inside_writing_together_renames_nothing(tmp_path):
+    (tmp_path / "a.csv").write_text("old run")
+    paths = [tmp_path / "a.csv", tmp_path / "a.png"]
+    with pytest.raises(RuntimeError, match="plot failed"):
+        with cli.writing_together(paths):
+            cli.write_atomically(paths[0], text_writer("new run"))
+            raise RuntimeError("plot failed")
+    assert os.listdir(tmp_path) == ["a.csv"] and (tmp_path / "a.csv").read_text() == "old run"
+
+
+def test_a_run_ended_in_its_first_iteration_leaves_no_older_png_and_claims_none(tmp_path, capsys):
+    (tmp_path / "corridor.png").write_bytes(b"an older run's plot")
+    status = train_main(["--env", "corridor", "--optimizer", "sgd", "--lr", "1e308", "--quiet", "--out", str(tmp_path)])
+    assert status == 1 and ".png" not in capsys.readouterr().out
+    assert_whole_files_of_one_run(tmp_path, iterations=0)
+
+
+# --- 7, 8. Signals: SIGTERM like Ctrl-C, saves never cut short, bench stops ---------------------------------
+
+
+@pytest.fixture
+def sigterm_guard():
+    """While run_cli runs, SIGTERM is its to handle; if it were not, this handler fails the test (instead of
+    SIGTERM's default action ending pytest)."""
+    def not_taken_over(number, frame):
+        raise AssertionError("run_cli left SIGTERM to the handler it found")
+
+    previous = signal.signal(signal.SIGTERM, not_taken_over)
+    yield
+    signal.signal(signal.SIGTERM, previous)
+
+
+def test_sigterm_is_handled_like_ctrl_c_with_its_own_status(sigterm_guard, capsys):
+    def main(argv):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # not reached: the handler raises KeyboardInterrupt as soon as the signal arrives
+
+    started = time.perf_counter()
+    assert cli.run_cli(main, []) == 143 and time.perf_counter() - started < 4
+    assert capsys.readouterr().err == "interrupted\n"
+
+
+def test_a_signal_during_a_save_is_held_until_every_file_is_written(sigterm_guard, tmp_path, capsys):
+    def main(argv):
+        with cli.writing_together([tmp_path / "a.csv", tmp_path / "a.png"]):
+            cli.write_atomically(tmp_path / "a.csv", text_writer("run"))
+            os.kill(os.getpid(), signal.SIGTERM)
+            cli.write_atomically(tmp_path / "a.png", text_writer("run"))
+        print("not reached: the held signal is raised once the files are in place")
+
+    assert cli.run_cli(main, []) == 143
+    assert capsys.readouterr() == ("", "interrupted\n")
+    assert sorted(os.listdir(tmp_path)) == ["a.csv", "a.png"]
+
+
+def interrupt_training(out, delays, signals):
+    """Start a long corridor run, wait for its progress header, then send signals[k] after delays[k] seconds."""
+    process = start("minipg.train", "--env", "corridor", "--iterations", "100000", "--out", str(out))
+    assert "iter" in process.stdout.readline()  # the progress header: training has started
+    for delay, number in zip(delays, signals):
+        time.sleep(delay)
+        process.send_signal(number)
+    _, stderr = process.communicate(timeout=60)
+    return process.returncode, stderr
+
+
+@pytest.mark.parametrize("number, seed", [(signal.SIGINT, 0), (signal.SIGTERM, 0), (signal.SIGTERM, 1)],
+                         ids=["SIGINT", "SIGTERM", "SIGTERM-later"])
+def test_a_signal_mid_training_saves_what_was_learned_and_exits_128_plus_its_number(tmp_path, number, seed):
+    (tmp_path / "corridor.png").write_bytes(b"an older run's plot")
+    delay = np.random.default_rng([seed, number]).uniform(0.05, 1.0)  # ~0 to 6 iterations of 0.17 s
+    status, stderr = interrupt_training(tmp_path, [delay], [number])
+    assert status == 128 + number, (delay, stderr)
+    assert "interrupted: stopped after saving" in one_line(stderr)
+    assert_whole_files_of_one_run(tmp_path)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_second_signal_while_saving_waits_for_the_save(tmp_path, seed):
+    """The second signal lands while the files are being written (a corridor save takes ~0.3 s)."""
+    first, second = np.random.default_rng(seed).uniform([0.2, 0.0], [0.8, 0.4])
+    status, stderr = interrupt_training(tmp_path, [first, second], [signal.SIGINT, signal.SIGTERM])
+    assert status == 130 and "interrupted" in one_line(stderr), (first, second, stderr)  # the first signal's status
+    assert_whole_files_of_one_run(tmp_path)
+
+
+def test_sigterm_at_any_moment_of_a_short_run_leaves_no_temporary_file(tmp_path):
+    """Delays spread over start-up, training and saving: whatever it hits, the folder holds one whole run or nothing."""
+    for k, delay in enumerate(np.random.default_rng(7).uniform(0.8, 2.5, size=3)):
+        out = tmp_path / str(k)
+        process = start("minipg.train", "--env", "corridor", "--iterations", "4", "--quiet", "--out", str(out))
+        time.sleep(delay)
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=60)
+        # -15: killed while Python was still importing, before run_cli took SIGTERM over; 0: it had finished
+        assert process.returncode in (0, 143, -signal.SIGTERM), (delay, process.returncode)
+        if process.returncode == 0 or out.exists() and os.listdir(out):
+            assert_whole_files_of_one_run(out)
+
+
+def test_ctrl_c_stops_bench_with_130_and_writes_nothing_unfinished(tmp_path):
+    process = start("minipg.bench", "--quick", "--configs", "default,natural", "--out", str(tmp_path))
+    assert "seed   0:" in process.stdout.readline()  # seed 0 is done, seed 1 is training
+    time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130 and "interrupted" in one_line(stderr) and stdout == ""
+    assert os.listdir(tmp_path) == []
+
+
+# --- 9. A closed pipe on stdout costs nothing --------------------------------------------------------------
+
+
+def test_a_closed_stdout_pipe_never_costs_the_run(tmp_path):
+    """As `python -m minipg.train | head -n 0`: the reader is gone before the first progress line."""
+    process = start("minipg.train", "--env", "corridor", "--iterations", "3", "--out", str(tmp_path))
+    process.stdout.close()
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0 and stderr == ""
+    assert_whole_files_of_one_run(tmp_path, iterations=3)
+
+
+# --- 13, 14, 15. Library guards: non-finite steps and misshapen paths refused by name ----------------------
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"lr": -1.0}, "lr must be"), ({"lr": 0.0}, "lr must be"), ({"lr": np.nan}, "lr must be"),
+    ({"lr": np.inf}, "lr must be"), ({"kl_radius": np.nan}, "kl radius"), ({"kl_radius": np.inf}, "kl radius"),
+    ({"kl_radius": 0.0}, "kl radius"), ({"gradient": np.array([np.nan, 1.0])}, "NaN or inf"),
+])
+def test_natural_step_refuses_a_step_size_that_is_not_finite_and_positive(kwargs, message):
+    arguments = {"fisher": np.eye(2), "gradient": np.ones(2), "kl_radius": 0.01, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        natural_step(**arguments)
+
+
+def test_natural_step_with_a_valid_lr_climbs():
+    """The guard must not break the step itself: it points along +F^-1 g."""
+    assert natural_step(np.eye(2), np.array([1.0, 0.0]), 0.01, lr=0.01)[0] > 0
+
+
+@pytest.mark.parametrize("optimizer", [SGD(0.1), Adam(0.1)], ids=["sgd", "adam"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_optimizers_refuse_a_theta_that_is_not_finite(optimizer, bad):
+    with pytest.raises(ValueError, match="theta contains NaN or inf"):
+        optimizer.step(np.array([0.0, bad]), np.ones(2))
+
+
+SOFTMAX, GAUSSIAN = SoftmaxPolicy(4, 2), GaussianPolicy(4, 2)
+THETA_S, THETA_G, OBS, RNG = np.zeros(10), np.zeros(12), np.zeros((3, 4)), np.random.default_rng(0)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: SOFTMAX.path_log_probs(THETA_S, OBS, np.array([0, 1])), r"actions must have shape \(3,\)"),
+    (lambda: SOFTMAX.path_scores(THETA_S, OBS, np.zeros((3, 1), int)), r"actions must have shape \(3,\)"),
+    (lambda: SOFTMAX.path_scores(THETA_S, np.zeros((3, 5)), np.zeros(3, int)), r"observations must have shape \(T, 4\)"),
+    (lambda: SOFTMAX.path_kls(THETA_S, THETA_S, np.zeros(4)), r"observations must have shape \(T, 4\)"),
+    (lambda: SOFTMAX.path_fisher(THETA_S, np.zeros((3, 4, 1))), r"observations must have shape \(T, 4\)"),
+    (lambda: SOFTMAX.act_batch(THETA_S, np.zeros((3, 3)), RNG), r"observations must"),
+    (lambda: GAUSSIAN.path_log_probs(THETA_G, OBS, np.zeros((2, 3))), r"actions must have shape \(3, 2\)"),
+    (lambda: GAUSSIAN.path_scores(THETA_G, OBS, np.zeros(6)), r"actions must have shape \(3, 2\)"),
+    (lambda: GAUSSIAN.path_kls(THETA_G, THETA_G, np.zeros((4, 3))), r"observations must have shape \(T, 4\)"),
+    (lambda: GAUSSIAN.path_fisher(THETA_G, np.zeros((2, 2))), r"observations must have shape \(T, 4\)"),
+    (lambda: GAUSSIAN.act_batch(THETA_G, np.zeros(4), RNG), r"observations must"),
+], ids=["softmax-log-probs-length", "softmax-scores-2d", "softmax-scores-obs", "softmax-kls", "softmax-fisher",
+        "softmax-act-batch", "gaussian-transposed", "gaussian-flat", "gaussian-kls", "gaussian-fisher",
+        "gaussian-act-batch"])
+def test_the_vectorised_twins_name_a_misshapen_argument(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+# --- 16. Non-finite regression targets: refused, never an endless retry ------------------------------------
+
+
+class Hung(Exception):
+    pass
+
+
+@pytest.fixture
+def deadline():
+    """Fail, rather than hang the suite, if the test body runs past 5 s (SIGALRM interrupts a Python loop)."""
+    def give_up(number, frame):
+        raise Hung("still running after 5 s: an endless retry")
+
+    previous = signal.signal(signal.SIGALRM, give_up)
+    signal.alarm(5)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+def corridor_path(rewards):
+    steps = len(rewards)
+    return Path(observations=np.ones((steps, 1)), actions=np.zeros(steps, int), rewards=np.asarray(rewards, float),
+                log_probs=np.zeros(steps), terminated=True, final_observation=np.ones(1))
+
+
+@pytest.mark.parametrize("fit", [
+    lambda: ridge_fit(np.ones((3, 2)), np.array([1.0, np.nan, 0.0]), 1e-5),
+    lambda: LinearValueBaseline().fit([corridor_path([1.0, 2.0])], [np.array([np.nan, 2.0])]),
+    lambda: RegressionCritic(1).update([corridor_path([1.0, np.nan])], 0.9),
+    lambda: RegressionCritic(1).update([corridor_path([1.0, 2.0])], np.nan),
+], ids=["ridge-fit", "linear-baseline", "critic-nan-reward", "critic-nan-gamma"])
+def test_non_finite_regression_targets_are_refused_not_retried_forever(deadline, fit):
+    with pytest.raises(ValueError):
+        fit()
