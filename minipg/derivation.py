@@ -536,12 +536,13 @@ def print_vanishing(terms):
 
 def print_sampled(terms, probabilities, truth, rms):
     """One row per estimator: its exact mean's error, sqrt(trace Cov) of one path, the rms error at each m."""
-    print(f"{'estimator':<20} {'max|E g - ∇U|':>14} {'√tr Cov':>8}   rms |g_m - ∇U| over {BATCHES} batches of m ="
-          + "".join(f"{m:>8}" for m in BATCH_SIZES))
+    print(f"{'sampled estimator':<20} {'max|E ĝ - ∇U|':>14} {'√tr Cov':>8}   "
+          f"rms |ĝ_m - ∇U| over {BATCHES} batches of m paths")
+    print(" " * 47 + "".join(f"{f'm = {m}':>10}" for m in BATCH_SIZES))
     for name, values in terms.items():
         mean, variance = exact_moments(values, probabilities)
-        print(f"{name:<20} {np.max(np.abs(mean - truth)):14.1e} {np.sqrt(variance):8.3f}   {'':>36}"
-              + "".join(f"{error:8.4f}" for error in rms[name]))
+        print(f"{name:<20} {np.max(np.abs(mean - truth)):14.1e} {np.sqrt(variance):8.3f}   "
+              + "".join(f"{error:10.4f}" for error in rms[name]))
 
 
 def parse_args(argv):
@@ -576,10 +577,11 @@ def main(argv=None):
     print()
     print_vanishing(vanishing_terms_of(problem))
     print()
-    print_forms([("         F⁺∇U, F = Σ_t Σ_s d_t(s) F(s), least norm", natural_gradient(env, policy, theta, HORIZON)),
-                 ("         critic w·∇log π(u|s) fitted to Q_t, least norm",
+    print_forms([("(20)     F⁺∇U, F = Σ_t γ^t Σ_s d_t(s) F(s), least norm",
+                  natural_gradient(env, policy, theta, HORIZON)),
+                 ("(20)     critic w·∇log π(u|s) fitted to Q_t, least norm",
                   compatible_critic_weights(env, policy, theta, HORIZON))],
-                2, "         natural gradient = compatible critic")
+                2, "Eq.      natural gradient = compatible critic")
     print()
 
     truth = exact.gradient(env, policy, theta, HORIZON)
@@ -592,7 +594,7 @@ def main(argv=None):
 
     print("drawing the gradient field ...", flush=True)
     directions = preference_directions(policy)
-    arrows, contours = np.linspace(-4.0, 4.0, 13), np.linspace(-4.0, 4.0, 41)
+    arrows, contours = np.linspace(-4.0, 4.0, 13), np.linspace(-4.0, 4.0, 33)
     clouds = {name: sampled_estimates(values, probabilities, CLOUD_BATCH, BATCHES, rng) @ directions.T
               for name, values in terms.items()}
     plot_gradient_field(contours, slice_values(env, policy, HORIZON, contours), arrows,

@@ -110,6 +110,13 @@ def test_dropped_terms_are_zero(evaluated):
         assert np.max(np.abs(vector)) < 1e-12, label
 
 
+def test_vanishing_terms_is_the_public_face_of_the_dropped_sums():
+    env, policy, theta, _, horizon = problem_at("two-rooms H=4", 0.9, seed=4)
+    terms = derivation.vanishing_terms(env, policy, theta, horizon, gamma=0.9)
+    assert [label.split()[0] for label, _ in terms] == ["(3)→(4)", "(4)→(10)", "(10)"]
+    assert all(np.max(np.abs(vector)) < 1e-12 for _, vector in terms)
+
+
 def test_past_rewards_and_baseline_terms_vanish_only_in_sum():
     """Each dropped sum is 0 only after summing over trajectories: trajectory by trajectory it is not, so the
     test above would catch a form that kept a wrong share of them."""
