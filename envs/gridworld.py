@@ -187,3 +187,38 @@ class ShortCorridor(TabularEnv):
         start = np.array([1.0, 0.0, 0.0, 0.0])
         terminal = np.array([False, False, False, True])
         super().__init__(P, rewards, start, terminal, np.ones((4, 1)), max_episode_steps)
+
+
+class TwoRooms(TabularEnv):
+    """A three-state MDP small enough to enumerate every trajectory: room A, room B and the exit.
+
+    In A, action 0 (wait) earns wait_reward and stays; action 1 (go) walks to B, but the floor is
+    slippery: with probability slip the agent stays in A. In B, action 0 (back) returns to A; action 1
+    (exit) leaves through the exit for exit_reward, or with probability slip slides back to A with
+    nothing. The exit is terminal. An episode starts in A with probability start_in_a, else in B.
+    Whether going to B pays depends on what the policy does there: it takes two steps to earn the
+    exit_reward that waiting would have replaced with 2 wait_reward, and none if B sends the agent back.
+    The observation is the one-hot vector of the state.
+    """
+
+    STATE_NAMES = ("A", "B", "exit")
+    ACTION_NAMES = (("wait", "go"), ("back", "exit"), ("-", "-"))
+
+    def __init__(self, slip=0.2, wait_reward=0.2, exit_reward=1.0, start_in_a=0.75, max_episode_steps=4):
+        if not 0.0 <= slip <= 1.0:
+            raise ValueError(f"slip must be in [0, 1], got {slip}")
+        if not 0.0 <= start_in_a <= 1.0:
+            raise ValueError(f"start_in_a must be in [0, 1], got {start_in_a}")
+        a, b, out = range(3)
+        P = np.zeros((3, 2, 3))
+        rewards = np.zeros((3, 2, 3))
+        P[a, 0, a] = 1.0
+        rewards[a, 0, a] = wait_reward
+        P[a, 1, b], P[a, 1, a] = 1.0 - slip, slip
+        P[b, 0, a] = 1.0
+        P[b, 1, out], P[b, 1, a] = 1.0 - slip, slip
+        rewards[b, 1, out] = exit_reward
+        P[out, :, out] = 1.0
+        start = np.array([start_in_a, 1.0 - start_in_a, 0.0])
+        terminal = np.array([False, False, True])
+        super().__init__(P, rewards, start, terminal, np.eye(3), max_episode_steps)

@@ -1,5 +1,6 @@
 """Figures for the README, written as PNG under plots/ (or wherever the caller says)."""
 import matplotlib
+import matplotlib.patches
 import matplotlib.ticker
 
 matplotlib.use("Agg")
@@ -88,5 +89,69 @@ def plot_bench(curves, threshold, path, title):
         row[0].set_ylabel("evaluation: mean return\nof 100 episodes")
     axes[0][0].legend(loc="lower right", fontsize=8)
     fig.suptitle(title)
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+def plot_gradient_field(grid, values, arrow_grid, gradients, naturals, point, exact_gradient, clouds, batch, path):
+    """Left: contours of U on the slice of the two preferences, unit arrows along grad U and along the natural
+    gradient, and the theta of the clouds. Right: single-batch estimates of grad U at that theta, on the slice."""
+    fig, (field, cloud) = plt.subplots(1, 2, figsize=(14, 6.5), gridspec_kw={"width_ratios": [1.15, 1]})
+    filled = field.contourf(grid, grid, values, levels=20, cmap="viridis")
+    field.contour(grid, grid, values, levels=20, colors="white", linewidths=0.4, alpha=0.5)
+    fig.colorbar(filled, ax=field, label="U(θ): expected return (sum of rewards)")
+    x, y = np.meshgrid(arrow_grid, arrow_grid)
+    for vectors, colour, label in [(gradients, "white", "∇U (direction)"),
+                                   (naturals, "C1", "natural gradient F⁻¹∇U (direction)")]:
+        unit = vectors / np.linalg.norm(vectors, axis=2, keepdims=True)
+        field.quiver(x, y, unit[..., 0], unit[..., 1], color=colour, angles="xy", scale_units="xy", scale=2.2,
+                     width=0.005, edgecolor="black", linewidth=0.4, label=label)
+    field.plot(*point, marker="*", markersize=16, color="C3", markeredgecolor="black", linestyle="none",
+               label="θ of the estimates (right)")
+    field.set_xlabel("x_A = log π(go|A) − log π(wait|A)  (nats)")
+    field.set_ylabel("x_B = log π(exit|B) − log π(back|B)  (nats)")
+    field.set_title("U(θ) of TwoRooms, H = 4: it depends on θ through x_A and x_B only")
+    field.legend(loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=3, fontsize=8, facecolor="0.85")
+    field.set_aspect("equal")
+
+    for k, (name, estimates) in enumerate(clouds.items()):
+        spread = np.sqrt(np.mean(np.sum((estimates - exact_gradient) ** 2, axis=1)))
+        cloud.scatter(estimates[:, 0], estimates[:, 1], s=7, alpha=0.35, color=f"C{k}",
+                      label=f"{name}: rms distance {spread:.3f}")
+        _covariance_ellipse(cloud, estimates, f"C{k}")
+    cloud.plot(*exact_gradient, marker="X", markersize=12, color="black", linestyle="none",
+               label="exact ∇U at ★, Eq. (12)")
+    cloud.plot([], [], color="0.3", label="ellipses: 2 standard deviations")
+    cloud.set_xlabel("∂U/∂x_A  (return per nat)")
+    cloud.set_ylabel("∂U/∂x_B  (return per nat)")
+    cloud.set_title(f"{len(next(iter(clouds.values())))} single-batch estimates of m = {batch} paths each, at ★")
+    cloud.legend(loc="upper left", fontsize=8)
+    cloud.grid(alpha=0.3)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    save_figure(fig, path)
+
+
+def _covariance_ellipse(ax, points, colour):
+    """The ellipse (p - mean)^T Cov^-1 (p - mean) = 4 of a 2-D point cloud: 2 standard deviations along each axis."""
+    eigenvalues, eigenvectors = np.linalg.eigh(np.cov(points.T))
+    angle = np.degrees(np.arctan2(eigenvectors[1, 1], eigenvectors[0, 1]))
+    width, height = 4.0 * np.sqrt(eigenvalues[::-1])
+    ax.add_patch(matplotlib.patches.Ellipse(points.mean(axis=0), width, height, angle=angle, fill=False,
+                                            edgecolor=colour, linewidth=2))
+
+
+def plot_error_against_m(sizes, errors, predicted, path):
+    """Root-mean-square error of each estimator against the number of paths m, with sqrt(trace Cov / m)."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for k, name in enumerate(errors):
+        ax.plot(sizes, errors[name], "o-", color=f"C{k}", label=f"{name}: measured")
+        ax.plot(sizes, predicted[name], "--", color=f"C{k}", alpha=0.7, label=f"{name}: √(tr Cov / m)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("paths per batch m (log scale)")
+    ax.set_ylabel("rms error |ĝ − ∇U(θ)| over batches\n(return per unit of θ, log scale)")
+    ax.set_title("Sampled estimators converge to the exact gradient as 1/√m")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3, which="both")
     fig.tight_layout()
     save_figure(fig, path)

@@ -1,0 +1,287 @@
+"""The derivation evaluated: every line of it gives the same grad U over an enumeration of all trajectories,
+the terms it drops sum to 0, the compatible critic is the natural gradient, and planted errors show.
+
+Tolerances: the exact forms are the same finite sum in different orders, so they agree to rounding
+(~1e-16 here; the tests allow 1e-10); central differences with h = 1e-5 carry an error of order
+h^2 |U'''| + 1e-16 / h ~ 1e-10 (the tests allow 1e-7). Each problem's gradient is checked to be far above
+these tolerances, so a wrong sign or a missing factor cannot hide under them.
+"""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import envs
+from envs.gridworld import GridWorld, TwoRooms
+from minipg import derivation, exact
+from minipg.returns import discounted_cumsum
+from minipg.cli import run_cli
+from minipg.policies import GaussianPolicy, SoftmaxPolicy
+from minipg.rollout import sample_paths
+from tests.helpers import central_difference, relative_error
+
+OPEN = """
+...
+.S.
+..G
+"""
+
+PROBLEMS = {
+    "two-rooms H=4": (TwoRooms, 4),
+    "gridworld H=3": (lambda: envs.make("gridworld"), 3),
+    "open 3x3 gridworld H=3": (lambda: GridWorld(OPEN, slip=0.2), 3),
+}
+
+
+def problem_at(name, gamma, seed=0):
+    """(env, policy, theta, theta_old, horizon) with theta ~ N(0, 1) and theta_old = theta + N(0, 0.5^2)."""
+    make_env, horizon = PROBLEMS[name]
+    env = make_env()
+    policy = SoftmaxPolicy(env.observation_dim, env.n_actions)
+    rng = np.random.default_rng(seed)
+    theta = rng.standard_normal(policy.n_params)
+    return env, policy, theta, theta + 0.5 * rng.standard_normal(policy.n_params), horizon
+
+
+@pytest.fixture(scope="module", params=[(name, gamma) for name in PROBLEMS for gamma in (1.0, 0.9)],
+                ids=lambda p: f"{p[0]}, gamma={p[1]}")
+def evaluated(request):
+    """The enumeration, its forms and its dropped terms, computed once per problem."""
+    name, gamma = request.param
+    env, policy, theta, theta_old, horizon = problem_at(name, gamma)
+    problem = derivation.Enumeration.of(env, policy, theta, theta_old, horizon, gamma)
+    return problem, derivation.forms_of(problem), derivation.vanishing_terms_of(problem)
+
+
+def test_two_rooms_is_a_proper_mdp():
+    env = TwoRooms()
+    np.testing.assert_allclose(env.P.sum(axis=2), 1.0, rtol=0, atol=1e-15)
+    assert env.start.sum() == 1.0 and np.all(env.P[env.terminal][:, :, env.terminal] == 1.0)
+    assert np.count_nonzero(env.P[0, 1]) == 2 and np.count_nonzero(env.P[1, 1]) == 2  # the slips
+
+
+def test_enumerated_probabilities_sum_to_one(evaluated):
+    problem, _, _ = evaluated
+    probabilities = derivation.trajectory_probabilities(problem)
+    assert np.all(probabilities > 0) and abs(probabilities.sum() - 1.0) < 1e-12
+    assert len(problem.trajectories) == derivation.count_trajectories(problem.env, problem.horizon)
+    assert len(set(problem.trajectories)) == len(problem.trajectories)
+
+
+def test_paths_end_at_a_terminal_state_or_the_horizon(evaluated):
+    problem, _, _ = evaluated
+    for tau in problem.trajectories:
+        ended = problem.env.terminal[tau.states[-1]]
+        assert len(tau.actions) == problem.horizon or (ended and len(tau.actions) < problem.horizon)
+        assert not any(problem.env.terminal[s] for s in tau.states[:-1])
+
+
+def test_gridworld_enumeration_includes_paths_that_terminate_early():
+    env, _, _, _, horizon = problem_at("open 3x3 gridworld H=3", 1.0)
+    lengths = {len(tau.actions) for tau in derivation.enumerate_trajectories(env, horizon)}
+    assert lengths == {2, 3}
+
+
+def test_enumerated_return_is_the_oracles(evaluated):
+    problem, _, _ = evaluated
+    expected = exact.expected_return(problem.env, problem.policy, problem.theta, problem.horizon, problem.gamma)
+    assert abs(problem.expected_return() - expected) < 1e-12
+
+
+def test_every_exact_form_agrees_with_every_other(evaluated):
+    _, forms, _ = evaluated
+    exact_forms = forms[:-1]
+    assert max(derivation.largest_differences(exact_forms, len(exact_forms))) < 1e-10
+    assert min(np.linalg.norm(gradient) for _, gradient in forms) > 1e-4  # far above the tolerance
+
+
+def test_finite_differences_agree_with_the_exact_forms(evaluated):
+    _, forms, _ = evaluated
+    assert forms[-1][0].startswith("finite")
+    assert derivation.largest_differences(forms, len(forms) - 1)[-1] < 1e-7
+
+
+def test_dropped_terms_are_zero(evaluated):
+    _, _, terms = evaluated
+    assert len(terms) == 3
+    for label, vector in terms:
+        assert np.max(np.abs(vector)) < 1e-12, label
+
+
+def test_vanishing_terms_is_the_public_face_of_the_dropped_sums():
+    env, policy, theta, _, horizon = problem_at("two-rooms H=4", 0.9, seed=4)
+    terms = derivation.vanishing_terms(env, policy, theta, horizon, gamma=0.9)
+    assert [label.split()[0] for label, _ in terms] == ["(3)→(4)", "(4)→(10)", "(10)"]
+    assert all(np.max(np.abs(vector)) < 1e-12 for _, vector in terms)
+
+
+def test_past_rewards_and_baseline_terms_vanish_only_in_sum():
+    """Each dropped sum is 0 only after summing over trajectories: trajectory by trajectory it is not, so the
+    test above would catch a form that kept a wrong share of them."""
+    env, policy, theta, theta_old, horizon = problem_at("two-rooms H=4", 0.9)
+    problem = derivation.Enumeration.of(env, policy, theta, theta_old, horizon, 0.9)
+    baseline = problem.value_baseline()
+    per_trajectory = [derivation.reward_to_go_terms(env, problem.tables, baseline, [tau], 0.9)
+                      for tau in problem.trajectories]
+    assert max(np.max(np.abs(past)) for _, past, _ in per_trajectory) > 1e-2
+    assert max(np.max(np.abs(dropped)) for _, _, dropped in per_trajectory) > 1e-2
+
+
+def test_probability_gradient_matches_finite_differences():
+    policy = SoftmaxPolicy(3, 4)
+    rng = np.random.default_rng(5)
+    for _ in range(5):
+        theta, obs = rng.standard_normal(policy.n_params), rng.standard_normal(3)
+        for action in range(4):
+            numeric = central_difference(lambda th: policy.probs(th, obs)[action], theta)
+            assert relative_error(derivation.probability_gradient(policy, theta, obs, action), numeric) < 1e-8
+
+
+class FlippedScore(SoftmaxPolicy):
+    """A planted bug: the score of action 1 in the first state has the wrong sign."""
+
+    def grad_log_prob(self, theta, obs, action):
+        score = super().grad_log_prob(theta, obs, action)
+        return -score if action == 1 and obs[0] == 1.0 else score
+
+
+def test_a_sign_flip_in_one_score_makes_the_forms_disagree():
+    env, _, theta, theta_old, horizon = problem_at("two-rooms H=4", 1.0)
+    forms = derivation.gradient_forms(env, FlippedScore(env.observation_dim, env.n_actions), theta, theta_old,
+                                      horizon)
+    product_rule, finite = forms[0][1], forms[-1][1]
+    assert np.max(np.abs(product_rule - finite)) < 1e-7   # neither uses the score ...
+    for label, gradient in forms[1:-1]:                   # ... and every form that does disagrees
+        assert np.max(np.abs(gradient - product_rule)) > 1e-3, label
+
+
+def test_a_missing_discount_weighting_makes_reward_to_go_disagree():
+    """Eq. (10) with gamma < 1, i.e. Eq. (11) without gamma^t, over the same enumeration: biased for U_gamma."""
+    gamma = 0.9
+    env, policy, theta, theta_old, horizon = problem_at("two-rooms H=4", gamma)
+    problem = derivation.Enumeration.of(env, policy, theta, theta_old, horizon, gamma)
+    without_gamma_t = 0.0
+    for tau in problem.trajectories:
+        probability = derivation.trajectory_probability(env, problem.tables.pi, tau)
+        to_go = discounted_cumsum(np.array(tau.rewards), gamma)
+        for t, s, u, _ in derivation.steps(tau):
+            without_gamma_t = without_gamma_t + probability * problem.tables.scores[s, u] * to_go[t]
+    truth = exact.gradient(env, policy, theta, horizon, gamma)
+    assert np.max(np.abs(without_gamma_t - truth)) > 1e-3
+
+
+@pytest.mark.parametrize("name", list(PROBLEMS))
+@pytest.mark.parametrize("gamma", [1.0, 0.9])
+def test_compatible_critic_weights_are_the_natural_gradient(name, gamma):
+    env, policy, theta, _, horizon = problem_at(name, gamma)
+    natural = derivation.natural_gradient(env, policy, theta, horizon, gamma)
+    critic = derivation.compatible_critic_weights(env, policy, theta, horizon, gamma)
+    assert np.max(np.abs(critic - natural)) < 1e-8
+    assert np.linalg.norm(natural) > 1e-3
+    fisher = derivation.state_weighted_fisher(env, policy, theta, horizon, gamma)
+    eigenvalues, eigenvectors = np.linalg.eigh(fisher)
+    null = eigenvectors[:, eigenvalues < 1e-10 * eigenvalues.max()]
+    assert null.shape[1] >= env.n_states           # F is singular: a logit shift per state at least
+    assert np.max(np.abs(null.T @ natural)) < 1e-10  # and both are its least-norm solution
+
+
+def test_natural_gradient_with_a_different_weighting_is_not_the_critic():
+    """F must weigh the decisions as the fit does: without gamma^t in F the identity fails at gamma < 1."""
+    env, policy, theta, _, horizon = problem_at("two-rooms H=4", 0.9)
+    unweighted = derivation.minimum_norm_solve(derivation.state_weighted_fisher(env, policy, theta, horizon, 1.0),
+                                               exact.gradient(env, policy, theta, horizon, 0.9))
+    critic = derivation.compatible_critic_weights(env, policy, theta, horizon, 0.9)
+    assert np.max(np.abs(critic - unweighted)) > 1e-3
+
+
+def test_natural_gradient_on_the_slice_is_the_natural_gradient_in_theta():
+    """The field's arrows, (V^T F V)^-1 V^T grad U on the two preferences, are where F^+ grad U moves them."""
+    env = TwoRooms()
+    policy = SoftmaxPolicy(env.observation_dim, env.n_actions)
+    directions = derivation.preference_directions(policy)
+    grid = np.array([-1.5, 0.5])
+    gradients, naturals = derivation.slice_field(env, policy, 4, grid)
+    for i, x_b in enumerate(grid):
+        for j, x_a in enumerate(grid):
+            theta = x_a * directions[0] + x_b * directions[1]
+            np.testing.assert_allclose(derivation.preferences(env, policy, theta), [x_a, x_b], atol=1e-12)
+            moved = derivation.preferences(env, policy, theta + derivation.natural_gradient(env, policy, theta, 4))
+            np.testing.assert_allclose(moved - [x_a, x_b], naturals[i, j], atol=1e-10)
+            numeric = central_difference(
+                lambda x: exact.expected_return(env, policy, x[0] * directions[0] + x[1] * directions[1], 4),
+                np.array([x_a, x_b]))
+            np.testing.assert_allclose(gradients[i, j], numeric, atol=1e-8)
+
+
+def test_sampled_estimators_are_unbiased_exactly_over_the_enumeration():
+    env, policy, theta, theta_old, horizon = problem_at("two-rooms H=4", 1.0)
+    problem = derivation.Enumeration.of(env, policy, theta, theta_old, horizon)
+    probabilities = derivation.trajectory_probabilities(problem)
+    truth = exact.gradient(env, policy, theta, horizon)
+    for name, terms in derivation.estimator_terms(problem, np.random.default_rng(0)).items():
+        mean, variance = derivation.exact_moments(terms, probabilities)
+        assert np.max(np.abs(mean - truth)) < 1e-12, name
+        assert variance > 0.1, name  # the terms differ from path to path: the identity is not 0 == 0
+
+
+def test_sampler_draws_trajectories_with_their_enumerated_probabilities():
+    """rollout.sample_paths against the enumeration the command draws its batches from: 4,000 paths, the
+    frequency of every trajectory within 4.5 standard errors sqrt(P (1 - P) / n) of P(tau; theta) (fixed seed)."""
+    env, policy, theta, theta_old, horizon = problem_at("two-rooms H=4", 1.0)
+    problem = derivation.Enumeration.of(env, policy, theta, theta_old, horizon)
+    probabilities = dict(zip(((tau.states, tau.actions) for tau in problem.trajectories),
+                             derivation.trajectory_probabilities(problem)))
+    n = 4000
+    counts = dict.fromkeys(probabilities, 0)
+    for path in sample_paths(env, policy, theta, n, np.random.default_rng(7), horizon=horizon):
+        states = tuple(int(s) for s in np.argmax(np.vstack([path.observations, path.final_observation]), axis=1))
+        counts[(states, tuple(int(u) for u in path.actions))] += 1   # a KeyError would be a path not enumerated
+    for key, probability in probabilities.items():
+        assert abs(counts[key] / n - probability) <= 4.5 * np.sqrt(probability * (1 - probability) / n), key
+
+
+def test_bad_problems_are_refused():
+    env, policy, theta, _, _ = problem_at("gridworld H=3", 1.0)
+    with pytest.raises(ValueError, match="more than"):
+        derivation.gradient_forms(env, policy, theta, theta, 8)
+    with pytest.raises(ValueError, match="tabular env"):
+        derivation.gradient_forms(envs.make("cartpole"), SoftmaxPolicy(4, 2), np.zeros(10), np.zeros(10), 3)
+    with pytest.raises(TypeError, match="SoftmaxPolicy"):
+        derivation.gradient_forms(TwoRooms(), GaussianPolicy(3, 1), np.zeros(5), np.zeros(5), 3)
+    with pytest.raises(ValueError, match="gamma"):
+        derivation.gradient_forms(env, policy, theta, theta, 3, gamma=0.0)
+
+
+def run_command(*args, cwd):
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return subprocess.run([sys.executable, "-m", "minipg.derivation", *args], capture_output=True, text=True,
+                          cwd=cwd, env={**os.environ, "PYTHONPATH": root}, timeout=300)
+
+
+def test_command_prints_every_form_and_writes_both_pictures(tmp_path):
+    result = run_command("--out", str(tmp_path / "out"), "--seed", "3", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    env, policy, theta, _, _ = problem_at("two-rooms H=4", 1.0)
+    labels = [label for label, _ in derivation.gradient_forms(env, policy, theta, theta, 4)]
+    for label in labels + ["past rewards", "the baseline", "least norm", "REINFORCE (5)", "rtg - fitted V (10)"]:
+        assert label in result.stdout
+    for name in ("gradient_field.png", "derivation.png"):
+        assert (tmp_path / "out" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("args, message", [(["--seed", "x"], "--seed"), (["--horizon", "3"], "unrecognized")])
+def test_command_bad_flags_print_one_line_exit_2_and_write_nothing(tmp_path, capsys, args, message):
+    assert run_cli(derivation.main, [*args, "--out", str(tmp_path / "out")]) == 2
+    stderr = capsys.readouterr().err
+    assert message in stderr and len(stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_command_refuses_an_out_that_is_a_file(tmp_path, capsys):
+    (tmp_path / "taken").write_text("")
+    assert run_cli(derivation.main, ["--out", str(tmp_path / "taken")]) == 2
+    stderr = capsys.readouterr().err
+    assert "taken" in stderr and len(stderr.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
