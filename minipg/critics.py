@@ -40,6 +40,8 @@ class Critic:
 
     def advantages(self, path, gamma, lam):
         """GAE: A_t = delta_t + gamma lambda A_{t+1}, A_T = 0."""
+        if not 0.0 <= lam <= 1.0:
+            raise ValueError(f"lam must be in [0, 1], got {lam}")
         return discounted_cumsum(self.td_errors(path, gamma), gamma * lam)
 
 

@@ -17,6 +17,9 @@ from minipg.returns import discounted_cumsum
 
 def policy_gradient(policy, theta, paths, weights, per_path=False):
     """Eqs. (3)-(4): g = 1/m sum_i sum_t grad log pi(u_t|s_t) psi_t, with weights[i] = psi for path i."""
+    if len(paths) == 0 or len(weights) != len(paths):
+        raise ValueError(f"paths must be non-empty with one weight array each; got {len(paths)} paths, "
+                         f"{len(weights)} weight arrays")
     terms = np.zeros((len(paths), policy.n_params))
     for i, (path, psi) in enumerate(zip(paths, weights)):  # sum over paths i
         scores = policy.path_scores(theta, path.observations, path.actions)  # grad log pi(u_t|s_t), t = 0..T-1

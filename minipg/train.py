@@ -99,10 +99,10 @@ def train(config, pieces=None, theta=None, progress=None, stop_when_solved=True,
     run = Run(theta, log, "cap", 0.0)
     try:
         for iteration in range(1, config.iterations + 1):
-            paths = sample_paths(pieces.env, policy, theta, config.episodes, rng, min_steps=config.batch_steps)
-            batch = pieces.weigh(theta, paths)
-            gradient = finite(policy_gradient(policy, theta, batch.paths, batch.weights), "the gradient", iteration)
             with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported as divergence
+                paths = sample_paths(pieces.env, policy, theta, config.episodes, rng, min_steps=config.batch_steps)
+                batch = pieces.weigh(theta, paths)
+                gradient = finite(policy_gradient(policy, theta, batch.paths, batch.weights), "the gradient", iteration)
                 theta = run.theta = finite(pieces.step(theta, gradient, batch), "theta", iteration)
             entered = time.perf_counter()
             solved, eval_mean_return, exact = judge(theta)

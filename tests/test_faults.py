@@ -14,7 +14,8 @@ import time
 import numpy as np
 import pytest
 
-from minipg import cli
+import envs
+from minipg import cli, estimators
 from minipg.baselines import LinearValueBaseline, ridge_fit
 from minipg.critics import RegressionCritic
 from minipg.bench import main as bench_main
@@ -22,7 +23,7 @@ from minipg.checkpoint import load_checkpoint, save_checkpoint
 from minipg.natural import natural_step
 from minipg.optim import SGD, Adam
 from minipg.policies import GaussianPolicy, SoftmaxPolicy
-from minipg.rollout import Path
+from minipg.rollout import Path, sample_paths
 from minipg.train import main as train_main
 from minipg.variance import main as variance_main
 
@@ -463,3 +464,23 @@ def corridor_path(rewards):
 def test_non_finite_regression_targets_are_refused_not_retried_forever(deadline, fit):
     with pytest.raises(ValueError):
         fit()
+
+
+@pytest.mark.parametrize("call, named", [
+    (lambda policy, paths: estimators.reward_to_go(policy, np.zeros(10), paths, gamma=1.5), "discount"),
+    (lambda policy, paths: estimators.likelihood_ratio(policy, np.zeros(10), paths, gamma=float("nan")), "discount"),
+    (lambda policy, paths: estimators.actor_critic(policy, np.zeros(10), paths, RegressionCritic(4), lam=2.0), "lam"),
+    (lambda policy, paths: estimators.reward_to_go(policy, np.zeros(10), []), "paths must be non-empty"),
+])
+def test_estimators_refuse_a_bad_discount_lambda_or_an_empty_batch(call, named):
+    env, policy = envs.make("cartpole"), SoftmaxPolicy(4, 2)
+    paths = sample_paths(env, policy, np.zeros(10), 2, np.random.default_rng(0))
+    with pytest.raises(ValueError, match=named):
+        call(policy, paths)
+
+
+def test_a_gaussian_divergence_is_one_line_without_warnings(tmp_path):
+    process = start("minipg.train", "--env", "cartpole-continuous", "--optimizer", "sgd", "--lr", "1e150",
+                    "--iterations", "5", "--quiet", "--out", str(tmp_path))
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 1 and "not finite" in one_line(stderr) and "Warning" not in stderr
