@@ -18,18 +18,22 @@ def save_figure(fig, path):
         plt.close(fig)
 
 
-def plot_learning_curve(env_steps, mean_returns, low_returns, high_returns, path, title, threshold=None):
-    """Mean episode return per iteration against env steps, with the batch's lowest-to-highest band."""
+def plot_learning_curve(env_steps, mean_returns, low_returns, high_returns, path, title, threshold=None,
+                        judged=None, judged_label=None):
+    """Mean episode return per iteration against env steps, with the batch's lowest-to-highest band, and
+    how each iteration was judged (an evaluation's mean return, or the exact U(theta); nan where none)."""
     fig, ax = plt.subplots(figsize=(7, 4))
     ax.plot(env_steps, mean_returns, color="C0", label="mean return of the batch")
     ax.fill_between(env_steps, low_returns, high_returns, color="C0", alpha=0.25,
                     label="lowest to highest return in the batch")
+    if judged is not None and not np.isnan(judged).all():
+        ax.plot(env_steps, judged, "o-", color="C1", markersize=3, label=judged_label)
     if threshold is not None:
         ax.axhline(threshold, color="C3", linestyle="--", label=f"solved threshold ({threshold:g})")
     ax.set_xlabel("environment steps")
     ax.set_ylabel("episode return (sum of rewards)")
     ax.set_title(title)
-    ax.legend(loc="lower right")
+    ax.legend(loc="best", fontsize=8)
     ax.grid(alpha=0.3)
     save_figure(fig, path)
 

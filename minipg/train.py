@@ -161,10 +161,12 @@ def write_outputs(run, config):
         write_atomically(stem + ".csv", write_csv)
         save_checkpoint(stem + ".npz", run.theta, config.env, config.policy, dataclasses.asdict(config))
         if run.log:
-            plot_learning_curve([row.env_steps for row in run.log], [row.mean_return for row in run.log],
-                                [row.min_return for row in run.log], [row.max_return for row in run.log],
-                                stem + ".png", f"minipg: {config.estimator} on {config.env}",
-                                threshold=SOLVED_RETURN.get(config.env))
+            column = lambda name: np.array([getattr(row, name) for row in run.log])  # noqa: E731
+            judged, label = ((column("eval_mean_return"), "evaluation: mean of 100 episodes (finished ones)")
+                             if config.env in SOLVED_RETURN else (column("exact_return"), "exact U(θ), the oracle"))
+            plot_learning_curve(column("env_steps"), column("mean_return"), column("min_return"),
+                                column("max_return"), stem + ".png", f"minipg: {config.estimator} on {config.env}",
+                                threshold=SOLVED_RETURN.get(config.env), judged=judged, judged_label=label)
     return paths if run.log else paths[:2]
 
 
