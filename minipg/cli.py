@@ -64,3 +64,13 @@ def write_atomically(path, write):
     finally:
         if os.path.exists(temporary):
             os.remove(temporary)
+
+
+def writable_directory(text):
+    """argparse type: a directory that exists or can be made, i.e. the nearest existing part of the path is a writable directory."""
+    existing = os.path.abspath(text)
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing) or not os.access(existing, os.W_OK):
+        raise argparse.ArgumentTypeError(f"cannot write into {text!r}: {existing} is not a writable directory")
+    return text
