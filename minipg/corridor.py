@@ -14,9 +14,10 @@ what the book's step of alpha moves theta_a by. Our alpha = the book's alpha / 2
 
 Plain softmax REINFORCE can diverge here: a long early episode makes a large step, p(right) runs to 0
 or 1, and the episodes never end. The book does not say what its runs did; Zhang's Python reproduction
-floors pi at 0.05 and the Julia notebook cuts episodes at 300 steps, both changing the algorithm. We stop a run when an
-episode reaches EPISODE_LIMIT = 10,000 steps, which from any p in [0.01, 0.99] has probability below
-1e-12, and average the curves over the runs that never diverged; the command prints how many did.
+floors pi at 0.05 and the Julia notebook cuts episodes at 300 steps, both changing the algorithm. We
+stop a run when an episode reaches EPISODE_LIMIT = 10,000 steps, which from any p in [0.01, 0.99] has
+probability below 1e-12, and average the curves over the runs that never diverged; the command prints
+how many did.
 """
 import csv
 import dataclasses
