@@ -67,7 +67,7 @@ def write_atomically(path, write):
 
 
 def writable_directory(text):
-    """argparse type: a directory that exists or can be made, i.e. the nearest existing part of the path is a writable directory."""
+    """argparse type: a directory that exists or can be made: the path's nearest existing part is a writable directory."""
     existing = os.path.abspath(text)
     while not os.path.exists(existing):
         existing = os.path.dirname(existing)

@@ -101,7 +101,10 @@ def generate_episode(env, policy, theta, rng):
 
 
 def reinforce_update(policy, theta, observations, actions, rewards, alpha, gamma):
-    """For t = 0..T-1:  G <- sum_{k=t+1}^T gamma^(k-t-1) R_k;  theta <- theta + alpha gamma^t G grad ln pi(A_t|S_t, theta)."""
+    """For t = 0..T-1:  G <- sum_{k=t+1}^T gamma^(k-t-1) R_k;  theta <- theta + alpha gamma^t G grad ln pi(A_t|S_t).
+
+    grad ln pi is taken at the theta of the moment: the book's box updates theta inside the loop over t.
+    """
     returns = discounted_returns(rewards, gamma)
     for t in range(len(actions)):
         theta = theta + alpha * gamma**t * returns[t] * policy.grad_log_prob(theta, observations[t], actions[t])
