@@ -7,7 +7,7 @@ umask, as for any file `open` creates. Inside `writing_together(paths)` the rena
 file of the block is written; then all are renamed at once, under a lock of their folder that another
 minipg process takes too, and each of `paths` the block did not write is removed, so the folder never
 holds one run's CSV beside another run's PNG. If any write fails, nothing is renamed. A temporary file
-(`.NAME.PID-N.tmp`) is removed on every way out but SIGKILL.
+(`.STEM.PID-N.tmp.EXT`) is removed on every way out but SIGKILL.
 
 Signals. Under run_cli, SIGTERM is handled like Ctrl-C: the first of either raises KeyboardInterrupt,
 and the exit status is 128 + its number (130 for SIGINT, 143 for SIGTERM). Inside `saving()`, which every
@@ -190,9 +190,13 @@ _temporary_numbers = itertools.count()
 
 
 def _create_temporary(folder, name):
-    """Create an empty file .NAME.PID-N.tmp in folder, mode 0666 less the umask, and return its path."""
+    """Create an empty file .STEM.PID-N.tmp.EXT in folder, mode 0666 less the umask, and return its path.
+
+    The temporary keeps the target's extension, for writers (Pillow) that choose the format by it.
+    """
+    stem, extension = os.path.splitext(name)
     while True:
-        path = os.path.join(folder, f".{name}.{os.getpid()}-{next(_temporary_numbers)}.tmp")
+        path = os.path.join(folder, f".{stem}.{os.getpid()}-{next(_temporary_numbers)}.tmp{extension}")
         try:
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
             return path

@@ -1,0 +1,175 @@
+"""python -m minipg.show: the frames are drawn where the state says, the GIF has a frame per step, the grid
+picture's arrows and visits agree with the policy and the oracle, and bad input writes nothing."""
+import copy
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import envs
+from minipg import exact, show
+from minipg.checkpoint import save_checkpoint
+from minipg.cli import run_cli
+from minipg.plotting import plt
+from minipg.policies import SoftmaxPolicy
+from minipg.rollout import sample_path
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Gymnasium's CartPole-v1 render: 600 x 400 px, 125 px per metre, cart 50 x 30 px centred at height 100,
+# the pole's axle 7.5 px above the cart's centre, the pole 10 px wide reaching 120 px beyond the axle.
+STATES = [(0.0, 0.0), (1.0, 0.2), (-2.0, -0.15), (2.4, 0.21)]
+
+
+@pytest.mark.parametrize("x, theta", STATES)
+def test_cart_and_pole_are_drawn_where_the_state_says(x, theta):
+    frame = show.CartPoleFrame()
+    frame.draw([x, 0.3, theta, -0.4], "caption")
+    cart = frame.cart.get_xy()[:4]
+    np.testing.assert_allclose(cart.mean(axis=0), [300 + 125 * x, 100])
+    np.testing.assert_allclose(np.ptp(cart, axis=0), [50, 30])
+    pole = frame.pole.get_xy()[:4]
+    axle = np.array([300 + 125 * x, 107.5])
+    top_middle = (pole[1] + pole[2]) / 2  # corners: bottom-left, top-left, top-right, bottom-right
+    np.testing.assert_allclose(top_middle, axle + 120 * np.array([np.sin(theta), np.cos(theta)]), atol=1e-9)
+    assert np.linalg.norm(pole[2] - pole[1]) == pytest.approx(10)
+    assert (top_middle[0] > axle[0]) == (theta > 0) or theta == 0  # a positive angle leans right
+    plt.close(frame.fig)
+
+
+@pytest.mark.parametrize("x", [-1.0, 0.0, 1.3])
+def test_the_cart_occupies_the_pixel_columns_of_its_position(x):
+    frame = show.CartPoleFrame()
+    frame.draw([x, 0.0, 0.0, 0.0], "")
+    pixels = frame.pixels()
+    plt.close(frame.fig)
+    assert pixels.shape == (400, 600, 4)
+    row = pixels[400 - 90]  # 10 px below the cart's centre: the cart, nothing else, is black there
+    dark = np.flatnonzero(row[:, :3].max(axis=1) < 60)
+    centre = 300 + 125 * x
+    assert abs(dark.min() - (centre - 25)) <= 1 and abs(dark.max() - (centre + 25)) <= 1
+    assert len(dark) == dark.max() - dark.min() + 1  # one solid block
+
+
+def cartpole_checkpoint(tmp_path, name="cartpole"):
+    path = tmp_path / "cartpole.npz"
+    theta = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.5, 0.0])  # pushes right more often: short episodes
+    save_checkpoint(path, theta, name, "softmax", {"gamma": 0.99})
+    return path, theta
+
+
+@pytest.mark.parametrize("episodes", [1, 2])
+def test_the_gif_has_one_frame_per_step_plus_the_first(tmp_path, episodes):
+    checkpoint, theta = cartpole_checkpoint(tmp_path)
+    out = tmp_path / "out"
+    assert show.main([str(checkpoint), "--out", str(out), "--seed", "4", "--episodes", str(episodes)]) is None
+    env = envs.make("cartpole")
+    policy = SoftmaxPolicy(4, 2)
+    rng = np.random.default_rng(4)  # the command's episodes, replayed
+    lengths = [len(sample_path(env, policy, theta, rng, 500)) for _ in range(episodes)]
+    with Image.open(out / "cartpole.gif") as gif:
+        assert gif.n_frames == sum(length + 1 for length in lengths)
+        assert gif.size == (600, 400) and gif.info["duration"] == 20  # 50 frames per second
+    with Image.open(out / "cartpole_filmstrip.png") as filmstrip:
+        assert filmstrip.format == "PNG"
+
+
+def random_theta(policy, seed):
+    return np.random.default_rng(seed).normal(scale=2.0, size=policy.n_params)
+
+
+@pytest.mark.parametrize("env_name", ["gridworld", "corridor"])
+def test_arrows_point_to_the_most_likely_action_with_length_proportional_to_pi(env_name):
+    env = envs.make(env_name)
+    policy = SoftmaxPolicy(env.observation_dim, env.n_actions)
+    theta = random_theta(policy, 1)
+    pi = exact.policy_table(env, policy, theta)
+    fig, ax = plt.subplots()
+    show.draw_policy(ax, env, pi, show.expected_visits(env, pi, env.max_episode_steps), 1.0, "title")
+    (quiver,) = [artist for artist in ax.get_children() if isinstance(artist, plt.matplotlib.quiver.Quiver)]
+    layout = show.grid_layout(env)
+    starts, steps = quiver.XY, np.column_stack([quiver.U, quiver.V])  # V runs down the rows, like the image
+    plt.close(fig)
+    drawn = 0
+    for s, (row, column) in enumerate(layout.cells):
+        here = (starts[:, 0] == column) & (starts[:, 1] == row)
+        if env.terminal[s]:
+            assert not here.any()
+            continue
+        arrows = steps[here]
+        best = int(np.argmax(policy.probs(theta, env.state_observations[s])))
+        longest = arrows[np.argmax(np.linalg.norm(arrows, axis=1))]
+        d_row, d_column = layout.directions[best]
+        np.testing.assert_allclose(longest / np.linalg.norm(longest), [d_column, d_row])
+        np.testing.assert_allclose(np.sort(np.linalg.norm(arrows, axis=1)), np.sort(0.45 * pi[s]))
+        drawn += 1
+    assert drawn == np.sum(~env.terminal)
+
+
+def test_the_gridworld_layout_matches_the_env():
+    env = envs.make("gridworld")
+    layout = show.grid_layout(env)
+    assert layout.cells[int(np.argmax(env.start))] == (2, 0)
+    assert sorted(layout.terminal_names.values()) == ["goal", "pit"]
+    assert len(layout.walls) == 4 and len(layout.cells) == 21
+
+
+@pytest.mark.parametrize("env_name", ["gridworld", "corridor"])
+def test_visits_sum_to_the_expected_episode_length(env_name):
+    """E[T] = U(theta) of the same env paying 1 per step, from the oracle's backward recursion."""
+    env = envs.make(env_name)
+    policy = SoftmaxPolicy(env.observation_dim, env.n_actions)
+    theta = random_theta(policy, 2)
+    one_per_step = copy.copy(env)
+    one_per_step.R = np.ones_like(env.R)
+    expected_length = exact.expected_return(one_per_step, policy, theta, env.max_episode_steps)
+    visits = show.expected_visits(env, exact.policy_table(env, policy, theta), env.max_episode_steps)
+    assert visits.sum() == pytest.approx(expected_length, rel=1e-12)
+    assert np.all(visits[env.terminal] == 0) and 1 < expected_length < env.max_episode_steps
+
+
+def test_the_grid_command_writes_the_before_and_after_picture(tmp_path):
+    env = envs.make("gridworld")
+    theta = random_theta(SoftmaxPolicy(env.observation_dim, env.n_actions), 3)
+    save_checkpoint(tmp_path / "grid.npz", theta, "gridworld", "softmax", {"gamma": 1.0})
+    result = subprocess.run([sys.executable, "-m", "minipg.show", str(tmp_path / "grid.npz"), "--out",
+                             str(tmp_path / "out"), "--episodes", "50"], capture_output=True, text=True, cwd=ROOT,
+                            env={**os.environ, "PYTHONPATH": ROOT})
+    assert result.returncode == 0, result.stderr
+    assert os.listdir(tmp_path / "out") == ["gridworld_policy.png"]
+    exact_value = exact.expected_return(env, SoftmaxPolicy(env.observation_dim, env.n_actions), theta, 50)
+    assert f"exact U(θ) = {exact_value:.3f}" in result.stdout
+
+
+def bad_checkpoints(tmp_path):
+    (tmp_path / "junk.npz").write_bytes(b"not a checkpoint")
+    save_checkpoint(tmp_path / "pong.npz", np.zeros(4), "pong", "softmax", {})
+    save_checkpoint(tmp_path / "short.npz", np.zeros(3), "cartpole", "softmax", {})
+    save_checkpoint(tmp_path / "gauss.npz", np.zeros(22), "gridworld", "gaussian", {})
+    save_checkpoint(tmp_path / "nan.npz", np.full(10, np.nan), "cartpole", "softmax", {})
+    save_checkpoint(tmp_path / "good.npz", np.zeros(10), "cartpole", "softmax", {})
+
+
+@pytest.mark.parametrize("args, message", [
+    (["missing.npz"], "missing.npz does not exist"),
+    (["junk.npz"], "is not a minipg checkpoint"),
+    (["pong.npz"], "unknown env 'pong'"),
+    (["short.npz"], "theta has shape (3,)"),
+    (["gauss.npz"], "policy 'gaussian' does not fit"),
+    (["nan.npz"], "theta contains NaN or inf"),
+    (["short.npz", "--episodes", "0"], "--episodes: expected a positive integer"),
+    (["good.npz", "--out", "file/plots"], "--out: cannot write into"),
+    ([], "the following arguments are required: checkpoint"),
+])
+def test_bad_input_prints_one_line_exits_2_and_writes_nothing(tmp_path, capsys, monkeypatch, args, message):
+    bad_checkpoints(tmp_path)
+    (tmp_path / "file").write_text("")
+    monkeypatch.chdir(tmp_path)
+    before = sorted(os.listdir(tmp_path))
+    out = ["--out", "out"] if "--out" not in args else []
+    assert run_cli(show.main, [*args, *out]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1 and message in captured.err and captured.out == ""
+    assert sorted(os.listdir(tmp_path)) == before
