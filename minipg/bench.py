@@ -23,8 +23,10 @@ from minipg.rollout import sample_paths
 from minipg.train import train
 
 PREVIOUS_DEFAULT = {"estimator": "baseline", "optimizer": "adam", "lr": 0.1, "episodes": 10, "batch_steps": 0}
+REINFORCE = {"estimator": "mean-baseline", "optimizer": "adam", "lr": 0.3, "episodes": 5, "batch_steps": 0}
 CONFIGURATIONS = {
     "default": {},
+    "reinforce": REINFORCE,
     "baseline+adam": PREVIOUS_DEFAULT,
     "actor-critic": {**PREVIOUS_DEFAULT, "estimator": "actor-critic", "critic": "td", "lam": 0.98},
     "natural": {"optimizer": "natural", "lr": 1.0},
@@ -41,7 +43,8 @@ class SeedResult:
 
 def bench_seed(config, seed, after, max_steps):
     """Train one seed, judged after every iteration; see the module docstring."""
-    config, pieces = build(dataclasses.replace(config, seed=seed, quiet=True))
+    iterations = config.iterations or 10**9  # the bench's own cap is --max-steps
+    config, pieces = build(dataclasses.replace(config, seed=seed, quiet=True, iterations=iterations))
     threshold = SOLVED_RETURN[config.env]
     result = SeedResult(False, 0, 0.0, [], [])
 

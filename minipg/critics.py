@@ -100,7 +100,8 @@ class RegressionCritic(Critic):
     def update(self, paths, gamma):
         """Refit w to the targets G_t of this batch (under the current V) and of the keep - 1 before it."""
         features = np.vstack([self.features(path)[:-1] for path in paths])
-        targets = np.concatenate([discounted_cumsum(path.rewards, gamma, self.state_values(path)[-1]) for path in paths])
+        targets = np.concatenate([discounted_cumsum(path.rewards, gamma, self.state_values(path)[-1])
+                                  for path in paths])
         self.batches.append((features, targets))
         self.weights = ridge_fit(np.vstack([x for x, _ in self.batches]),
                                  np.concatenate([y for _, y in self.batches]), self.reg)

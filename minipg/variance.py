@@ -34,41 +34,35 @@ def fitted_on(baseline, paths):
 
 
 def estimator_rows(policy, theta, theta_shifted, n_features):
-    """(name, gamma, theta the gradient is taken at, terms(paths, previous_paths)) for each table row."""
+    """(name, gamma, theta the gradient is taken at, psi(paths, previous_paths)) for each table row."""
     critic = LinearCritic(n_features, lr=0.2, epochs=3, bootstrap_truncated=False)  # U counts H steps only
 
-    def actor_critic_terms(paths, previous):
+    def advantages(paths, previous):
         critic.update(previous, 1.0)  # the critic learns on earlier batches only
-        return estimators.actor_critic(policy, theta, paths, critic, gamma=1.0, lam=0.0, per_path=True)
+        return estimators.advantage_weights(paths, critic, 1.0, 0.0)
 
     return [
-        ("REINFORCE, Eq. (5)", 1.0, theta,
-         lambda paths, previous: estimators.likelihood_ratio(policy, theta, paths, per_path=True)),
+        ("REINFORCE, Eq. (5)", 1.0, theta, lambda paths, previous: estimators.total_return_weights(paths)),
         ("REINFORCE - batch-mean b, Eq. (9)", 1.0, theta,
-         lambda paths, previous: estimators.likelihood_ratio(policy, theta, paths, baseline="mean", per_path=True)),
-        ("reward-to-go, Eq. (10)", 1.0, theta,
-         lambda paths, previous: estimators.reward_to_go(policy, theta, paths, per_path=True)),
+         lambda paths, previous: estimators.total_return_weights(paths, baseline="mean")),
+        ("reward-to-go, Eq. (10)", 1.0, theta, lambda paths, previous: estimators.reward_to_go_weights(paths)),
         ("reward-to-go - time-indexed b_t", 1.0, theta,
-         lambda paths, previous: estimators.reward_to_go(
-             policy, theta, paths, baseline=TimeIndexedBaseline(), per_path=True)),
+         lambda paths, previous: estimators.reward_to_go_weights(paths, baseline=TimeIndexedBaseline())),
         ("reward-to-go - linear V fitted on previous batch", 1.0, theta,
-         lambda paths, previous: estimators.reward_to_go(
-             policy, theta, paths, baseline=fitted_on(LinearValueBaseline(), previous), per_path=True)),
+         lambda paths, previous: estimators.reward_to_go_weights(
+             paths, baseline=fitted_on(LinearValueBaseline(), previous))),
         ("reward-to-go - linear V fitted on same batch", 1.0, theta,
-         lambda paths, previous: estimators.reward_to_go(
-             policy, theta, paths, baseline=fitted_on(LinearValueBaseline(), paths), per_path=True)),
-        ("actor-critic TD(0), Eq. (13)", 1.0, theta, actor_critic_terms),
+         lambda paths, previous: estimators.reward_to_go_weights(
+             paths, baseline=fitted_on(LinearValueBaseline(), paths))),
+        ("actor-critic TD(0), Eq. (13)", 1.0, theta, advantages),
         ("importance sampled, whole path, Eq. (7)", 1.0, theta_shifted,
-         lambda paths, previous: estimators.importance_sampled(policy, theta_shifted, theta, paths, per_path=True)),
+         lambda paths, previous: estimators.whole_path_importance_weights(policy, theta_shifted, theta, paths)),
         ("importance sampled, per decision, Eq. (8)", 1.0, theta_shifted,
-         lambda paths, previous: estimators.importance_sampled(
-             policy, theta_shifted, theta, paths, per_decision=True, per_path=True)),
+         lambda paths, previous: estimators.per_decision_weights(policy, theta_shifted, theta, paths)),
         (f"reward-to-go, gamma={GAMMA_DISCOUNTED}, no gamma^t, Eq. (10)", GAMMA_DISCOUNTED, theta,
-         lambda paths, previous: estimators.reward_to_go(
-             policy, theta, paths, gamma=GAMMA_DISCOUNTED, per_path=True)),
+         lambda paths, previous: estimators.reward_to_go_weights(paths, GAMMA_DISCOUNTED)),
         (f"reward-to-go, gamma={GAMMA_DISCOUNTED}, with gamma^t, Eq. (11)", GAMMA_DISCOUNTED, theta,
-         lambda paths, previous: estimators.reward_to_go(
-             policy, theta, paths, gamma=GAMMA_DISCOUNTED, discount_weighting=True, per_path=True)),
+         lambda paths, previous: estimators.reward_to_go_weights(paths, GAMMA_DISCOUNTED, discount_weighting=True)),
     ]
 
 
@@ -91,8 +85,10 @@ def measure_estimators(env, policy, theta, theta_shifted, batches, m, horizon, r
     """Pool per-path terms over `batches` batches for every row; return the table rows."""
     batch_list = [sample_paths(env, policy, theta, m, rng, horizon) for _ in range(batches + 1)]
     table = []
-    for name, gamma, theta_at, terms_of in estimator_rows(policy, theta, theta_shifted, env.observation_dim):
-        terms = np.vstack([terms_of(batch_list[k + 1], batch_list[k]) for k in range(batches)])
+    for name, gamma, theta_at, weigh in estimator_rows(policy, theta, theta_shifted, env.observation_dim):
+        terms = np.vstack([estimators.policy_gradient(policy, theta_at, batch_list[k + 1],
+                                                      weigh(batch_list[k + 1], batch_list[k]), per_path=True)
+                           for k in range(batches)])
         truth = exact.gradient(env, policy, theta_at, horizon, gamma)
         table.append((name, *bias_and_variance(terms, truth)))
     return table
