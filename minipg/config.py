@@ -64,7 +64,7 @@ _CARTPOLE = {"estimator": "actor-critic", "optimizer": "capped-natural", "lr": 0
 ENV_DEFAULTS = {  # each env's own settings: what `python -m minipg.train --env E` runs with no other flag
     "cartpole": _CARTPOLE,
     "cartpole-continuous": {**_CARTPOLE, "lr": 0.01},
-    "gridworld": {"estimator": "baseline", "optimizer": "adam", "lr": 0.1, "iterations": 300, "episodes": 10,
+    "gridworld": {"estimator": "baseline", "optimizer": "adam", "lr": 0.3, "iterations": 400, "episodes": 20,
                   "batch_steps": 0, "gamma": 1.0},
     "corridor": {"estimator": "baseline", "optimizer": "adam", "lr": 0.01, "iterations": 500, "episodes": 20,
                  "batch_steps": 0, "gamma": 1.0},

@@ -63,7 +63,7 @@ def test_a_run_writes_plot_log_and_a_checkpoint_that_loads(tmp_path):
 
 @pytest.mark.parametrize("env, optimizer, lr, expected", [
     ("cartpole", None, None, 0.001), ("cartpole-continuous", None, None, 0.01),
-    ("cartpole", "adam", None, 0.01), ("cartpole", None, 0.5, 0.5), ("gridworld", None, None, 0.1)])
+    ("cartpole", "adam", None, 0.01), ("cartpole", None, 0.5, 0.5), ("gridworld", None, None, 0.3)])
 def test_step_size_is_the_envs_with_its_own_optimizer_and_lr_overrides_it(env, optimizer, lr, expected):
     assert resolve(Config(env=env, optimizer=optimizer, lr=lr)).lr == expected
 
