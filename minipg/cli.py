@@ -134,8 +134,9 @@ def run_cli(main, argv=None):
     A ValueError or OSError becomes one line on stderr and status 2; SIGTERM is handled like Ctrl-C, and an
     interruption main does not handle itself becomes the line "interrupted" and status 130 or 143;
     output to a closed pipe is dropped. Called with argv (as tests do) it restores the signal handlers
-    it found; as the command itself (argv None) it leaves signals merely recorded until the process
-    exits, so that no signal during the exit can print a traceback.
+    it found; as the command itself (argv None) it ignores SIGINT and SIGTERM from then on: the status
+    is decided, and Python's own shutdown would otherwise restore their default actions, so a late
+    signal could still kill the process after it has saved.
     """
     _Signals.depth, _Signals.received, _Signals.pending = 0, None, False
     previous = {number: signal.signal(number, _interrupt) for number in (signal.SIGINT, signal.SIGTERM)}
@@ -153,9 +154,8 @@ def run_cli(main, argv=None):
         _Signals.depth += 1  # from here on a signal is only recorded: the status is already decided
         sys.stdout.flush()
         sys.stdout, sys.stderr = streams
-        if argv is not None:
-            for number, handler in previous.items():
-                signal.signal(number, handler)
+        for number, handler in previous.items():
+            signal.signal(number, handler if argv is not None else signal.SIG_IGN)
     return status
 
 
