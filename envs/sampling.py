@@ -8,6 +8,6 @@ def inverse_cdf(probabilities, uniforms):
     Scaling u by F(n-1), which rounding may leave a hair off 1, keeps the index on an entry of positive
     probability. probabilities (..., n) and uniforms (...) broadcast row by row.
     """
-    cumulative = np.cumsum(probabilities, axis=-1)
-    scaled = np.asarray(uniforms) * cumulative[..., -1]
-    return np.sum(cumulative <= scaled[..., None], axis=-1)
+    cumulative = np.asarray(probabilities).cumsum(axis=-1)
+    scaled = uniforms * cumulative[..., -1]
+    return (cumulative <= scaled[..., None]).sum(axis=-1)
