@@ -16,8 +16,9 @@ gradient used:
 
     L(theta) = 1/N sum_i sum_t [pi_theta(u_t|s_t) / pi_old(u_t|s_t)] psi_t               (17)
 
-(its gradient at theta_old is the policy gradient). The trust-region step backtracks along d
-until L improves and the sample mean KL(pi_old || pi_theta) <= delta. The capped step
+(at theta_old its gradient is the policy gradient times m/N: the one sum with 1/N for 1/m). The
+trust-region step backtracks along d until L improves and the sample mean KL(pi_old || pi_theta) <= delta.
+The capped step
 
     d = min(lr, sqrt(2 delta / x^T F x)) x                                                (18)
 
