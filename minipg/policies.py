@@ -51,6 +51,18 @@ def _one_step(obs, n_features):
     return obs[None, :]
 
 
+def _one_feature_vector(obs, n_features):
+    """phi~(s) = [phi(s), 1] for one observation, shape (d+1,): `act` runs once per env step, so it skips
+    the (T, d+1) matrix the path code builds."""
+    obs = _one_step(obs, n_features)[0]
+    if not np.isfinite(obs).all():
+        raise ValueError("observation contains NaN or inf")
+    return np.concatenate((obs, _BIAS))
+
+
+_BIAS = np.ones(1)
+
+
 def log_softmax(logits):
     """log softmax(z)_u = z_u - max z - log sum_a exp(z_a - max z), row by row; finite for any finite z."""
     shifted = logits - logits.max(axis=-1, keepdims=True)
@@ -97,8 +109,12 @@ class SoftmaxPolicy:
         return np.exp(self.log_probs(theta, obs))
 
     def act(self, theta, obs, rng):
-        """Draw u ~ pi(.|s) by inverting the cumulative distribution at one uniform number."""
-        return int(self.act_batch(theta, _one_step(obs, self.n_features), rng)[0])
+        """Draw u ~ pi(.|s) by inverting the cumulative distribution at one uniform number.
+
+        The draw needs pi only up to its normaliser (inverse_cdf scales u by the total), so exp(z - max z).
+        """
+        logits = self._weights(theta) @ _one_feature_vector(obs, self.n_features)
+        return int(inverse_cdf(np.exp(logits - logits.max()), rng.random()))
 
     def act_batch(self, theta, observations, rng):
         """u_t ~ pi(.|s_t) for every row, one uniform number per row, drawn in row order."""
@@ -198,7 +214,9 @@ class GaussianPolicy:
 
     def act(self, theta, obs, rng):
         """Draw u = mu(s) + sigma * eps with eps ~ N(0, I)."""
-        return self.mean(theta, obs) + np.exp(self.log_std(theta)) * rng.standard_normal(self.action_dim)
+        weights, raw_log_std = self._split(theta)
+        mean = weights @ _one_feature_vector(obs, self.n_features)
+        return mean + np.exp(np.clip(raw_log_std, *self.LOG_STD_RANGE)) * rng.standard_normal(self.action_dim)
 
     def act_batch(self, theta, observations, rng):
         """u_t = mu(s_t) + sigma * eps_t for every row: the vectorised twin of act, same normals in the same order."""
