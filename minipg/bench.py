@@ -22,15 +22,17 @@ from minipg.plotting import plot_bench
 from minipg.rollout import sample_paths
 from minipg.train import train
 
-PREVIOUS_DEFAULT = {"estimator": "baseline", "optimizer": "adam", "lr": 0.1, "episodes": 10, "batch_steps": 0}
+FITTED_BASELINE = {"estimator": "baseline", "optimizer": "adam", "lr": 0.1, "episodes": 10, "batch_steps": 0}
 REINFORCE = {"estimator": "mean-baseline", "optimizer": "adam", "lr": 0.3, "episodes": 5, "batch_steps": 0}
+NATURAL = {"estimator": "actor-critic", "episodes": 1, "batch_steps": 500}  # one 500-step batch per natural step
 CONFIGURATIONS = {
     "default": {},
     "reinforce": REINFORCE,
-    "baseline+adam": PREVIOUS_DEFAULT,
-    "actor-critic": {**PREVIOUS_DEFAULT, "estimator": "actor-critic", "critic": "td", "lam": 0.98},
-    "natural": {"optimizer": "natural", "lr": 1.0},
-    "trust-region": {"optimizer": "trust-region"},
+    "capped-natural": {**NATURAL, "optimizer": "capped-natural", "lr": 0.001},
+    "baseline+adam": FITTED_BASELINE,
+    "actor-critic": {**FITTED_BASELINE, "estimator": "actor-critic", "critic": "td", "lam": 0.98},
+    "natural": {**NATURAL, "optimizer": "natural", "lr": 1.0},
+    "trust-region": {**NATURAL, "optimizer": "trust-region"},
 }
 @dataclasses.dataclass
 class SeedResult:

@@ -59,11 +59,12 @@ class Config:
     quiet: bool = _flag(False, "print no progress lines")
 
 
-_CARTPOLE = {"estimator": "actor-critic", "optimizer": "capped-natural", "lr": 0.001, "iterations": 300,
-             "episodes": 1, "batch_steps": 500, "gamma": 0.99}
+_CARTPOLE = {"estimator": "actor-critic", "optimizer": "adam", "lr": 0.2, "iterations": 300,
+             "episodes": 2, "batch_steps": 0, "gamma": 0.99}
 ENV_DEFAULTS = {  # each env's own settings: what `python -m minipg.train --env E` runs with no other flag
     "cartpole": _CARTPOLE,
-    "cartpole-continuous": {**_CARTPOLE, "lr": 0.01},
+    "cartpole-continuous": {**_CARTPOLE, "optimizer": "capped-natural", "lr": 0.01, "episodes": 1,
+                            "batch_steps": 500},
     "gridworld": {"estimator": "baseline", "optimizer": "adam", "lr": 0.3, "iterations": 400, "episodes": 20,
                   "batch_steps": 0, "gamma": 1.0},
     "corridor": {"estimator": "baseline", "optimizer": "adam", "lr": 0.01, "iterations": 500, "episodes": 20,
