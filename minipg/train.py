@@ -65,16 +65,21 @@ class Judge:
 
     def __init__(self, config, pieces, stop_early=True):
         self.config, self.pieces, self.stop_early = config, pieces, stop_early
-        self.rng = np.random.default_rng([config.seed, 2024])  # its own stream: training draws are unchanged
-        self.env_steps, self.seconds = 0, 0.0
+        self.env_steps, self.seconds, self.evaluations = 0, 0.0, 0
 
     def __call__(self, theta):
-        """(solved, evaluation mean return, exact U(theta)), timing itself."""
+        """(solved, evaluation mean return, exact U(theta)), timing itself.
+
+        Evaluation k draws from its own stream, seeded by (seed, 2024, k): training draws are unchanged,
+        and an evaluation stopped early cannot shift the draws of the next, so the train command and
+        the bench (which lets every evaluation run to the end) reach the same verdicts on the same seed.
+        """
         start = time.perf_counter()
         solved, mean_return, exact = False, float("nan"), float("nan")
         if self.config.env in SOLVED_RETURN:
-            evaluation = evaluate_solved(self.config.env, self.pieces.policy, theta, self.rng,
-                                         stop_early=self.stop_early)
+            rng = np.random.default_rng([self.config.seed, 2024, self.evaluations])
+            self.evaluations += 1
+            evaluation = evaluate_solved(self.config.env, self.pieces.policy, theta, rng, stop_early=self.stop_early)
             solved, mean_return = evaluation.solved, evaluation.mean_return
             self.env_steps += evaluation.env_steps
         elif hasattr(self.pieces.env, "P"):

@@ -136,6 +136,18 @@ def test_a_solved_cartpole_run_stops_at_its_first_solved_evaluation():
     assert np.mean(returns) >= 450.0
 
 
+def test_train_and_bench_find_the_same_first_solve():
+    """Evaluations stopped early (train) or run to the end (bench) draw alike: each has its own stream.
+
+    With one stream shared by all evaluations, seed 0 solves at a different iteration in each.
+    """
+    stopped = train(Config(seed=0, iterations=400))
+    full = train(Config(seed=0, iterations=400), progress=lambda row, seconds, theta: row.eval_mean_return >= 475.0,
+                 stop_when_solved=False, stop_early=False)
+    assert stopped.status == "solved" and len(full.log) == len(stopped.log)
+    assert np.array_equal(full.theta, stopped.theta)
+
+
 def test_an_unsolved_run_goes_on_to_the_cap():
     run = train(Config(iterations=3))
     assert run.status == "cap" and len(run.log) == 3 and run.log[-1].eval_env_steps > 0
