@@ -15,7 +15,7 @@ import pytest
 
 import envs
 from envs.gridworld import GridWorld, TwoRooms
-from minipg import derivation, exact
+from minipg import compatible, derivation, enumeration, exact
 from minipg.returns import discounted_cumsum
 from minipg.cli import run_cli
 from minipg.policies import GaussianPolicy, SoftmaxPolicy
@@ -51,8 +51,8 @@ def evaluated(request):
     """The enumeration, its forms and its dropped terms, computed once per problem."""
     name, gamma = request.param
     env, policy, theta, theta_old, horizon = problem_at(name, gamma)
-    problem = derivation.Enumeration.of(env, policy, theta, theta_old, horizon, gamma)
-    return problem, derivation.forms_of(problem), derivation.vanishing_terms_of(problem)
+    problem = enumeration.Enumeration.of(env, policy, theta, theta_old, horizon, gamma)
+    return problem, enumeration.forms_of(problem), enumeration.vanishing_terms_of(problem)
 
 
 def test_two_rooms_is_a_proper_mdp():
@@ -64,9 +64,9 @@ def test_two_rooms_is_a_proper_mdp():
 
 def test_enumerated_probabilities_sum_to_one(evaluated):
     problem, _, _ = evaluated
-    probabilities = derivation.trajectory_probabilities(problem)
+    probabilities = enumeration.trajectory_probabilities(problem)
     assert np.all(probabilities > 0) and abs(probabilities.sum() - 1.0) < 1e-12
-    assert len(problem.trajectories) == derivation.count_trajectories(problem.env, problem.horizon)
+    assert len(problem.trajectories) == enumeration.count_trajectories(problem.env, problem.horizon)
     assert len(set(problem.trajectories)) == len(problem.trajectories)
 
 
@@ -80,7 +80,7 @@ def test_paths_end_at_a_terminal_state_or_the_horizon(evaluated):
 
 def test_gridworld_enumeration_includes_paths_that_terminate_early():
     env, _, _, _, horizon = problem_at("open 3x3 gridworld H=3", 1.0)
-    lengths = {len(tau.actions) for tau in derivation.enumerate_trajectories(env, horizon)}
+    lengths = {len(tau.actions) for tau in enumeration.enumerate_trajectories(env, horizon)}
     assert lengths == {2, 3}
 
 
@@ -93,14 +93,14 @@ def test_enumerated_return_is_the_oracles(evaluated):
 def test_every_exact_form_agrees_with_every_other(evaluated):
     _, forms, _ = evaluated
     exact_forms = forms[:-1]
-    assert max(derivation.largest_differences(exact_forms, len(exact_forms))) < 1e-10
+    assert max(enumeration.largest_differences(exact_forms, len(exact_forms))) < 1e-10
     assert min(np.linalg.norm(gradient) for _, gradient in forms) > 1e-4  # far above the tolerance
 
 
 def test_finite_differences_agree_with_the_exact_forms(evaluated):
     _, forms, _ = evaluated
     assert forms[-1][0].startswith("finite")
-    assert derivation.largest_differences(forms, len(forms) - 1)[-1] < 1e-7
+    assert enumeration.largest_differences(forms, len(forms) - 1)[-1] < 1e-7
 
 
 def test_dropped_terms_are_zero(evaluated):
@@ -112,7 +112,7 @@ def test_dropped_terms_are_zero(evaluated):
 
 def test_vanishing_terms_is_the_public_face_of_the_dropped_sums():
     env, policy, theta, _, horizon = problem_at("two-rooms H=4", 0.9, seed=4)
-    terms = derivation.vanishing_terms(env, policy, theta, horizon, gamma=0.9)
+    terms = enumeration.vanishing_terms(env, policy, theta, horizon, gamma=0.9)
     assert [label.split()[0] for label, _ in terms] == ["(3)→(4)", "(4)→(10)", "(10)"]
     assert all(np.max(np.abs(vector)) < 1e-12 for _, vector in terms)
 
@@ -121,9 +121,9 @@ def test_past_rewards_and_baseline_terms_vanish_only_in_sum():
     """Each dropped sum is 0 only after summing over trajectories: trajectory by trajectory it is not, so the
     test above would catch a form that kept a wrong share of them."""
     env, policy, theta, theta_old, horizon = problem_at("two-rooms H=4", 0.9)
-    problem = derivation.Enumeration.of(env, policy, theta, theta_old, horizon, 0.9)
+    problem = enumeration.Enumeration.of(env, policy, theta, theta_old, horizon, 0.9)
     baseline = problem.value_baseline()
-    per_trajectory = [derivation.reward_to_go_terms(env, problem.tables, baseline, [tau], 0.9)
+    per_trajectory = [enumeration.reward_to_go_terms(env, problem.tables, baseline, [tau], 0.9)
                       for tau in problem.trajectories]
     assert max(np.max(np.abs(past)) for _, past, _ in per_trajectory) > 1e-2
     assert max(np.max(np.abs(dropped)) for _, _, dropped in per_trajectory) > 1e-2
@@ -136,7 +136,7 @@ def test_probability_gradient_matches_finite_differences():
         theta, obs = rng.standard_normal(policy.n_params), rng.standard_normal(3)
         for action in range(4):
             numeric = central_difference(lambda th: policy.probs(th, obs)[action], theta)
-            assert relative_error(derivation.probability_gradient(policy, theta, obs, action), numeric) < 1e-8
+            assert relative_error(enumeration.probability_gradient(policy, theta, obs, action), numeric) < 1e-8
 
 
 class FlippedScore(SoftmaxPolicy):
@@ -161,12 +161,12 @@ def test_a_missing_discount_weighting_makes_reward_to_go_disagree():
     """Eq. (10) with gamma < 1, i.e. Eq. (11) without gamma^t, over the same enumeration: biased for U_gamma."""
     gamma = 0.9
     env, policy, theta, theta_old, horizon = problem_at("two-rooms H=4", gamma)
-    problem = derivation.Enumeration.of(env, policy, theta, theta_old, horizon, gamma)
+    problem = enumeration.Enumeration.of(env, policy, theta, theta_old, horizon, gamma)
     without_gamma_t = 0.0
     for tau in problem.trajectories:
-        probability = derivation.trajectory_probability(env, problem.tables.pi, tau)
+        probability = enumeration.trajectory_probability(env, problem.tables.pi, tau)
         to_go = discounted_cumsum(np.array(tau.rewards), gamma)
-        for t, s, u, _ in derivation.steps(tau):
+        for t, s, u, _ in enumeration.steps(tau):
             without_gamma_t = without_gamma_t + probability * problem.tables.scores[s, u] * to_go[t]
     truth = exact.gradient(env, policy, theta, horizon, gamma)
     assert np.max(np.abs(without_gamma_t - truth)) > 1e-3
@@ -176,11 +176,11 @@ def test_a_missing_discount_weighting_makes_reward_to_go_disagree():
 @pytest.mark.parametrize("gamma", [1.0, 0.9])
 def test_compatible_critic_weights_are_the_natural_gradient(name, gamma):
     env, policy, theta, _, horizon = problem_at(name, gamma)
-    natural = derivation.natural_gradient(env, policy, theta, horizon, gamma)
-    critic = derivation.compatible_critic_weights(env, policy, theta, horizon, gamma)
+    natural = compatible.natural_gradient(env, policy, theta, horizon, gamma)
+    critic = compatible.compatible_critic_weights(env, policy, theta, horizon, gamma)
     assert np.max(np.abs(critic - natural)) < 1e-8
     assert np.linalg.norm(natural) > 1e-3
-    fisher = derivation.state_weighted_fisher(env, policy, theta, horizon, gamma)
+    fisher = compatible.state_weighted_fisher(env, policy, theta, horizon, gamma)
     eigenvalues, eigenvectors = np.linalg.eigh(fisher)
     null = eigenvectors[:, eigenvalues < 1e-10 * eigenvalues.max()]
     assert null.shape[1] >= env.n_states           # F is singular: a logit shift per state at least
@@ -190,9 +190,9 @@ def test_compatible_critic_weights_are_the_natural_gradient(name, gamma):
 def test_natural_gradient_with_a_different_weighting_is_not_the_critic():
     """F must weigh the decisions as the fit does: without gamma^t in F the identity fails at gamma < 1."""
     env, policy, theta, _, horizon = problem_at("two-rooms H=4", 0.9)
-    unweighted = derivation.minimum_norm_solve(derivation.state_weighted_fisher(env, policy, theta, horizon, 1.0),
+    unweighted = compatible.minimum_norm_solve(compatible.state_weighted_fisher(env, policy, theta, horizon, 1.0),
                                                exact.gradient(env, policy, theta, horizon, 0.9))
-    critic = derivation.compatible_critic_weights(env, policy, theta, horizon, 0.9)
+    critic = compatible.compatible_critic_weights(env, policy, theta, horizon, 0.9)
     assert np.max(np.abs(critic - unweighted)) > 1e-3
 
 
@@ -207,7 +207,7 @@ def test_natural_gradient_on_the_slice_is_the_natural_gradient_in_theta():
         for j, x_a in enumerate(grid):
             theta = x_a * directions[0] + x_b * directions[1]
             np.testing.assert_allclose(derivation.preferences(env, policy, theta), [x_a, x_b], atol=1e-12)
-            moved = derivation.preferences(env, policy, theta + derivation.natural_gradient(env, policy, theta, 4))
+            moved = derivation.preferences(env, policy, theta + compatible.natural_gradient(env, policy, theta, 4))
             np.testing.assert_allclose(moved - [x_a, x_b], naturals[i, j], atol=1e-10)
             numeric = central_difference(
                 lambda x: exact.expected_return(env, policy, x[0] * directions[0] + x[1] * directions[1], 4),
@@ -217,8 +217,8 @@ def test_natural_gradient_on_the_slice_is_the_natural_gradient_in_theta():
 
 def test_sampled_estimators_are_unbiased_exactly_over_the_enumeration():
     env, policy, theta, theta_old, horizon = problem_at("two-rooms H=4", 1.0)
-    problem = derivation.Enumeration.of(env, policy, theta, theta_old, horizon)
-    probabilities = derivation.trajectory_probabilities(problem)
+    problem = enumeration.Enumeration.of(env, policy, theta, theta_old, horizon)
+    probabilities = enumeration.trajectory_probabilities(problem)
     truth = exact.gradient(env, policy, theta, horizon)
     for name, terms in derivation.estimator_terms(problem, np.random.default_rng(0)).items():
         mean, variance = derivation.exact_moments(terms, probabilities)
@@ -230,9 +230,9 @@ def test_sampler_draws_trajectories_with_their_enumerated_probabilities():
     """rollout.sample_paths against the enumeration the command draws its batches from: 4,000 paths, the
     frequency of every trajectory within 4.5 standard errors sqrt(P (1 - P) / n) of P(tau; theta) (fixed seed)."""
     env, policy, theta, theta_old, horizon = problem_at("two-rooms H=4", 1.0)
-    problem = derivation.Enumeration.of(env, policy, theta, theta_old, horizon)
+    problem = enumeration.Enumeration.of(env, policy, theta, theta_old, horizon)
     probabilities = dict(zip(((tau.states, tau.actions) for tau in problem.trajectories),
-                             derivation.trajectory_probabilities(problem)))
+                             enumeration.trajectory_probabilities(problem)))
     n = 4000
     counts = dict.fromkeys(probabilities, 0)
     for path in sample_paths(env, policy, theta, n, np.random.default_rng(7), horizon=horizon):

@@ -1,0 +1,372 @@
+"""Every trajectory of a tabular MDP listed with its probability, and grad U(theta) by each step of the
+README's derivation, as sums over that list.
+
+On a tabular env every trajectory tau of at most H decisions can be listed with its probability
+
+    P(tau; theta) = mu(s_0) prod_t pi_theta(u_t|s_t) P(s_{t+1}|s_t, u_t)                      (2)
+
+so U(theta) = sum_tau P(tau; theta) R(tau) is a finite sum, and so is every line of the derivation of
+grad U: the product rule, the log-derivative trick (3), the dynamics dropping out (4), importance
+sampling (7)-(8), reward-to-go with a baseline (10)-(11) and the policy-gradient theorem (12). Each is
+computed here as written; they agree to rounding, and central differences of the enumerated U agree to
+their own error. The terms the derivation drops are summed on their own and come out 0.
+
+The policy must be a SoftmaxPolicy: the product rule differentiates pi itself, by the softmax's Jacobian.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from minipg import exact
+from minipg.policies import SoftmaxPolicy
+from minipg.returns import discounted_cumsum
+
+MAX_TRAJECTORIES = 200_000
+DIFFERENCE_STEP = 1e-5          # h of the central differences of U: truncation ~h^2, rounding ~1e-16 / h
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """tau = (s_0, u_0, s_1, ..., u_{T-1}, s_T): states (T + 1 of them), actions and rewards r(s_t, u_t, s_{t+1})."""
+
+    states: tuple
+    actions: tuple
+    rewards: tuple
+
+
+def check_problem(env, policy, horizon, gamma):
+    """Raise naming the argument unless env is tabular, policy a SoftmaxPolicy, horizon >= 1 and gamma in (0, 1]."""
+    if not hasattr(env, "P"):
+        raise ValueError("env has no model (P, R, start, terminal): enumerating trajectories needs a tabular env")
+    if not isinstance(policy, SoftmaxPolicy):
+        raise TypeError(f"policy must be a SoftmaxPolicy, got {type(policy).__name__}")
+    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
+        raise ValueError(f"horizon must be a positive integer, got {horizon!r}")
+    if not 0.0 < gamma <= 1.0:
+        raise ValueError(f"gamma must be in (0, 1], got {gamma}")
+
+
+def count_trajectories(env, horizon):
+    """The number of trajectories enumerate_trajectories lists, counted forward without listing them."""
+    possible = (env.P > 0).astype(np.float64)           # 1 where s' can follow (s, u)
+    prefixes = (env.start > 0).astype(np.float64)       # prefixes of t decisions ending in each state
+    ended = 0.0
+    for _ in range(horizon):
+        ended += prefixes[env.terminal].sum()
+        prefixes = np.einsum("s,sut->t", np.where(env.terminal, 0.0, prefixes), possible)
+    return int(ended + prefixes.sum())
+
+
+def enumerate_trajectories(env, horizon):
+    """Every tau with mu(s_0) > 0 and P(s_{t+1}|s_t, u_t) > 0: H decisions, or fewer if it enters a terminal state.
+
+    Every action is listed: a softmax policy with finite theta gives each one positive probability.
+    """
+    n_trajectories = count_trajectories(env, horizon)
+    if n_trajectories > MAX_TRAJECTORIES:
+        raise ValueError(f"horizon {horizon} gives {n_trajectories} trajectories, more than the "
+                         f"{MAX_TRAJECTORIES} this enumeration is meant for")
+    trajectories = []
+
+    def extend(states, actions, rewards):
+        s = states[-1]
+        if len(actions) == horizon or env.terminal[s]:
+            trajectories.append(Trajectory(tuple(states), tuple(actions), tuple(rewards)))
+            return
+        for u in range(env.n_actions):
+            for s_next in np.flatnonzero(env.P[s, u]):
+                extend(states + [int(s_next)], actions + [u], rewards + [float(env.rewards[s, u, s_next])])
+
+    for s_0 in np.flatnonzero(env.start):
+        extend([int(s_0)], [], [])
+    return trajectories
+
+
+def steps(trajectory):
+    """(t, s_t, u_t, s_{t+1}) for every decision of tau."""
+    return [(t, s, u, trajectory.states[t + 1])
+            for t, (s, u) in enumerate(zip(trajectory.states, trajectory.actions))]
+
+
+def trajectory_return(trajectory, gamma):
+    """R(tau) = sum_t gamma^t r_t, Eq. (1)."""
+    return sum(gamma**t * r for t, r in enumerate(trajectory.rewards))
+
+
+def trajectory_probability(env, pi, trajectory):
+    """P(tau; theta) = mu(s_0) prod_t pi(u_t|s_t) P(s_{t+1}|s_t, u_t), Eq. (2); pi is the table pi(u|s)."""
+    probability = env.start[trajectory.states[0]]
+    for _, s, u, s_next in steps(trajectory):
+        probability *= pi[s, u] * env.P[s, u, s_next]
+    return probability
+
+
+def enumerated_return(env, policy, theta, trajectories, gamma=1.0):
+    """U(theta) = sum_tau P(tau; theta) R(tau), Eq. (1), literally."""
+    pi = exact.policy_table(env, policy, theta)
+    return sum(trajectory_probability(env, pi, tau) * trajectory_return(tau, gamma) for tau in trajectories)
+
+
+def central_difference(f, theta, step=DIFFERENCE_STEP):
+    """(f(theta + h e_j) - f(theta - h e_j)) / 2h for every coordinate j."""
+    gradient = np.zeros(len(theta))
+    for j in range(len(theta)):
+        shift = np.zeros(len(theta))
+        shift[j] = step
+        gradient[j] = (f(theta + shift) - f(theta - shift)) / (2.0 * step)
+    return gradient
+
+
+def probability_gradient(policy, theta, obs, action):
+    """grad_{W_a} pi(u|s) = pi(u|s) (1[a = u] - pi(a|s)) phi~(s): the softmax's Jacobian, no logarithm.
+
+    d softmax_u(z) / d z_a = pi_u (1[a = u] - pi_a), and z_a = W_a phi~(s) with phi~(s) = [phi(s), 1].
+    """
+    p = policy.probs(theta, obs)
+    features = np.append(obs, 1.0)
+    return np.outer(p[action] * (np.eye(len(p))[action] - p), features).ravel()
+
+
+@dataclass
+class PolicyTables:
+    """Everything the sums need of pi_theta on a tabular env, one row per state: pi(u|s), log pi(u|s),
+    grad log pi(u|s) (the policy's score) and grad pi(u|s) (the softmax's Jacobian)."""
+
+    pi: np.ndarray
+    log_pi: np.ndarray
+    scores: np.ndarray
+    probability_gradients: np.ndarray
+
+    @classmethod
+    def of(cls, env, policy, theta):
+        actions = range(env.n_actions)
+        observations = env.state_observations
+        return cls(
+            pi=exact.policy_table(env, policy, theta),
+            log_pi=np.array([policy.log_probs(theta, obs) for obs in observations]),
+            scores=np.array([[policy.grad_log_prob(theta, obs, u) for u in actions] for obs in observations]),
+            probability_gradients=np.array([[probability_gradient(policy, theta, obs, u) for u in actions]
+                                            for obs in observations]),
+        )
+
+
+@dataclass
+class ModelGradients:
+    """grad_theta of the model's factors of Eq. (2), mu(s) and P(s'|s, u), and of their logs.
+
+    The model is the env's table, read without theta, so each is the central difference of a function
+    that ignores theta and comes out exactly 0: computed, not assumed, so that the terms Eq. (4) drops
+    are seen to vanish. Only factors of positive probability are differenced (log 0 has no derivative).
+    """
+
+    start: np.ndarray           # grad mu(s), (S, n)
+    start_log: np.ndarray       # grad log mu(s)
+    transition: np.ndarray      # grad P(s'|s, u), (S, A, S, n)
+    transition_log: np.ndarray  # grad log P(s'|s, u)
+
+    @classmethod
+    def of(cls, env, theta):
+        n_states, n_actions = env.P.shape[:2]
+        start, start_log = np.zeros((2, n_states, len(theta)))
+        transition, transition_log = np.zeros((2, n_states, n_actions, n_states, len(theta)))
+        for s in np.flatnonzero(env.start):
+            start[s] = central_difference(lambda _theta: env.start[s], theta)
+            start_log[s] = central_difference(lambda _theta: np.log(env.start[s]), theta)
+        for s, u, s_next in zip(*np.nonzero(env.P)):
+            transition[s, u, s_next] = central_difference(lambda _theta: env.P[s, u, s_next], theta)
+            transition_log[s, u, s_next] = central_difference(lambda _theta: np.log(env.P[s, u, s_next]), theta)
+        return cls(start, start_log, transition, transition_log)
+
+
+def factors(env, tables, model, trajectory):
+    """(f_k, grad f_k) for the factors of Eq. (2) in order: mu(s_0), then pi(u_t|s_t) and P(s_{t+1}|s_t, u_t)."""
+    s_0 = trajectory.states[0]
+    pairs = [(env.start[s_0], model.start[s_0])]
+    for _, s, u, s_next in steps(trajectory):
+        pairs.append((tables.pi[s, u], tables.probability_gradients[s, u]))
+        pairs.append((env.P[s, u, s_next], model.transition[s, u, s_next]))
+    return pairs
+
+
+def product_rule(pairs):
+    """grad prod_k f_k = sum_k grad f_k prod_{j != k} f_j."""
+    values = [value for value, _ in pairs]
+    return sum(gradient * np.prod(values[:k]) * np.prod(values[k + 1:]) for k, (_, gradient) in enumerate(pairs))
+
+
+def policy_score(tables, trajectory):
+    """sum_t grad log pi(u_t|s_t), Eq. (4)."""
+    return sum(tables.scores[s, u] for _, s, u, _ in steps(trajectory))
+
+
+def model_score(model, trajectory):
+    """grad log mu(s_0) + sum_t grad log P(s_{t+1}|s_t, u_t): the dynamics terms of grad log P(tau; theta)."""
+    return model.start_log[trajectory.states[0]] + sum(model.transition_log[s, u, s_next]
+                                                       for _, s, u, s_next in steps(trajectory))
+
+
+def product_rule_form(env, tables, model, trajectories, gamma):
+    """sum_tau grad P(tau; theta) R(tau), grad P by the product rule over the factors of Eq. (2)."""
+    return sum(product_rule(factors(env, tables, model, tau)) * trajectory_return(tau, gamma) for tau in trajectories)
+
+
+def log_derivative_form(env, tables, model, trajectories, gamma):
+    """Eq. (3): sum_tau P(tau; theta) grad log P(tau; theta) R(tau), grad log P with the dynamics terms."""
+    return sum(trajectory_probability(env, tables.pi, tau) * (model_score(model, tau) + policy_score(tables, tau))
+               * trajectory_return(tau, gamma) for tau in trajectories)
+
+
+def dynamics_term(env, tables, model, trajectories, gamma):
+    """sum_tau P(tau; theta) [grad log mu(s_0) + sum_t grad log P(s_{t+1}|s_t, u_t)] R(tau): what Eq. (4) drops."""
+    return sum(trajectory_probability(env, tables.pi, tau) * model_score(model, tau) * trajectory_return(tau, gamma)
+               for tau in trajectories)
+
+
+def score_form(env, tables, trajectories, gamma):
+    """Eq. (4) in Eq. (3): sum_tau P(tau; theta) [sum_t grad log pi(u_t|s_t)] R(tau)."""
+    return sum(trajectory_probability(env, tables.pi, tau) * policy_score(tables, tau) * trajectory_return(tau, gamma)
+               for tau in trajectories)
+
+
+def log_weights(tables, old_tables, trajectory):
+    """log w_{0:t} = sum_{k<=t} [log pi_theta(u_k|s_k) - log pi_theta_old(u_k|s_k)] for every t, Eq. (6)."""
+    return np.cumsum([tables.log_pi[s, u] - old_tables.log_pi[s, u] for _, s, u, _ in steps(trajectory)])
+
+
+def importance_sampled_form(env, tables, old_tables, trajectories, gamma):
+    """Eq. (7): sum_tau P(tau; theta_old) w(tau) [sum_t grad log pi_theta(u_t|s_t)] R(tau), w = exp log w_{0:T-1}."""
+    total = 0.0
+    for tau in trajectories:
+        weight = np.exp(log_weights(tables, old_tables, tau)[-1]) if tau.actions else 1.0
+        total = total + (trajectory_probability(env, old_tables.pi, tau) * weight * policy_score(tables, tau)
+                         * trajectory_return(tau, gamma))
+    return total
+
+
+def per_decision_form(env, tables, old_tables, trajectories, gamma):
+    """Eq. (8): sum_tau P(tau; theta_old) sum_t grad log pi_theta(u_t|s_t) sum_{k>=t} w_{0:k} gamma^k r_k."""
+    total = 0.0
+    for tau in trajectories:
+        weighted_rewards = np.exp(log_weights(tables, old_tables, tau)) * gamma ** np.arange(len(tau.rewards)) \
+            * np.array(tau.rewards)
+        to_go = discounted_cumsum(weighted_rewards, 1.0)   # sum_{k>=t} w_{0:k} gamma^k r_k
+        probability = trajectory_probability(env, old_tables.pi, tau)
+        for t, s, u, _ in steps(tau):
+            total = total + probability * tables.scores[s, u] * to_go[t]
+    return total
+
+
+def reward_to_go_terms(env, tables, baseline, trajectories, gamma):
+    """Eqs. (10)-(11) and the two sums they drop, for the baseline b_t(s) (an array (H, S)):
+
+    kept      sum_tau P sum_t gamma^t grad log pi(u_t|s_t) (G_t - b_t(s_t)),  G_t = sum_{k>=t} gamma^(k-t) r_k
+    past      sum_tau P sum_t grad log pi(u_t|s_t) sum_{k<t} gamma^k r_k
+    baseline  sum_tau P sum_t gamma^t grad log pi(u_t|s_t) b_t(s_t)
+
+    kept + past + baseline is Eq. (4)'s form term by term, since R(tau) = sum_{k<t} gamma^k r_k + gamma^t G_t.
+    """
+    kept = past = dropped_baseline = 0.0
+    for tau in trajectories:
+        probability = trajectory_probability(env, tables.pi, tau)
+        rewards = np.array(tau.rewards)
+        to_go = discounted_cumsum(rewards, gamma)
+        for t, s, u, _ in steps(tau):
+            score = probability * tables.scores[s, u]
+            kept = kept + gamma**t * score * (to_go[t] - baseline[t, s])
+            past = past + score * sum(gamma**k * rewards[k] for k in range(t))
+            dropped_baseline = dropped_baseline + gamma**t * score * baseline[t, s]
+    return kept, past, dropped_baseline
+
+
+@dataclass
+class Enumeration:
+    """One tabular problem at one theta (and theta_old), with its trajectories and tables computed once."""
+
+    env: object
+    policy: SoftmaxPolicy
+    theta: np.ndarray
+    horizon: int
+    gamma: float
+    trajectories: list
+    tables: PolicyTables
+    old_tables: PolicyTables
+    model: ModelGradients
+
+    @classmethod
+    def of(cls, env, policy, theta, theta_old, horizon, gamma=1.0):
+        check_problem(env, policy, horizon, gamma)
+        theta = np.asarray(theta, dtype=np.float64)
+        return cls(env, policy, theta, int(horizon), float(gamma), enumerate_trajectories(env, horizon),
+                   PolicyTables.of(env, policy, theta), PolicyTables.of(env, policy, theta_old),
+                   ModelGradients.of(env, theta))
+
+    def value_baseline(self):
+        """b_t(s) = V_t(s), the exact value of the policy: a baseline that depends on s_t (and t) only."""
+        _, v = exact.q_values(self.env, self.tables.pi, self.horizon, self.gamma)
+        return v[:-1]
+
+    def expected_return(self):
+        return enumerated_return(self.env, self.policy, self.theta, self.trajectories, self.gamma)
+
+
+def gradient_forms(env, policy, theta, theta_old, horizon, gamma=1.0):
+    """grad U(theta) by every step of the derivation: a list of (label, gradient), the label led by its equation."""
+    problem = Enumeration.of(env, policy, theta, theta_old, horizon, gamma)
+    return forms_of(problem)
+
+
+def forms_of(problem):
+    """The (label, gradient) list of gradient_forms, for an Enumeration."""
+    env, tables, model, trajectories, gamma = (problem.env, problem.tables, problem.model, problem.trajectories,
+                                               problem.gamma)
+    kept, _, _ = reward_to_go_terms(env, tables, problem.value_baseline(), trajectories, gamma)
+    return [
+        ("(3)      Σ_τ ∇P(τ;θ) R(τ), product rule over (2), no log",
+         product_rule_form(env, tables, model, trajectories, gamma)),
+        ("(3)      Σ_τ P ∇log P R, ∇log P with the dynamics terms",
+         log_derivative_form(env, tables, model, trajectories, gamma)),
+        ("(4)      Σ_τ P [Σ_t ∇log π(u_t|s_t)] R, dynamics dropped",
+         score_form(env, tables, trajectories, gamma)),
+        ("(7)      Σ_τ P(τ;θ_old) w(τ) [Σ_t ∇log π] R",
+         importance_sampled_form(env, tables, problem.old_tables, trajectories, gamma)),
+        ("(8)      Σ_τ P(τ;θ_old) Σ_t ∇log π Σ_k≥t w_0:k γ^k r_k",
+         per_decision_form(env, tables, problem.old_tables, trajectories, gamma)),
+        ("(10-11)  Σ_τ P Σ_t γ^t ∇log π (G_t - V_t(s_t))", kept),
+        ("(12)     exact.gradient, Σ_t γ^t Σ_s d_t Σ_u π ∇log π Q_t",
+         exact.gradient(env, problem.policy, problem.theta, problem.horizon, gamma)),
+        (f"finite   central differences of Σ_τ P R, h = {DIFFERENCE_STEP:g}",
+         central_difference(lambda th: enumerated_return(env, problem.policy, th, trajectories, gamma),
+                            problem.theta)),
+    ]
+
+
+def vanishing_terms(env, policy, theta, horizon, gamma=1.0):
+    """The sums the derivation drops, each a vector that must be 0: a list of (label, vector)."""
+    return vanishing_terms_of(Enumeration.of(env, policy, theta, theta, horizon, gamma))
+
+
+def vanishing_terms_of(problem):
+    """The (label, vector) list of vanishing_terms, for an Enumeration."""
+    env, tables, trajectories, gamma = problem.env, problem.tables, problem.trajectories, problem.gamma
+    _, past, dropped_baseline = reward_to_go_terms(env, tables, problem.value_baseline(), trajectories, gamma)
+    return [
+        ("(3)→(4)  Σ_τ P [∇log μ(s_0) + Σ_t ∇log P(s_t+1|s_t,u_t)] R",
+         dynamics_term(env, tables, problem.model, trajectories, gamma)),
+        ("(4)→(10) Σ_τ P Σ_t ∇log π(u_t|s_t) Σ_k<t γ^k r_k, past rewards", past),
+        ("(10)     Σ_τ P Σ_t γ^t ∇log π(u_t|s_t) V_t(s_t), the baseline", dropped_baseline),
+    ]
+
+
+def largest_differences(forms, n_exact):
+    """For each form, max_j |g_j - g'_j| over the first n_exact forms g' other than itself.
+
+    The forms after the first n_exact (finite differences) are approximate: they are judged against the
+    exact ones, and do not count in the difference of an exact form.
+    """
+    gradients = [gradient for _, gradient in forms]
+    return [max(np.max(np.abs(g - gradients[k])) for k in range(n_exact) if k != i) for i, g in enumerate(gradients)]
+
+
+def trajectory_probabilities(problem):
+    """P(tau; theta) of every enumerated tau, Eq. (2)."""
+    return np.array([trajectory_probability(problem.env, problem.tables.pi, tau) for tau in problem.trajectories])
