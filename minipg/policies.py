@@ -51,6 +51,9 @@ def _one_step(obs, n_features):
     return obs[None, :]
 
 
+_BIAS = np.ones(1)
+
+
 def _one_feature_vector(obs, n_features):
     """phi~(s) = [phi(s), 1] for one observation, shape (d+1,): `act` runs once per env step, so it skips
     the (T, d+1) matrix the path code builds."""
@@ -58,9 +61,6 @@ def _one_feature_vector(obs, n_features):
     if not np.isfinite(obs).all():
         raise ValueError("observation contains NaN or inf")
     return np.concatenate((obs, _BIAS))
-
-
-_BIAS = np.ones(1)
 
 
 def log_softmax(logits):
@@ -204,9 +204,13 @@ class GaussianPolicy:
         """Where the stored log sigma lies strictly inside LOG_STD_RANGE, i.e. where the policy depends on it."""
         return (raw_log_std > self.LOG_STD_RANGE[0]) & (raw_log_std < self.LOG_STD_RANGE[1])
 
+    def _clipped(self, raw_log_std):
+        """log sigma as the policy uses it: the stored value clipped to LOG_STD_RANGE."""
+        return np.clip(raw_log_std, *self.LOG_STD_RANGE)
+
     def log_std(self, theta):
         """log sigma, clipped to LOG_STD_RANGE."""
-        return np.clip(self._split(theta)[1], *self.LOG_STD_RANGE)
+        return self._clipped(self._split(theta)[1])
 
     def mean(self, theta, obs):
         """mu(s) = M phi~(s), shape (action_dim,)."""
@@ -216,7 +220,7 @@ class GaussianPolicy:
         """Draw u = mu(s) + sigma * eps with eps ~ N(0, I)."""
         weights, raw_log_std = self._split(theta)
         mean = weights @ _one_feature_vector(obs, self.n_features)
-        return mean + np.exp(np.clip(raw_log_std, *self.LOG_STD_RANGE)) * rng.standard_normal(self.action_dim)
+        return mean + np.exp(self._clipped(raw_log_std)) * rng.standard_normal(self.action_dim)
 
     def act_batch(self, theta, observations, rng):
         """u_t = mu(s_t) + sigma * eps_t for every row: the vectorised twin of act, same normals in the same order."""
@@ -227,7 +231,7 @@ class GaussianPolicy:
         """z_t = (u_t - mu(s_t)) / sigma for every step, with sigma, the features and the raw log sigma."""
         weights, raw_log_std = self._split(theta)
         features = augmented_features(observations, self.n_features)
-        log_std = np.clip(raw_log_std, *self.LOG_STD_RANGE)
+        log_std = self._clipped(raw_log_std)
         z = (self._check_actions(actions, len(features)) - features @ weights.T) / np.exp(log_std)
         return z, log_std, features, raw_log_std
 

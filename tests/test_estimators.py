@@ -259,3 +259,12 @@ def test_each_estimator_is_the_one_sum_with_its_psi(setup):
     ]
     for estimate, theta_at, psi in cases:
         np.testing.assert_allclose(estimate, independent_sum(policy, theta_at, few, psi), rtol=1e-10, atol=1e-12)
+
+
+def test_path_score_is_the_sum_of_the_step_scores(setup):
+    """Eq. (4): grad log P(tau) = sum_t grad log pi(u_t|s_t), summed here one step at a time."""
+    _, policy, theta, paths = setup
+    for path in paths[:5]:
+        expected = independent_sum(policy, theta, [path], [np.ones(len(path))])
+        assert np.linalg.norm(expected) > 0.1
+        np.testing.assert_allclose(estimators.path_score(policy, theta, path), expected, rtol=1e-10, atol=1e-12)
