@@ -129,6 +129,21 @@ def make_policy(env, name=None):
 Batch = collections.namedtuple("Batch", "paths weights")  # the paths a gradient sums over, and psi per path
 
 
+def bootstraps_time_limit(env):
+    """Whether V(s_T) of a path cut by env's time limit is bootstrapped: cart-pole's 500 steps stand in for
+    balancing forever; a tabular env's limit is the horizon H of the exact U(theta) it is judged by, after
+    which nothing is collected (V(s_H) = 0)."""
+    return not hasattr(env, "P")
+
+
+def make_critic(config, env):
+    """Actor-critic's V, by the config's --critic: the TD(0) critic of Eq. (14) or the regression critic of Eq. (19)."""
+    bootstrap = bootstraps_time_limit(env)
+    if config.critic == "td":
+        return LinearCritic(env.observation_dim, lr=config.critic_lr, bootstrap_truncated=bootstrap)
+    return RegressionCritic(env.observation_dim, bootstrap_truncated=bootstrap)
+
+
 def make_weigh(config, policy, env):
     """weigh(theta, paths) -> Batch: psi_t for every step, by the estimator the config names.
 
@@ -153,8 +168,7 @@ def make_weigh(config, policy, env):
 
         return weigh
     if config.estimator == "actor-critic":
-        critic = (LinearCritic(env.observation_dim, lr=config.critic_lr) if config.critic == "td"
-                  else RegressionCritic(env.observation_dim))
+        critic = make_critic(config, env)
 
         def weigh(theta, paths):
             weights = estimators.advantage_weights(paths, critic, gamma, config.lam)

@@ -13,14 +13,12 @@ from minipg.returns import discounted_cumsum
 class Critic:
     """What every critic shares: V(s_0..s_T) from its features, TD errors and GAE advantages, Eq. (13).
 
-    A subclass sets self.weights, defines features(path) -> x(s_0..s_T) and update(paths, gamma).
-    bootstrap_truncated: a path cut off by a time limit is bootstrapped with V(s_T) when the task goes
-    on beyond the limit (cart-pole's 500 steps stand in for balancing forever); set it False when the
-    limit is the horizon H of the objective itself, as in the exact finite-horizon experiments,
-    where nothing is collected after step H - 1 and V(s_H) = 0.
+    A subclass sets self.weights and self.bootstrap_truncated, and defines features(path) -> x(s_0..s_T)
+    and update(paths, gamma). bootstrap_truncated: a path cut off by a time limit is bootstrapped with
+    V(s_T) when the task goes on beyond the limit (cart-pole's 500 steps stand in for balancing forever);
+    False when the limit is the horizon H of the objective itself (a tabular env judged by its exact
+    U_H), where nothing is collected after step H - 1 and V(s_H) = 0.
     """
-
-    bootstrap_truncated = True
 
     def ends_at_zero(self, path):
         """Whether V(s_T) = 0: after termination, or after a time limit that is the objective's horizon."""
@@ -48,8 +46,10 @@ class Critic:
 class LinearCritic(Critic):
     """V_w(s, t) = w . x(s, t), trained by normalised semi-gradient TD(0), Eq. (14).
 
-    Each update sweeps the batch `epochs` times. Dividing the step by |x_t|^2 makes lr the fraction of
-    the TD error removed at s_t, so lr in (0, 1] is stable whatever the scale of the features.
+    Each update sweeps the batch `epochs` times. Every step is divided by the same number, the batch's
+    largest |x_t|^2: the states keep their on-policy weights (a step divided by its own |x_t|^2 would
+    reweigh them by 1 / |x(s)|^2 and can diverge), and no step moves V(s_t) by more than lr |delta_t|,
+    whatever the scale of the features.
     """
 
     def __init__(self, n_features, lr=0.1, epochs=1, bootstrap_truncated=True):
@@ -66,15 +66,16 @@ class LinearCritic(Critic):
         return value_features(observations, np.arange(len(path) + 1))
 
     def update(self, paths, gamma):
-        """Eq. (14): w <- w + lr delta_t x_t / |x_t|^2, x_t = grad_w V_w(s_t), the target held fixed."""
+        """Eq. (14): w <- w + lr delta_t x_t / max_k |x_k|^2 over the batch's steps, the target held fixed."""
+        features = [self.features(path) for path in paths]
+        scale = max(np.max(np.sum(x[:-1] ** 2, axis=1)) for x in features)  # one normaliser for the whole batch
         for _ in range(self.epochs):
-            for path in paths:
-                features = self.features(path)
+            for path, x in zip(paths, features):
                 for t in range(len(path)):
                     last = t == len(path) - 1
-                    next_value = 0.0 if last and self.ends_at_zero(path) else features[t + 1] @ self.weights
-                    delta = path.rewards[t] + gamma * next_value - features[t] @ self.weights
-                    self.weights += self.lr * delta * features[t] / (features[t] @ features[t])
+                    next_value = 0.0 if last and self.ends_at_zero(path) else x[t + 1] @ self.weights
+                    delta = path.rewards[t] + gamma * next_value - x[t] @ self.weights
+                    self.weights += self.lr * delta * x[t] / scale
 
 
 class RegressionCritic(Critic):
@@ -87,12 +88,13 @@ class RegressionCritic(Critic):
     the states that lead to one. With lam = 1 its advantage A_t = G_t - V(s_t).
     """
 
-    def __init__(self, n_features, keep=10, reg=1e-5):
+    def __init__(self, n_features, keep=10, reg=1e-5, bootstrap_truncated=True):
         if not reg > 0:
             raise ValueError(f"reg must be > 0, got {reg}")
         self.weights = np.zeros(2 * n_features + 1)
         self.batches = deque(maxlen=count(keep, "keep"))
         self.reg = reg
+        self.bootstrap_truncated = bootstrap_truncated
 
     def features(self, path):
         return state_features(np.vstack([path.observations, path.final_observation]))

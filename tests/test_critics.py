@@ -84,3 +84,66 @@ def test_gae_lambda_one_is_return_to_go_minus_v_and_lambda_zero_the_td_error(car
 def test_bad_regression_critic_settings_name_the_argument(kwargs, message):
     with pytest.raises(ValueError, match=message):
         RegressionCritic(4, **kwargs)
+
+
+def zero_reward_path(observations, terminated):
+    """A path of 1-d observations, reward 0 everywhere (true V = 0); it ends where it started when cut off."""
+    steps = len(observations)
+    return Path(observations=np.array(observations, dtype=np.float64)[:, None], actions=np.zeros(steps, int),
+                rewards=np.zeros(steps), log_probs=np.zeros(steps), terminated=terminated,
+                final_observation=np.array([observations[0]], dtype=np.float64))
+
+
+class RawFeatureCritic(LinearCritic):
+    """The TD critic's update on x(s) = s itself: a loop of two states with features 1 and 2."""
+
+    def features(self, path):
+        return np.vstack([path.observations, path.final_observation])
+
+
+@pytest.mark.parametrize("lr", [0.05, 0.1, 0.5])
+def test_td_step_is_stable_on_a_path_mixing_small_and_large_features(lr):
+    """Eq. (14) on the project's x(s, t), one 20-step terminating path alternating s = 0.5 and 4.0, true V = 0.
+
+    Each step divided by its own |x_t|^2 reweighs the states by 1 / |x(s)|^2: there NaN after 300 sweeps at
+    lr = 0.1 and 0.5. One normaliser for the batch keeps the on-policy weights: V falls towards 0.
+    """
+    path = zero_reward_path([0.5, 4.0] * 10, terminated=True)
+    critic = LinearCritic(1, lr=lr)
+    critic.weights[:] = 1.0
+    start = np.abs(critic.features(path)[:-1] @ critic.weights).max()
+    for _ in range(300):
+        critic.update([path], 1.0)
+    assert np.abs(critic.features(path)[:-1] @ critic.weights).max() < 0.1 * start
+
+
+@pytest.mark.parametrize("lr", [0.05, 0.1, 0.5])
+def test_td_step_is_stable_on_a_two_state_loop(lr):
+    """States with features 1 and 2 in turn, gamma = 0.99, reward 0, the path cut and bootstrapped after 200 steps.
+
+    With each step divided by its own |x_t|^2, |w| grows from 1 to 10^19 in 20 sweeps at lr = 0.05 (a plain
+    step shrinks it); with one normaliser for the batch it shrinks.
+    """
+    critic = RawFeatureCritic(1, lr=lr)
+    critic.weights = np.ones(1)
+    for _ in range(20):
+        critic.update([zero_reward_path([1.0, 2.0] * 100, terminated=False)], 0.99)
+    assert abs(critic.weights[0]) < 1e-6
+
+
+def test_td_step_is_the_same_at_every_feature_scale():
+    """Multiplying every feature by 1000 leaves the values V = w . x after a sweep unchanged (a plain step of the
+    same lr would be 10^6 times larger). By hand, with max |x_t|^2 = 16: delta_0 = 2 + 0.9 * 0 - 0 moves
+    w by 0.3 * 2 * 0.5 / 16; then delta_1 = 1 - 4 w (terminated: no bootstrap) moves it by 0.3 delta_1 * 4 / 16."""
+    values = []
+    for scale in (1.0, 1000.0):
+        path = Path(observations=scale * np.array([[0.5], [4.0]]), actions=np.zeros(2, int),
+                    rewards=np.array([2.0, 1.0]), log_probs=np.zeros(2), terminated=True, final_observation=np.zeros(1))
+        critic = RawFeatureCritic(1, lr=0.3)
+        critic.weights = np.zeros(1)
+        critic.update([path], 0.9)
+        values.append(critic.features(path)[:-1] @ critic.weights)
+    np.testing.assert_allclose(values[1], values[0], rtol=1e-12)
+    w = 0.3 * 2.0 * 0.5 / 16.0
+    w += 0.3 * (1.0 - 4.0 * w) * 4.0 / 16.0
+    np.testing.assert_allclose(values[0], [0.5 * w, 4.0 * w], rtol=1e-12)
