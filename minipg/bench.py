@@ -31,7 +31,7 @@ CONFIGURATIONS = {
     "capped-natural": {**NATURAL, "optimizer": "capped-natural", "lr": 0.001},
     "baseline+adam": FITTED_BASELINE,
     "actor-critic": {**FITTED_BASELINE, "estimator": "actor-critic", "critic": "td", "lam": 0.98},
-    "natural": {**NATURAL, "optimizer": "natural", "lr": 1.0},
+    "natural": {**NATURAL, "optimizer": "natural"},
     "trust-region": {**NATURAL, "optimizer": "trust-region"},
 }
 @dataclasses.dataclass

@@ -23,6 +23,9 @@ CRITIC_NAMES = ("regression", "td")
 UPDATE_NAMES = OPTIMIZER_NAMES + ("natural", "capped-natural", "trust-region")
 
 
+OWN_LR = {"sgd": 0.01, "adam": 0.001, "natural": 1.0, "capped-natural": 0.01}  # trust-region has no step size
+
+
 def _flag(default, help_text, **kwargs):
     return dataclasses.field(default=default, metadata={"help": help_text, **kwargs})
 
@@ -40,8 +43,10 @@ class Config:
     critic: str = _flag("regression", "actor-critic's V: regression (ridge fit of V(s) to bootstrapped returns) "
                         "or td (TD(0) on V(s, t))")
     optimizer: str = _flag(None, "optimizer: " + ", ".join(UPDATE_NAMES))
-    lr: float = _flag(None, "step size of the optimizer (capped-natural: lr F^-1 g; natural: a multiple of the "
-                      "KL-sized step); the env's with its own optimizer, else 0.01", type=positive_float)
+    lr: float = _flag(None, "step size of the optimizer (natural: a multiple of the KL-sized step; capped-natural: "
+                      "lr F^-1 g; trust-region has none); the env's with the env's optimizer, else the "
+                      "optimizer's own: " + ", ".join(f"{name} {lr}" for name, lr in OWN_LR.items()),
+                      type=positive_float)
     kl: float = _flag(0.01, "natural, capped-natural and trust-region: KL radius delta of a step",
                       type=positive_float)
     iterations: int = _flag(None, "iteration cap", type=positive_int)
@@ -73,11 +78,17 @@ ENV_DEFAULTS = {  # each env's own settings: what `python -m minipg.train --env 
 
 
 def resolve(config):
-    """config with every None setting taken from its env's defaults; lr is the env's only with its optimizer."""
+    """config with every None setting taken from its env's defaults; lr is the env's only with the env's optimizer,
+    else the optimizer's own (natural: 1, the KL-sized step itself); trust-region takes none."""
     defaults = ENV_DEFAULTS[config.env]
     filled = {name: value for name, value in defaults.items() if getattr(config, name) is None}
-    if config.lr is None and config.optimizer not in (None, defaults["optimizer"]):
-        filled["lr"] = 0.01
+    optimizer = config.optimizer or defaults["optimizer"]
+    if optimizer == "trust-region":
+        if config.lr is not None:
+            raise ValueError("--lr: trust-region has no step size; its step is set by the KL radius --kl")
+        filled["lr"] = None
+    elif config.lr is None and optimizer != defaults["optimizer"]:
+        filled["lr"] = OWN_LR.get(optimizer)
     return dataclasses.replace(config, **filled)
 
 

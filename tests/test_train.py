@@ -13,6 +13,8 @@ import envs
 from minipg import exact
 from minipg.bench import CONFIGURATIONS
 from minipg.config import ENV_DEFAULTS, Config, build, make_policy, resolve
+from minipg.estimators import policy_gradient
+from minipg.rollout import sample_paths
 from minipg.train import evaluate, main, train
 
 
@@ -62,10 +64,29 @@ def test_a_run_writes_plot_log_and_a_checkpoint_that_loads(tmp_path):
 
 
 @pytest.mark.parametrize("env, optimizer, lr, expected", [
-    ("cartpole", None, None, 0.2), ("cartpole-continuous", None, None, 0.01),
-    ("cartpole", "sgd", None, 0.01), ("cartpole", None, 0.5, 0.5), ("gridworld", None, None, 0.3)])
-def test_step_size_is_the_envs_with_its_own_optimizer_and_lr_overrides_it(env, optimizer, lr, expected):
+    ("cartpole", None, None, 0.2), ("cartpole-continuous", None, None, 0.01), ("cartpole", "adam", None, 0.2),
+    ("cartpole", "sgd", None, 0.01), ("cartpole-continuous", "adam", None, 0.001), ("cartpole", "natural", None, 1.0),
+    ("cartpole", "capped-natural", None, 0.01), ("cartpole", "trust-region", None, None),
+    ("cartpole", None, 0.5, 0.5), ("gridworld", None, None, 0.3)])
+def test_step_size_is_the_envs_with_its_own_optimizer_else_the_optimizers_own(env, optimizer, lr, expected):
     assert resolve(Config(env=env, optimizer=optimizer, lr=lr)).lr == expected
+
+
+def test_trust_region_refuses_a_step_size():
+    with pytest.raises(ValueError, match="--lr: trust-region has no step size"):
+        resolve(Config(optimizer="trust-region", lr=0.5))
+
+
+def test_natural_without_lr_takes_the_kl_sized_step():
+    """Eq. (16): the step's quadratic KL 1/2 d^T F d is the radius delta itself, not a hundredth of the step."""
+    from minipg.natural import fisher_matrix
+
+    config, pieces = build(Config(optimizer="natural", kl=0.02))
+    theta = 0.1 * np.random.default_rng(0).standard_normal(pieces.policy.n_params)
+    paths = sample_paths(pieces.env, pieces.policy, theta, 3, np.random.default_rng(1))
+    batch = pieces.weigh(theta, paths)
+    step = pieces.step(theta, policy_gradient(pieces.policy, theta, batch.paths, batch.weights), batch) - theta
+    assert 0.5 * step @ fisher_matrix(pieces.policy, theta, paths) @ step == pytest.approx(0.02, rel=1e-9)
 
 
 def test_every_env_default_is_used_unless_a_flag_overrides_it():
