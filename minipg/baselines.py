@@ -1,7 +1,8 @@
 """Baselines b(s_t) for Eqs. (9)-(10), and the ridge regression that fits the linear ones.
 
 Subtracting b(s_t) leaves the gradient unbiased because E_u[grad log pi(u|s_t)] = 0 for any b that
-does not depend on u_t or on the path it multiplies. Every baseline here keeps that condition:
+does not depend on u_t or on the path it multiplies. Every baseline here keeps that condition for a batch
+of a fixed number of paths (with --batch-steps the number of other paths depends on each path's length):
   - a constant b;
   - leave_one_out_mean: the batch mean of the OTHER paths' returns;
   - TimeIndexedBaseline: b_t = mean return-to-go at time t over the OTHER paths of the batch;

@@ -42,7 +42,9 @@ def total_return_weights(paths, gamma=1.0, baseline=0.0):
     """Eqs. (5), (9): psi_t = R(tau) - b, the same for every step of a path.
 
     baseline: a constant b, or "mean" for the mean return of the OTHER paths of the batch
-    (leaving path i out keeps b independent of tau_i, so the estimate stays exactly unbiased).
+    (leaving path i out keeps b independent of tau_i, so with a fixed number of paths m the estimate stays
+    exactly unbiased; when a batch is filled to a number of steps, how many others path i meets depends on
+    its own length, and that independence is lost).
     """
     returns = np.array([path_return(path, gamma) for path in paths])
     if isinstance(baseline, str):

@@ -15,7 +15,7 @@ import pytest
 
 import envs
 from envs.gridworld import GridWorld, TwoRooms
-from minipg import compatible, derivation, enumeration, exact
+from minipg import compatible, derivation, enumeration, estimators, exact
 from minipg.returns import discounted_cumsum
 from minipg.cli import run_cli
 from minipg.policies import GaussianPolicy, SoftmaxPolicy
@@ -285,3 +285,52 @@ def test_command_refuses_an_out_that_is_a_file(tmp_path, capsys):
     stderr = capsys.readouterr().err
     assert "taken" in stderr and len(stderr.strip().splitlines()) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
+
+
+def batch_expectation(problem, batches, baseline):
+    """sum over enumerated batches of P(batch) g(batch), g the likelihood-ratio estimate with `baseline`."""
+    paths = [derivation.as_path(problem.env, problem.tables, tau) for tau in problem.trajectories]
+    probabilities = enumeration.trajectory_probabilities(problem)
+    return sum(np.prod(probabilities[list(batch)])
+               * estimators.likelihood_ratio(problem.policy, problem.theta, [paths[k] for k in batch], baseline=baseline)
+               for batch in batches)
+
+
+def test_leave_one_out_mean_is_exactly_unbiased_for_a_fixed_number_of_paths():
+    """m = 2, every ordered pair of TwoRooms' 120 trajectories: E[g] = grad U to rounding with b_i = R_j, while a
+    batch mean that includes path i itself halves the signal and misses."""
+    env, policy, theta, theta_old, horizon = problem_at("two-rooms H=4", 1.0)
+    problem = enumeration.Enumeration.of(env, policy, theta, theta_old, horizon)
+    pairs = [(a, b) for a in range(len(problem.trajectories)) for b in range(len(problem.trajectories))]
+    truth = exact.gradient(env, policy, theta, horizon)
+    assert np.max(np.abs(batch_expectation(problem, pairs, "mean") - truth)) < 1e-12
+    returns = [enumeration.trajectory_return(tau, 1.0) for tau in problem.trajectories]
+    paths = [derivation.as_path(env, problem.tables, tau) for tau in problem.trajectories]
+    probabilities = enumeration.trajectory_probabilities(problem)
+    with_itself = sum(probabilities[a] * probabilities[b] * estimators.likelihood_ratio(
+        policy, theta, [paths[a], paths[b]], baseline=(returns[a] + returns[b]) / 2) for a, b in pairs)
+    assert np.max(np.abs(with_itself - truth)) > 1e-2
+
+
+def test_a_batch_of_steps_biases_even_the_leave_one_out_mean():
+    """--batch-steps: paths are drawn until the batch holds min_steps = 3 steps (m = 1), so how many other paths
+    path i meets depends on its own length. Enumerated over every such batch (their probabilities sum to 1),
+    E[g] misses grad U, with the leave-one-out baseline and without one."""
+    env, policy, theta, theta_old, horizon = problem_at("two-rooms H=4", 1.0)
+    problem = enumeration.Enumeration.of(env, policy, theta, theta_old, horizon)
+    lengths = [len(tau.actions) for tau in problem.trajectories]
+    batches = []
+
+    def extend(batch, steps):
+        if batch and steps >= 3:
+            batches.append(batch)
+            return
+        for k, length in enumerate(lengths):
+            extend(batch + (k,), steps + length)
+
+    extend((), 0)
+    probabilities = enumeration.trajectory_probabilities(problem)
+    assert sum(np.prod(probabilities[list(batch)]) for batch in batches) == pytest.approx(1.0, abs=1e-12)
+    truth = exact.gradient(env, policy, theta, horizon)
+    for baseline in (0.0, "mean"):
+        assert np.linalg.norm(batch_expectation(problem, batches, baseline) - truth) > 0.1 * np.linalg.norm(truth)
