@@ -2,9 +2,10 @@
 to list every trajectory.
 
 It prints grad U(theta) of TwoRooms by every step of the derivation (minipg.enumeration), the sums the
-derivation drops, the natural gradient beside the compatible critic (minipg.compatible, Eq. 20) and the
-error of three sampled estimators against the exact gradient at growing batch sizes; then draws the
-gradient field on the slice of the policy's two preferences and that error against m.
+derivation drops, the natural gradient beside the compatible critic (minipg.compatible, Eq. 20), the
+trust region's surrogate (17) beside the change in U it stands for, and the error of three sampled
+estimators against the exact gradient at growing batch sizes; then draws the gradient field on the slice
+of the policy's two preferences and that error against m.
 """
 import os
 import sys
@@ -123,6 +124,15 @@ def print_vanishing(terms):
         print(f"{label:<64} {np.max(np.abs(vector)):10.1e}", flush=True)
 
 
+def print_surrogate(change, pdis, surrogate, kl):
+    """U(theta) - U(theta_old) exactly, by per-decision importance sampling, and by the first-order surrogate (17)."""
+    print(f"{f'Eq.      θ_old → θ, mean KL(π_old ‖ π_θ) = {kl:.3f} per decision':<64} {'change':>10}")
+    for label, value in [("         U(θ) - U(θ_old), Σ_τ [P(τ;θ) - P(τ;θ_old)] R(τ)", change),
+                         ("(8)      Σ_τ P(τ;θ_old) Σ_t (w_0:t - 1) γ^t r_t, per decision", pdis),
+                         ("(17)     Σ_τ P(τ;θ_old) Σ_t γ^t π_θ/π_old A_t, first order", surrogate)]:
+        print(f"{label:<64} {value:10.6f}")
+
+
 def print_sampled(terms, probabilities, truth, rms):
     """One row per estimator: its exact mean's error, sqrt(trace Cov) of one path, the rms error at each m."""
     print(f"{'sampled estimator':<20} {'max|E ĝ - ∇U|':>14} {'√tr Cov':>8}   "
@@ -170,6 +180,8 @@ def main(argv=None):
                  ("(20)     critic w·∇log π(u|s) fitted to Q_t, least norm",
                   compatible_critic_weights(env, policy, theta, HORIZON))],
                 2, "Eq.      natural gradient = compatible critic")
+    print()
+    print_surrogate(*problem.surrogate_terms())
     print()
 
     truth = exact.gradient(env, policy, theta, HORIZON)

@@ -278,6 +278,30 @@ def reward_to_go_terms(env, tables, baseline, trajectories, gamma):
     return kept, past, dropped_baseline
 
 
+def surrogate_terms(env, tables, old_tables, trajectories, horizon, gamma):
+    """Eq. (17) beside the change in U it stands for, theta_old -> theta, over the trajectories of theta_old:
+
+    change     sum_tau P(tau; theta) R(tau) - sum_tau P(tau; theta_old) R(tau)
+    pdis       sum_tau P(tau; theta_old) sum_t w_{0:t} gamma^t r_t - U(theta_old), per-decision IS: the same, exactly
+    surrogate  sum_tau P(tau; theta_old) sum_t gamma^t [pi_theta / pi_old](u_t|s_t) A_t(s_t, u_t), A of theta_old:
+               one ratio per decision, as if the states stayed those of theta_old (first order in theta - theta_old)
+    kl         the mean KL(pi_old(.|s_t) || pi_theta(.|s_t)) over the decisions of theta_old
+    """
+    q, v = exact.q_values(env, old_tables.pi, horizon, gamma)
+    advantage = q - v[:-1, :, None]
+    pi_kl = np.sum(old_tables.pi * (old_tables.log_pi - tables.log_pi), axis=1)
+    change = pdis = surrogate = kl = decisions = 0.0
+    for tau in trajectories:
+        old_probability, weights = trajectory_probability(env, old_tables.pi, tau), np.exp(log_weights(tables, old_tables, tau))
+        change += (trajectory_probability(env, tables.pi, tau) - old_probability) * trajectory_return(tau, gamma)
+        for t, s, u, _ in steps(tau):
+            pdis += old_probability * (weights[t] - 1.0) * gamma**t * tau.rewards[t]
+            surrogate += old_probability * gamma**t * np.exp(tables.log_pi[s, u] - old_tables.log_pi[s, u]) * advantage[t, s, u]
+            kl += old_probability * pi_kl[s]
+            decisions += old_probability
+    return change, pdis, surrogate, kl / decisions
+
+
 @dataclass
 class Enumeration:
     """One tabular problem at one theta (and theta_old), with its trajectories and tables computed once."""
@@ -307,6 +331,9 @@ class Enumeration:
 
     def expected_return(self):
         return enumerated_return(self.env, self.policy, self.theta, self.trajectories, self.gamma)
+
+    def surrogate_terms(self):
+        return surrogate_terms(self.env, self.tables, self.old_tables, self.trajectories, self.horizon, self.gamma)
 
 
 def gradient_forms(env, policy, theta, theta_old, horizon, gamma=1.0):

@@ -11,12 +11,13 @@ solves F x = g and scales x so that this quadratic KL equals the radius delta:
 
     d = sqrt(2 delta / x^T F x) x                                                         (16)
 
-The surrogate L is Eq. (6) applied per decision, from the same batch, with the weights psi_t the
-gradient used:
+The surrogate L puts one ratio on each decision of the same batch, with the weights psi_t the gradient used:
 
     L(theta) = 1/N sum_i sum_t [pi_theta(u_t|s_t) / pi_old(u_t|s_t)] psi_t               (17)
 
-(at theta_old its gradient is the policy gradient times m/N: the one sum with 1/N for 1/m). The
+(at theta_old its gradient is the policy gradient times m/N: the one sum with 1/N for 1/m). It keeps the
+states of theta_old, so it is right to first order in theta - theta_old only (Kakade & Langford 2002,
+TRPO): exact per-decision importance sampling would weigh each reward by all the ratios before it. The
 trust-region step backtracks along d until L improves and the sample mean KL(pi_old || pi_theta) <= delta.
 The capped step
 

@@ -334,3 +334,30 @@ def test_a_batch_of_steps_biases_even_the_leave_one_out_mean():
     truth = exact.gradient(env, policy, theta, horizon)
     for baseline in (0.0, "mean"):
         assert np.linalg.norm(batch_expectation(problem, batches, baseline) - truth) > 0.1 * np.linalg.norm(truth)
+
+
+@pytest.mark.parametrize("name", list(PROBLEMS))
+def test_per_decision_importance_sampling_gives_the_change_in_u_exactly(name):
+    env, policy, theta, theta_old, horizon = problem_at(name, 0.9)
+    change, pdis, _, _ = enumeration.Enumeration.of(env, policy, theta, theta_old, horizon, 0.9).surrogate_terms()
+    assert change == pytest.approx(exact.expected_return(env, policy, theta, horizon, 0.9)
+                                   - exact.expected_return(env, policy, theta_old, horizon, 0.9), abs=1e-12)
+    assert abs(pdis - change) < 1e-12 and abs(change) > 1e-3
+
+
+def test_the_surrogate_of_eq_17_is_right_to_first_order_only():
+    """One ratio per decision ignores how theta moves the states: on TwoRooms (mean KL 0.13) the surrogate misses
+    the change by 40%. It touches U at theta_old (same gradient, by finite differences), and the gap shrinks as
+    the square of the step: a quarter for half the step."""
+    env, policy, theta, theta_old, horizon = problem_at("two-rooms H=4", 1.0)
+
+    def terms(at):
+        return enumeration.Enumeration.of(env, policy, at, theta_old, horizon).surrogate_terms()
+
+    change, _, surrogate, kl = terms(theta)
+    assert abs(surrogate - change) > 0.3 * abs(change) and kl > 0.1
+    gradient = central_difference(lambda at: terms(at)[2], theta_old)
+    np.testing.assert_allclose(gradient, exact.gradient(env, policy, theta_old, horizon), atol=1e-7)
+    gaps = [terms(theta_old + scale * (theta - theta_old))[2] - terms(theta_old + scale * (theta - theta_old))[0]
+            for scale in (0.02, 0.01)]
+    assert gaps[1] / gaps[0] == pytest.approx(0.25, abs=0.02)
