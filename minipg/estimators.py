@@ -101,7 +101,11 @@ def whole_path_importance_weights(policy, theta, theta_old, paths, gamma=1.0):
 
 
 def per_decision_weights(policy, theta, theta_old, paths, gamma=1.0):
-    """Eq. (8): psi_t = sum_{k>=t} w_{0:k} gamma^k r_k: reward r_k weighs only the decisions made before it."""
+    """Eq. (8): psi_t = sum_{k>=t} w_{0:k} gamma^k r_k: reward r_k weighs only the decisions made before it.
+
+    Each r_k carries gamma^k from 0, not gamma^(k-t): at theta = theta_old this is Eq. (11), gamma^t G_t,
+    unbiased for U_gamma, where the other estimators' Eq. (10) drops gamma^t.
+    """
     return [discounted_cumsum(np.exp(log_weights(policy, theta, theta_old, path)) * gamma ** np.arange(len(path))
                               * path.rewards, 1.0)
             for path in paths]
@@ -142,6 +146,7 @@ def actor_critic(policy, theta, paths, critic, gamma=0.99, lam=0.0, per_path=Fal
     """Eq. (13): g = 1/m sum_i sum_t grad log pi(u_t|s_t) A_t, with A_t from a learned critic V.
 
     lam = 0 gives the one-step TD advantage delta_t, lam = 1 the return-to-go minus V(s_t). V(s_T) = 0
-    after termination and is bootstrapped after truncation (critics.Critic.state_values).
+    after termination and is bootstrapped after truncation (critics.Critic.state_values). Like Eq. (10) it
+    drops gamma^t: for gamma < 1 it is biased for grad U_gamma even with the exact V.
     """
     return policy_gradient(policy, theta, paths, advantage_weights(paths, critic, gamma, lam), per_path)

@@ -18,6 +18,7 @@ from envs.gridworld import GridWorld, TwoRooms
 from minipg import compatible, derivation, enumeration, estimators, exact
 from minipg.returns import discounted_cumsum
 from minipg.cli import run_cli
+from minipg.critics import Critic
 from minipg.policies import GaussianPolicy, SoftmaxPolicy
 from minipg.rollout import sample_paths
 from tests.helpers import central_difference, relative_error
@@ -361,3 +362,43 @@ def test_the_surrogate_of_eq_17_is_right_to_first_order_only():
     gaps = [terms(theta_old + scale * (theta - theta_old))[2] - terms(theta_old + scale * (theta - theta_old))[0]
             for scale in (0.02, 0.01)]
     assert gaps[1] / gaps[0] == pytest.approx(0.25, abs=0.02)
+
+
+class ExactCritic(Critic):
+    """V_t(s) of the oracle as a critic: features one-hot in (t, s), weights the table V_t(s), V_H = 0."""
+
+    bootstrap_truncated = False
+
+    def __init__(self, values):
+        self.weights, self.shape = values.ravel(), values.shape
+
+    def features(self, path):
+        states = np.argmax(np.vstack([path.observations, path.final_observation]), axis=1)
+        return np.eye(self.weights.size)[np.ravel_multi_index((np.arange(len(states)), states), self.shape)]
+
+
+def test_what_actor_critic_and_importance_sampling_target_when_gamma_is_below_one():
+    """gamma = 0.9 over every TwoRooms trajectory. Eq. (13) with the exact critic (lam = 1: psi_t = G_t - V_t(s_t))
+    drops gamma^t: its mean is Eq. (10)'s, not grad U_gamma. Per-decision importance sampling at theta = theta_old
+    weighs r_k by gamma^k, i.e. gamma^t G_t: it is Eq. (11), unbiased for U_gamma."""
+    gamma = 0.9
+    env, policy, theta, theta_old, horizon = problem_at("two-rooms H=4", gamma)
+    problem = enumeration.Enumeration.of(env, policy, theta, theta_old, horizon, gamma)
+    probabilities = enumeration.trajectory_probabilities(problem)
+    paths = [derivation.as_path(env, problem.tables, tau) for tau in problem.trajectories]
+    _, v = exact.q_values(env, problem.tables.pi, horizon, gamma)
+    critic = ExactCritic(v)
+
+    def mean(terms):
+        return probabilities @ terms
+
+    truth = exact.gradient(env, policy, theta, horizon, gamma)
+    actor_critic = mean(estimators.actor_critic(policy, theta, paths, critic, gamma=gamma, lam=1.0, per_path=True))
+    without_gamma_t = estimators.policy_gradient(policy, theta, paths, [
+        discounted_cumsum(p.rewards, gamma) - v[np.arange(len(p)), np.argmax(p.observations, axis=1)]
+        for p in paths], per_path=True)
+    np.testing.assert_allclose(actor_critic, mean(without_gamma_t), atol=1e-12)
+    assert np.max(np.abs(actor_critic - truth)) > 1e-3
+    importance = mean(estimators.importance_sampled(policy, theta, theta, paths, per_decision=True, gamma=gamma,
+                                                    per_path=True))
+    assert np.max(np.abs(importance - truth)) < 1e-12
