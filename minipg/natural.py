@@ -53,8 +53,9 @@ def natural_step(fisher, gradient, kl_radius, damping=1e-3, lr=None):
     The linear policies here have tens of parameters, so F is formed and solved directly; a network
     with millions of parameters would solve F x = g by conjugate gradients on products F v.
     The damping keeps the solve well posed where F is singular (a feature constant over the batch makes
-    its weight and the bias columns dependent); it must stay below the curvature of every direction that
-    matters, or those directions become plain gradient steps.
+    its weight and the bias columns dependent): along an eigenvector of F with eigenvalue lambda the
+    direction is (v . g) / (lambda + damping), the natural step where lambda >> damping and a plain
+    gradient step (v . g) / damping where lambda << damping.
     """
     if not 0 < kl_radius < np.inf:
         raise ValueError(f"kl radius must be a finite number > 0, got {kl_radius}")

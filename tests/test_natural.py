@@ -150,3 +150,31 @@ def test_line_search_keeps_theta_old_when_no_backtracked_step_fits(batch):
     policy, theta, paths, advantages = batch
     step = 1e4 * natural_step(fisher_matrix(policy, theta, paths), reward_to_go(policy, theta, paths), 0.01)
     np.testing.assert_array_equal(trust_region_step(policy, theta, step, paths, advantages, 0.01), theta)
+
+
+def test_damping_divides_each_eigendirection_by_its_curvature_plus_the_damping(batch):
+    """x = sum_j v_j (v_j . g) / (lambda_j + eps), by the eigen-decomposition of F: natural where lambda_j >> eps,
+    a plain gradient step (v_j . g) / eps where lambda_j << eps."""
+    policy, theta, paths, _ = batch
+    fisher, gradient = fisher_matrix(policy, theta, paths), reward_to_go(policy, theta, paths)
+    eigenvalues, eigenvectors = np.linalg.eigh(fisher)
+    expected = eigenvectors @ ((eigenvectors.T @ gradient) / (eigenvalues + 1e-3))
+    step = natural_step(fisher, gradient, kl_radius=0.01)
+    cosine = step @ expected / np.linalg.norm(step) / np.linalg.norm(expected)
+    assert cosine == pytest.approx(1.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_cartpole_has_a_curvature_below_the_damping(seed):
+    """The README's numbers: a 500-step cart-pole batch at theta = 0 (reward-to-go gradient, gamma 0.99) has one
+    non-zero eigenvalue of F in (1e-4, 1e-3), below the damping, and the damped direction keeps a cosine in
+    (0.8, 1) with the least-norm undamped F^+ g."""
+    env, policy, theta = envs.make("cartpole"), SoftmaxPolicy(4, 2), np.zeros(10)
+    paths = sample_paths(env, policy, theta, 1, np.random.default_rng(seed), min_steps=500)
+    fisher, gradient = fisher_matrix(policy, theta, paths), reward_to_go(policy, theta, paths, gamma=0.99)
+    eigenvalues = np.linalg.eigvalsh(fisher)
+    non_zero = eigenvalues[eigenvalues > 1e-10 * eigenvalues.max()]
+    assert 1e-4 < non_zero.min() < 1e-3 and np.count_nonzero(non_zero < 1e-3) == 1
+    damped = natural_step(fisher, gradient, kl_radius=0.01)
+    undamped = np.linalg.pinv(fisher, rcond=1e-10, hermitian=True) @ gradient
+    assert 0.8 < damped @ undamped / np.linalg.norm(damped) / np.linalg.norm(undamped) < 1.0
