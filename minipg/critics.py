@@ -6,7 +6,7 @@ from collections import deque
 import numpy as np
 
 from minipg.baselines import ridge_fit, state_features, value_features
-from minipg.checks import count
+from minipg.policies import count
 from minipg.returns import discounted_cumsum
 
 

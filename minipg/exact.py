@@ -15,7 +15,7 @@ just as a sampled path stops there. Cost O(H S^2 A).
 """
 import numpy as np
 
-from minipg.checks import count
+from minipg.policies import count
 
 
 def _check_tabular(env, horizon, gamma):

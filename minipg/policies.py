@@ -7,22 +7,28 @@ and read their parameters from ONE flat float64 vector `theta`.
     GaussianPolicy: u ~ N(M phi~(s), diag sigma^2),  sigma = exp(log sigma),
                     theta = [M.ravel(), log sigma],                 M of shape (k, d+1)
 
-The score grad log pi is all a policy-gradient estimator needs from the policy: Eq. (4) of
-the README shows that the dynamics drop out of grad log P(tau; theta).
+The score grad log pi is all a policy-gradient estimator needs from the policy: Eq. (4) of the README
+shows that the dynamics drop out of grad log P(tau; theta).
 
-Each formula is written once, over all T steps of a path at a time (`path_log_probs`,
-`path_scores`, rows t = 0..T-1); `log_prob` and `grad_log_prob` are the same code on a path of
-one step. tests/test_policies.py checks the one-step scores against finite differences and every
-row of a path's scores against its step taken alone.
+Each formula is written first for one step (`log_prob`, `grad_log_prob`), as its equation reads; the
+`path_` methods are their vectorised twins over the T steps of a path, rows t = 0..T-1, and check theta,
+the observations and the actions once per path. `act` and `act_batch` run once per env step and check
+nothing: the path's log-probabilities, computed when it is complete, check what it saw.
 """
 import numpy as np
 
 from envs.sampling import inverse_cdf
-from minipg.checks import count
 
 
-def _check_theta(theta, n_params):
-    """Return theta as a float64 vector of length n_params, or raise ValueError naming the problem."""
+def count(value, name, minimum=1):
+    """int(value) if value is an integer >= minimum, else ValueError naming the argument."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_theta(theta, n_params):
+    """theta as a float64 vector of length n_params, or ValueError naming the problem."""
     theta = np.asarray(theta, dtype=np.float64)
     if theta.shape != (n_params,):
         raise ValueError(f"theta must have shape ({n_params},), got {theta.shape}")
@@ -31,36 +37,24 @@ def _check_theta(theta, n_params):
     return theta
 
 
-def augmented_features(observations, n_features):
-    """Phi~ = [Phi, 1]: each observation row with a constant 1 appended for the bias, shape (T, d+1)."""
+def augmented(observation, n_features):
+    """phi~(s) = [phi(s), 1] for one observation of shape (n_features,), checked."""
+    observation = np.asarray(observation, dtype=np.float64)
+    if observation.shape != (n_features,):
+        raise ValueError(f"observation must have shape ({n_features},), got {observation.shape}")
+    if not np.isfinite(observation).all():
+        raise ValueError("observation contains NaN or inf")
+    return np.append(observation, 1.0)
+
+
+def augmented_rows(observations, n_features):
+    """Phi~ = [Phi, 1]: each observation row with a 1 appended, shape (T, d+1), checked."""
     observations = np.asarray(observations, dtype=np.float64)
     if observations.ndim != 2 or observations.shape[1] != n_features:
         raise ValueError(f"observations must have shape (T, {n_features}), got {observations.shape}")
-    features = np.ones((len(observations), n_features + 1))
-    features[:, :n_features] = observations
-    if not np.isfinite(features).all():
+    if not np.isfinite(observations).all():
         raise ValueError("observation contains NaN or inf")
-    return features
-
-
-def _one_step(obs, n_features):
-    """A single observation of shape (n_features,) as a path of one row, so one-step and path code are one code."""
-    obs = np.asarray(obs, dtype=np.float64)
-    if obs.shape != (n_features,):
-        raise ValueError(f"observation must have shape ({n_features},), got {obs.shape}")
-    return obs[None, :]
-
-
-_BIAS = np.ones(1)
-
-
-def _one_feature_vector(obs, n_features):
-    """phi~(s) = [phi(s), 1] for one observation, shape (d+1,): `act` runs once per env step, so it skips
-    the (T, d+1) matrix the path code builds."""
-    obs = _one_step(obs, n_features)[0]
-    if not np.isfinite(obs).all():
-        raise ValueError("observation contains NaN or inf")
-    return np.concatenate((obs, _BIAS))
+    return np.hstack([observations, np.ones((len(observations), 1))])
 
 
 def log_softmax(logits):
@@ -78,86 +72,101 @@ class SoftmaxPolicy:
         self.n_params = self.n_actions * (self.n_features + 1)
 
     def _weights(self, theta):
-        return _check_theta(theta, self.n_params).reshape(self.n_actions, self.n_features + 1)
+        return check_theta(theta, self.n_params).reshape(self.n_actions, self.n_features + 1)
 
-    def _check_actions(self, actions, n_steps):
+    def _action(self, action):
+        if not (isinstance(action, (int, np.integer)) and not isinstance(action, (bool, np.bool_))
+                and 0 <= action < self.n_actions):
+            raise ValueError(f"action {action!r} is outside Discrete({self.n_actions})")
+        return int(action)
+
+    def _actions(self, actions, n_steps):
         actions = np.asarray(actions)
         if actions.shape != (n_steps,):
             raise ValueError(f"actions must have shape ({n_steps},), one per observation, got {actions.shape}")
-        valid = actions.dtype.kind in "iu" and np.all((actions >= 0) & (actions < self.n_actions))
-        if not valid:
-            bad = actions.reshape(-1)[0] if actions.size == 1 else actions
-            raise ValueError(f"action {bad!r} is outside Discrete({self.n_actions})")
+        if actions.dtype.kind not in "iu" or not np.all((actions >= 0) & (actions < self.n_actions)):
+            raise ValueError(f"action {actions!r} is outside Discrete({self.n_actions})")
         return actions
-
-    def _one_action(self, action):
-        if np.ndim(action) != 0:
-            raise ValueError(f"action {action!r} is outside Discrete({self.n_actions})")
-        return np.reshape(action, 1)
-
-    def _all_log_probs(self, theta, observations):
-        """log pi(.|s_t) for every row, shape (T, n_actions), and the features Phi~."""
-        features = augmented_features(observations, self.n_features)
-        return log_softmax(features @ self._weights(theta).T), features
 
     def log_probs(self, theta, obs):
         """log pi(.|s) = log softmax(W phi~(s)), shape (n_actions,)."""
-        return self._all_log_probs(theta, _one_step(obs, self.n_features))[0][0]
+        return log_softmax(self._weights(theta) @ augmented(obs, self.n_features))
 
     def probs(self, theta, obs):
         """pi(.|s), shape (n_actions,); sums to 1."""
         return np.exp(self.log_probs(theta, obs))
 
     def act(self, theta, obs, rng):
-        """Draw u ~ pi(.|s) by inverting the cumulative distribution at one uniform number.
+        """u ~ pi(.|s), by inverting the cumulative distribution at one uniform number.
 
         The draw needs pi only up to its normaliser (inverse_cdf scales u by the total), so exp(z - max z).
         """
-        logits = self._weights(theta) @ _one_feature_vector(obs, self.n_features)
+        logits = theta.reshape(self.n_actions, -1) @ np.append(obs, 1.0)
         return int(inverse_cdf(np.exp(logits - logits.max()), rng.random()))
 
     def act_batch(self, theta, observations, rng):
         """u_t ~ pi(.|s_t) for every row, one uniform number per row, drawn in row order."""
-        log_pi, _ = self._all_log_probs(theta, observations)
-        return inverse_cdf(np.exp(log_pi), rng.random(len(log_pi)))
+        logits = np.hstack([observations, np.ones((len(observations), 1))]) @ theta.reshape(self.n_actions, -1).T
+        return inverse_cdf(np.exp(logits - logits.max(axis=1, keepdims=True)), rng.random(len(logits)))
 
     def log_prob(self, theta, obs, action):
-        """log pi(u|s)."""
-        return float(self.path_log_probs(theta, _one_step(obs, self.n_features), self._one_action(action))[0])
+        """log pi(u|s) = z_u - log sum_a exp(z_a), z = W phi~(s)."""
+        return float(self.log_probs(theta, obs)[self._action(action)])
+
+    def grad_log_prob(self, theta, obs, action):
+        """grad_W log pi(u|s) = (onehot(u) - pi(.|s)) outer phi~(s): row a is (1[a = u] - pi(a|s)) phi~(s)."""
+        onehot = np.eye(self.n_actions)[self._action(action)]
+        return np.outer(onehot - self.probs(theta, obs), augmented(obs, self.n_features)).ravel()
+
+    def _path_log_pi(self, theta, observations):
+        """log pi(.|s_t) for every row, shape (T, n_actions), and Phi~."""
+        features = augmented_rows(observations, self.n_features)
+        return log_softmax(features @ self._weights(theta).T), features
 
     def path_log_probs(self, theta, observations, actions):
         """log pi(u_t|s_t) for t = 0..T-1, shape (T,): the vectorised twin of log_prob."""
-        log_pi, _ = self._all_log_probs(theta, observations)
-        return log_pi[np.arange(len(log_pi)), self._check_actions(actions, len(log_pi))]
+        log_pi, _ = self._path_log_pi(theta, observations)
+        return log_pi[np.arange(len(log_pi)), self._actions(actions, len(log_pi))]
+
+    def path_scores(self, theta, observations, actions):
+        """grad log pi(u_t|s_t) for t = 0..T-1, shape (T, n_params): the vectorised twin of grad_log_prob."""
+        log_pi, features = self._path_log_pi(theta, observations)
+        onehot = np.eye(self.n_actions)[self._actions(actions, len(log_pi))]
+        return ((onehot - np.exp(log_pi))[:, :, None] * features[:, None, :]).reshape(len(log_pi), -1)
 
     def kl(self, theta_p, theta_q, obs):
         """KL(pi_p(.|s) || pi_q(.|s)) = sum_u pi_p(u|s) (log pi_p(u|s) - log pi_q(u|s))."""
-        return float(self.path_kls(theta_p, theta_q, _one_step(obs, self.n_features))[0])
+        log_p, log_q = self.log_probs(theta_p, obs), self.log_probs(theta_q, obs)
+        return float(np.exp(log_p) @ (log_p - log_q))
 
     def path_kls(self, theta_p, theta_q, observations):
         """KL(pi_p(.|s_t) || pi_q(.|s_t)) for every row, shape (T,): the vectorised twin of kl."""
-        log_p, _ = self._all_log_probs(theta_p, observations)
-        log_q, _ = self._all_log_probs(theta_q, observations)
+        log_p, _ = self._path_log_pi(theta_p, observations)
+        log_q, _ = self._path_log_pi(theta_q, observations)
         return np.sum(np.exp(log_p) * (log_p - log_q), axis=1)
 
-    def grad_log_prob(self, theta, obs, action):
-        """grad_{W_a} log pi(u|s) = (1[a = u] - pi(a|s)) phi~(s), for every row a of W."""
-        return self.path_scores(theta, _one_step(obs, self.n_features), self._one_action(action))[0]
+    def path_entropies(self, theta, observations):
+        """H(pi(.|s_t)) = -sum_u pi(u|s_t) log pi(u|s_t) for every row, shape (T,)."""
+        log_pi, _ = self._path_log_pi(theta, observations)
+        return -np.sum(np.exp(log_pi) * log_pi, axis=1)
 
-    def path_scores(self, theta, observations, actions):
-        """grad log pi(u_t|s_t) for t = 0..T-1, shape (T, n_params): rows (1[a = u_t] - pi(a|s_t)) phi~(s_t)."""
-        log_pi, features = self._all_log_probs(theta, observations)
-        indicator = np.zeros_like(log_pi)
-        indicator[np.arange(len(log_pi)), self._check_actions(actions, len(log_pi))] = 1.0
-        return ((indicator - np.exp(log_pi))[:, :, None] * features[:, None, :]).reshape(len(log_pi), -1)
+    def path_entropy_gradients(self, theta, observations):
+        """grad_W H(pi(.|s_t)): row a is -pi(a|s_t) (log pi(a|s_t) + H(s_t)) phi~(s_t), shape (T, n_params).
+
+        With dpi_b/dz_a = pi_b (1[a = b] - pi_a):  dH/dz_a = -sum_b (log pi_b + 1) dpi_b/dz_a = -pi_a (log pi_a + H).
+        """
+        log_pi, features = self._path_log_pi(theta, observations)
+        pi = np.exp(log_pi)
+        entropy = -np.sum(pi * log_pi, axis=1, keepdims=True)
+        return ((-pi * (log_pi + entropy))[:, :, None] * features[:, None, :]).reshape(len(pi), -1)
 
     def path_fisher(self, theta, observations):
-        """sum_t E_{u ~ pi(.|s_t)}[grad log pi(u|s_t) grad log pi(u|s_t)^T] = sum_t (diag p_t - p_t p_t^T) kron phi~_t phi~_t^T.
+        """sum_t E_{u ~ pi(.|s_t)}[grad log pi grad log pi^T] = sum_t (diag p_t - p_t p_t^T) kron phi~_t phi~_t^T.
 
-        The expectation over u is exact: the score of u is (e_u - p) kron phi~(s), and the
-        covariance of the one-hot e_u under u ~ p is E[(e_u - p)(e_u - p)^T] = diag p - p p^T.
+        The expectation over u is exact: the score of u is (e_u - p) kron phi~(s), and the covariance of
+        the one-hot e_u under u ~ p is E[(e_u - p)(e_u - p)^T] = diag p - p p^T.
         """
-        log_pi, features = self._all_log_probs(theta, observations)
+        log_pi, features = self._path_log_pi(theta, observations)
         p = np.exp(log_pi)
         covariance = p[:, :, None] * np.eye(self.n_actions) - p[:, :, None] * p[:, None, :]
         return np.einsum("tab,ti,tj->aibj", covariance, features, features).reshape(self.n_params, self.n_params)
@@ -166,11 +175,13 @@ class SoftmaxPolicy:
 class GaussianPolicy:
     """u ~ N(M phi~(s), diag sigma^2) with a state-independent, learned log sigma at the end of theta.
 
-    log sigma is clipped to LOG_STD_RANGE before use, so sigma stays in [4.5e-5, 7.4]; where the
-    clip is active the policy does not depend on that parameter and its score entry is 0.
+    log sigma is clipped to LOG_STD_RANGE before use, so sigma stays in [4.5e-5, 7.4]; where the clip is
+    active the policy does not depend on that parameter and its score entry is 0. Acting, scoring and the
+    log-density all read sigma through the one clip.
     """
 
     LOG_STD_RANGE = (-10.0, 2.0)
+    LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
 
     def __init__(self, n_features, action_dim):
         self.n_features = count(n_features, "n_features", 0)
@@ -180,94 +191,112 @@ class GaussianPolicy:
 
     def _split(self, theta):
         """theta -> (M, log sigma as stored)."""
-        theta = _check_theta(theta, self.n_params)
         return theta[: self.n_mean_params].reshape(self.action_dim, -1), theta[self.n_mean_params :]
 
-    def _one_action(self, action):
-        action = np.asarray(action, dtype=np.float64)
-        if action.size != self.action_dim:
-            raise ValueError(f"action must be {self.action_dim} finite real number(s), got {action!r}")
-        return action.reshape(1, self.action_dim)
+    def _checked(self, theta):
+        return self._split(check_theta(theta, self.n_params))
 
-    def _check_actions(self, actions, n_steps):
+    def _clipped(self, raw_log_std):
+        """log sigma as the policy uses it: the stored value clipped to LOG_STD_RANGE."""
+        return np.clip(raw_log_std, *self.LOG_STD_RANGE)
+
+    def _inside_clip(self, raw_log_std):
+        """1 where the stored log sigma lies strictly inside LOG_STD_RANGE (the policy depends on it), else 0."""
+        return ((raw_log_std > self.LOG_STD_RANGE[0]) & (raw_log_std < self.LOG_STD_RANGE[1])).astype(np.float64)
+
+    def _action(self, action):
+        action = np.asarray(action, dtype=np.float64).reshape(-1)
+        if action.size != self.action_dim or not np.isfinite(action).all():
+            raise ValueError(f"action must be {self.action_dim} finite real number(s), got {action!r}")
+        return action
+
+    def _actions(self, actions, n_steps):
         """Actions of shape (T, k), or (T,) when k = 1, all finite."""
         actions = np.asarray(actions, dtype=np.float64)
-        one_column = self.action_dim == 1 and actions.shape == (n_steps,)
-        if actions.shape != (n_steps, self.action_dim) and not one_column:
+        if actions.shape != (n_steps, self.action_dim) and not (self.action_dim == 1 and actions.shape == (n_steps,)):
             raise ValueError(f"actions must have shape ({n_steps}, {self.action_dim}), one row per observation, "
                              f"got {actions.shape}")
         if not np.isfinite(actions).all():
             raise ValueError("actions contain NaN or inf: each must be a finite real number")
         return actions.reshape(n_steps, self.action_dim)
 
-    def _inside_clip(self, raw_log_std):
-        """Where the stored log sigma lies strictly inside LOG_STD_RANGE, i.e. where the policy depends on it."""
-        return (raw_log_std > self.LOG_STD_RANGE[0]) & (raw_log_std < self.LOG_STD_RANGE[1])
-
-    def _clipped(self, raw_log_std):
-        """log sigma as the policy uses it: the stored value clipped to LOG_STD_RANGE."""
-        return np.clip(raw_log_std, *self.LOG_STD_RANGE)
-
     def log_std(self, theta):
         """log sigma, clipped to LOG_STD_RANGE."""
-        return self._clipped(self._split(theta)[1])
+        return self._clipped(self._checked(theta)[1])
 
     def mean(self, theta, obs):
         """mu(s) = M phi~(s), shape (action_dim,)."""
-        return augmented_features(_one_step(obs, self.n_features), self.n_features)[0] @ self._split(theta)[0].T
+        return self._checked(theta)[0] @ augmented(obs, self.n_features)
 
     def act(self, theta, obs, rng):
-        """Draw u = mu(s) + sigma * eps with eps ~ N(0, I)."""
+        """u = mu(s) + sigma * eps with eps ~ N(0, I)."""
         weights, raw_log_std = self._split(theta)
-        mean = weights @ _one_feature_vector(obs, self.n_features)
-        return mean + np.exp(self._clipped(raw_log_std)) * rng.standard_normal(self.action_dim)
+        return weights @ np.append(obs, 1.0) + np.exp(self._clipped(raw_log_std)) * rng.standard_normal(self.action_dim)
 
     def act_batch(self, theta, observations, rng):
         """u_t = mu(s_t) + sigma * eps_t for every row: the vectorised twin of act, same normals in the same order."""
-        means = augmented_features(observations, self.n_features) @ self._split(theta)[0].T
-        return means + np.exp(self.log_std(theta)) * rng.standard_normal(means.shape)
-
-    def _standardised(self, theta, observations, actions):
-        """z_t = (u_t - mu(s_t)) / sigma for every step, with sigma, the features and the raw log sigma."""
         weights, raw_log_std = self._split(theta)
-        features = augmented_features(observations, self.n_features)
-        log_std = self._clipped(raw_log_std)
-        z = (self._check_actions(actions, len(features)) - features @ weights.T) / np.exp(log_std)
-        return z, log_std, features, raw_log_std
+        means = np.hstack([observations, np.ones((len(observations), 1))]) @ weights.T
+        return means + np.exp(self._clipped(raw_log_std)) * rng.standard_normal(means.shape)
 
     def log_prob(self, theta, obs, action):
-        """log pi(u|s) = sum_j [ -(u_j - mu_j)^2 / (2 sigma_j^2) - log sigma_j - log(2 pi) / 2 ]."""
-        return float(self.path_log_probs(theta, _one_step(obs, self.n_features), self._one_action(action))[0])
+        """log pi(u|s) = sum_j [-z_j^2 / 2 - log sigma_j - log(2 pi) / 2],  z = (u - mu(s)) / sigma."""
+        log_std = self.log_std(theta)
+        z = (self._action(action) - self.mean(theta, obs)) / np.exp(log_std)
+        return float(np.sum(-0.5 * z**2 - log_std - self.LOG_SQRT_2PI))
+
+    def grad_log_prob(self, theta, obs, action):
+        """grad_M log pi = (z / sigma) phi~(s)^T;  grad_{log sigma} log pi = z^2 - 1 (0 where log sigma is clipped)."""
+        raw_log_std = self._checked(theta)[1]
+        sigma = np.exp(self._clipped(raw_log_std))
+        z = (self._action(action) - self.mean(theta, obs)) / sigma
+        return np.concatenate([np.outer(z / sigma, augmented(obs, self.n_features)).ravel(),
+                               (z**2 - 1.0) * self._inside_clip(raw_log_std)])
+
+    def _path_z(self, theta, observations, actions):
+        """z_t = (u_t - mu(s_t)) / sigma for every row, with log sigma, Phi~ and the stored log sigma."""
+        weights, raw_log_std = self._checked(theta)
+        features = augmented_rows(observations, self.n_features)
+        log_std = self._clipped(raw_log_std)
+        z = (self._actions(actions, len(features)) - features @ weights.T) / np.exp(log_std)
+        return z, log_std, features, raw_log_std
 
     def path_log_probs(self, theta, observations, actions):
         """log pi(u_t|s_t) for t = 0..T-1, shape (T,): the vectorised twin of log_prob."""
-        z, log_std, _, _ = self._standardised(theta, observations, actions)
-        return np.sum(-0.5 * z**2 - log_std - 0.5 * np.log(2.0 * np.pi), axis=1)
-
-    def kl(self, theta_p, theta_q, obs):
-        """KL(N_p || N_q) = sum_j [log(sigma_q/sigma_p) + (sigma_p^2 + (mu_p - mu_q)^2) / (2 sigma_q^2) - 1/2]."""
-        return float(self.path_kls(theta_p, theta_q, _one_step(obs, self.n_features))[0])
-
-    def path_kls(self, theta_p, theta_q, observations):
-        """KL(N_p(.|s_t) || N_q(.|s_t)) for every row, shape (T,): the vectorised twin of kl."""
-        (weights_p, _), (weights_q, _) = self._split(theta_p), self._split(theta_q)
-        log_std_p, log_std_q = self.log_std(theta_p), self.log_std(theta_q)
-        features = augmented_features(observations, self.n_features)
-        mean_gap = features @ (weights_p - weights_q).T
-        ratio = np.exp(2.0 * (log_std_p - log_std_q)) + mean_gap**2 / np.exp(2.0 * log_std_q)
-        return np.sum(log_std_q - log_std_p + 0.5 * ratio - 0.5, axis=1)
-
-    def grad_log_prob(self, theta, obs, action):
-        """grad_M log pi = ((u - mu) / sigma^2) phi~(s)^T;  grad_{log sigma} log pi = (u - mu)^2 / sigma^2 - 1."""
-        return self.path_scores(theta, _one_step(obs, self.n_features), self._one_action(action))[0]
+        z, log_std, _, _ = self._path_z(theta, observations, actions)
+        return np.sum(-0.5 * z**2 - log_std - self.LOG_SQRT_2PI, axis=1)
 
     def path_scores(self, theta, observations, actions):
         """grad log pi(u_t|s_t) for t = 0..T-1, shape (T, n_params): the vectorised twin of grad_log_prob."""
-        z, log_std, features, raw_log_std = self._standardised(theta, observations, actions)
-        inside_clip = self._inside_clip(raw_log_std)
+        z, log_std, features, raw_log_std = self._path_z(theta, observations, actions)
         grad_mean = (z / np.exp(log_std))[:, :, None] * features[:, None, :]
-        grad_log_std = (z**2 - 1.0) * inside_clip
-        return np.hstack([grad_mean.reshape(len(z), -1), grad_log_std])
+        return np.hstack([grad_mean.reshape(len(z), -1), (z**2 - 1.0) * self._inside_clip(raw_log_std)])
+
+    def kl(self, theta_p, theta_q, obs):
+        """KL(N_p || N_q) = sum_j [log(sigma_q/sigma_p) + (sigma_p^2 + (mu_p - mu_q)^2) / (2 sigma_q^2) - 1/2]."""
+        log_std_p, log_std_q = self.log_std(theta_p), self.log_std(theta_q)
+        gap = self.mean(theta_p, obs) - self.mean(theta_q, obs)
+        ratio = np.exp(2.0 * (log_std_p - log_std_q)) + gap**2 / np.exp(2.0 * log_std_q)
+        return float(np.sum(log_std_q - log_std_p + 0.5 * ratio - 0.5))
+
+    def path_kls(self, theta_p, theta_q, observations):
+        """KL(N_p(.|s_t) || N_q(.|s_t)) for every row, shape (T,): the vectorised twin of kl."""
+        (weights_p, _), (weights_q, _) = self._checked(theta_p), self._checked(theta_q)
+        log_std_p, log_std_q = self.log_std(theta_p), self.log_std(theta_q)
+        gap = augmented_rows(observations, self.n_features) @ (weights_p - weights_q).T
+        ratio = np.exp(2.0 * (log_std_p - log_std_q)) + gap**2 / np.exp(2.0 * log_std_q)
+        return np.sum(log_std_q - log_std_p + 0.5 * ratio - 0.5, axis=1)
+
+    def path_entropies(self, theta, observations):
+        """H(N(mu, sigma^2)) = sum_j [log sigma_j + (1 + log 2 pi) / 2], the same in every row, shape (T,)."""
+        entropy = np.sum(self.log_std(theta) + 0.5 + self.LOG_SQRT_2PI)
+        return np.full(len(augmented_rows(observations, self.n_features)), entropy)
+
+    def path_entropy_gradients(self, theta, observations):
+        """grad H: 0 on the mean weights, 1 on each log sigma_j (0 where it is clipped), in every row."""
+        raw_log_std = self._checked(theta)[1]
+        gradient = np.concatenate([np.zeros(self.n_mean_params), self._inside_clip(raw_log_std)])
+        return np.tile(gradient, (len(augmented_rows(observations, self.n_features)), 1))
 
     def path_fisher(self, theta, observations):
         """sum_t E_{u ~ pi(.|s_t)}[grad log pi grad log pi^T]: sum_t phi~_t phi~_t^T / sigma_j^2 on the weights of
@@ -275,12 +304,11 @@ class GaussianPolicy:
 
         With z = (u - mu) / sigma ~ N(0, I): E[z_j z_l] = 1[j = l], E[z_j (z_l^2 - 1)] = 0, E[(z_j^2 - 1)^2] = 2.
         """
-        features = augmented_features(observations, self.n_features)
-        raw_log_std = self._split(theta)[1]
-        inside_clip = self._inside_clip(raw_log_std)
-        gram = features.T @ features  # sum_t phi~_t phi~_t^T
+        features = augmented_rows(observations, self.n_features)
+        raw_log_std = self._checked(theta)[1]
+        inside_clip, gram = self._inside_clip(raw_log_std), features.T @ features  # sum_t phi~_t phi~_t^T
         fisher = np.zeros((self.n_params, self.n_params))
-        for j, log_std in enumerate(self.log_std(theta)):
+        for j, log_std in enumerate(self._clipped(raw_log_std)):
             weights_j = slice(j * (self.n_features + 1), (j + 1) * (self.n_features + 1))
             fisher[weights_j, weights_j] = gram / np.exp(2.0 * log_std)
             fisher[self.n_mean_params + j, self.n_mean_params + j] = 2.0 * len(features) * inside_clip[j]

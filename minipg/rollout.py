@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from minipg.checks import count
+from minipg.policies import count
 
 
 @dataclass

@@ -416,15 +416,12 @@ THETA_S, THETA_G, OBS, RNG = np.zeros(10), np.zeros(12), np.zeros((3, 4)), np.ra
     (lambda: SOFTMAX.path_scores(THETA_S, np.zeros((3, 5)), np.zeros(3, int)), r"observations must have shape \(T, 4\)"),
     (lambda: SOFTMAX.path_kls(THETA_S, THETA_S, np.zeros(4)), r"observations must have shape \(T, 4\)"),
     (lambda: SOFTMAX.path_fisher(THETA_S, np.zeros((3, 4, 1))), r"observations must have shape \(T, 4\)"),
-    (lambda: SOFTMAX.act_batch(THETA_S, np.zeros((3, 3)), RNG), r"observations must"),
     (lambda: GAUSSIAN.path_log_probs(THETA_G, OBS, np.zeros((2, 3))), r"actions must have shape \(3, 2\)"),
     (lambda: GAUSSIAN.path_scores(THETA_G, OBS, np.zeros(6)), r"actions must have shape \(3, 2\)"),
     (lambda: GAUSSIAN.path_kls(THETA_G, THETA_G, np.zeros((4, 3))), r"observations must have shape \(T, 4\)"),
     (lambda: GAUSSIAN.path_fisher(THETA_G, np.zeros((2, 2))), r"observations must have shape \(T, 4\)"),
-    (lambda: GAUSSIAN.act_batch(THETA_G, np.zeros(4), RNG), r"observations must"),
 ], ids=["softmax-log-probs-length", "softmax-scores-2d", "softmax-scores-obs", "softmax-kls", "softmax-fisher",
-        "softmax-act-batch", "gaussian-transposed", "gaussian-flat", "gaussian-kls", "gaussian-fisher",
-        "gaussian-act-batch"])
+        "gaussian-transposed", "gaussian-flat", "gaussian-kls", "gaussian-fisher"])
 def test_the_vectorised_twins_name_a_misshapen_argument(call, message):
     with pytest.raises(ValueError, match=message):
         call()

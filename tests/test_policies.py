@@ -166,3 +166,32 @@ def test_act_batch_draws_what_act_draws_row_by_row(policy):
     one_by_one = np.array([policy.act(theta, obs, rng) for obs in observations])
     together = policy.act_batch(theta, observations, np.random.default_rng(10))
     np.testing.assert_allclose(together, one_by_one, rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.parametrize("policy, log_std", [(SoftmaxPolicy(3, 4), None), (GaussianPolicy(3, 2), -0.5),
+                                             (GaussianPolicy(3, 2), 5.0)],
+                         ids=["softmax", "gaussian", "gaussian-clipped"])
+def test_entropy_gradient_matches_finite_differences(policy, log_std):
+    """grad of sum_t H(pi(.|s_t)) by hand against central differences of the entropies themselves."""
+    rng = np.random.default_rng(11)
+    observations = rng.standard_normal((6, 3))
+    for _ in range(5):
+        theta = rng.standard_normal(policy.n_params)
+        if log_std is not None:
+            theta[-2:] = log_std + 0.1 * rng.standard_normal(2)
+        analytic = policy.path_entropy_gradients(theta, observations).sum(axis=0)
+        numeric = central_difference(lambda th: policy.path_entropies(th, observations).sum(), theta)
+        assert relative_error(analytic, numeric) < 1e-6
+        assert np.linalg.norm(analytic) > 0.1 or log_std == 5.0
+
+
+def test_entropies_are_the_closed_forms():
+    """Softmax: -sum_u p log p from probs; Gaussian: sum_j log(sigma_j sqrt(2 pi e)), sigma clipped at e^2."""
+    rng = np.random.default_rng(12)
+    softmax, gaussian = SoftmaxPolicy(2, 3), GaussianPolicy(2, 2)
+    theta, obs = rng.standard_normal(softmax.n_params), rng.standard_normal(2)
+    p = softmax.probs(theta, obs)
+    assert softmax.path_entropies(theta, obs[None])[0] == pytest.approx(-np.sum(p * np.log(p)), rel=1e-12)
+    theta = np.concatenate([rng.standard_normal(gaussian.n_mean_params), [np.log(0.3), 5.0]])
+    expected = np.log(0.3 * np.sqrt(2 * np.pi * np.e)) + np.log(np.exp(2.0) * np.sqrt(2 * np.pi * np.e))
+    assert gaussian.path_entropies(theta, obs[None])[0] == pytest.approx(expected, rel=1e-12)
