@@ -125,11 +125,12 @@ class CartPoleEnv:
 class CartPoleVector:
     """n cart-poles stepped together by the same euler_step: the vectorised twin of CartPoleEnv.
 
-    For fast evaluation of many episodes at once. States are rows of an (n, 4) array; `step` takes
-    n actions and returns next states, rewards, terminated and truncated flags, one per row; `steps`
-    counts the steps since reset. A row
-    that has ended keeps its last state and gets reward 0 until `reset`.
-    tests/test_cartpole.py checks every row against CartPoleEnv stepped alone.
+    Row r is a CartPoleEnv of its own, with its own generator: reset(seeds) starts row r as
+    CartPoleEnv.reset(seed=seeds[r]) does, and restart(rows) starts those rows' next episodes from their
+    generators, as CartPoleEnv.reset() without a seed does. States are rows of an (n, 4) array; `step` takes
+    n actions and returns next states, rewards, terminated and truncated flags, one per row; `steps` counts
+    each row's steps since its start. A row that has ended keeps its last state and gets reward 0 until it
+    restarts. tests/test_cartpole.py checks every row against CartPoleEnv stepped alone.
     """
 
     max_episode_steps = CartPoleEnv.max_episode_steps
@@ -137,19 +138,26 @@ class CartPoleVector:
     def __init__(self, n, continuous=False):
         self.n = n
         self.continuous = continuous
-        self.states = None
-        self.done = None
-        self._rng = None
-        self.steps = 0
+        self.states = self.done = self.steps = None
+        self._rngs = None
 
-    def reset(self, seed=None):
-        """n start states, each uniform in [-0.05, 0.05]^4, drawn row after row from one generator."""
-        if seed is not None or self._rng is None:
-            self._rng = np.random.default_rng(seed)
-        self.states = self._rng.uniform(low=-RESET_BOUND, high=RESET_BOUND, size=(self.n, 4))
+    def reset(self, seeds):
+        """Row r from default_rng(seeds[r]): a start state uniform in [-0.05, 0.05]^4. Returns the states."""
+        if len(seeds) != self.n:
+            raise ValueError(f"reset needs one seed per row, {self.n}, got {len(seeds)}")
+        self._rngs = [np.random.default_rng(seed) for seed in seeds]
+        self.states = np.zeros((self.n, 4))
         self.done = np.zeros(self.n, dtype=bool)
-        self.steps = 0
+        self.steps = np.zeros(self.n, dtype=int)
+        self.restart(np.arange(self.n))
         return self.states.copy()
+
+    def restart(self, rows):
+        """A new episode in each of `rows`, its start state drawn from the row's own generator."""
+        for r in rows:
+            self.states[r] = self._rngs[r].uniform(low=-RESET_BOUND, high=RESET_BOUND, size=(4,))
+        self.done[rows] = False
+        self.steps[rows] = 0
 
     def step(self, actions):
         actions = np.asarray(actions)
@@ -162,7 +170,7 @@ class CartPoleVector:
         alive = ~self.done
         stepped = np.column_stack(euler_step(*self.states.T, forces))
         self.states = np.where(alive[:, None], stepped, self.states)
-        self.steps += 1
+        self.steps += alive
         terminated = alive & fallen(self.states[:, 0], self.states[:, 2])
         truncated = alive & (self.steps >= self.max_episode_steps)
         self.done = self.done | terminated | truncated

@@ -9,13 +9,12 @@ import dataclasses
 
 import envs
 from minipg import estimators
-from minipg.baselines import LinearValueBaseline, TimeIndexedBaseline
+from minipg.baselines import LeaveOneOutMean, LinearValueBaseline, TimeIndexedBaseline
 from minipg.cli import Parser, non_negative_int, positive_float, positive_int
-from minipg.critics import LinearCritic, RegressionCritic
+from minipg.critics import RegressionCritic, TDCritic
 from minipg.natural import fisher_matrix, natural_step, trust_region_step
 from minipg.optim import OPTIMIZER_NAMES, make_optimizer
 from minipg.policies import GaussianPolicy, SoftmaxPolicy
-from minipg.returns import discounted_cumsum
 
 ESTIMATOR_NAMES = ("reinforce", "reward-to-go", "mean-baseline", "baseline", "actor-critic", "importance")
 POLICY_NAMES = ("softmax", "gaussian")
@@ -151,7 +150,7 @@ def make_critic(config, env):
     """Actor-critic's V, by the config's --critic: the TD(0) critic of Eq. (14) or the regression critic of Eq. (19)."""
     bootstrap = bootstraps_time_limit(env)
     if config.critic == "td":
-        return LinearCritic(env.observation_dim, lr=config.critic_lr, bootstrap_truncated=bootstrap)
+        return TDCritic(env.observation_dim, lr=config.critic_lr, bootstrap_truncated=bootstrap)
     return RegressionCritic(env.observation_dim, bootstrap_truncated=bootstrap)
 
 
@@ -163,18 +162,18 @@ def make_weigh(config, policy, env):
     """
     gamma = config.gamma
     if config.estimator == "reinforce":
-        return lambda theta, paths: Batch(paths, estimators.total_return_weights(paths, gamma, baseline="mean"))
+        return lambda theta, paths: Batch(paths, estimators.total_return_psi(paths, gamma, LeaveOneOutMean()))
     if config.estimator == "reward-to-go":
-        return lambda theta, paths: Batch(paths, estimators.reward_to_go_weights(paths, gamma))
+        return lambda theta, paths: Batch(paths, estimators.reward_to_go_psi(paths, gamma))
     if config.estimator == "mean-baseline":
         baseline = TimeIndexedBaseline()
-        return lambda theta, paths: Batch(paths, estimators.reward_to_go_weights(paths, gamma, baseline))
+        return lambda theta, paths: Batch(paths, estimators.reward_to_go_psi(paths, gamma, baseline))
     if config.estimator == "baseline":
         baseline = LinearValueBaseline()
 
         def weigh(theta, paths):
-            weights = estimators.reward_to_go_weights(paths, gamma, baseline)
-            baseline.fit(paths, [discounted_cumsum(path.rewards, gamma) for path in paths])
+            weights = estimators.reward_to_go_psi(paths, gamma, baseline)
+            baseline.fit(paths, gamma)
             return Batch(paths, weights)
 
         return weigh
@@ -182,19 +181,18 @@ def make_weigh(config, policy, env):
         critic = make_critic(config, env)
 
         def weigh(theta, paths):
-            weights = estimators.advantage_weights(paths, critic, gamma, config.lam)
-            critic.update(paths, gamma)
+            weights = estimators.advantage_psi(paths, critic, gamma, config.lam)
+            critic.fit(paths, gamma)
             return Batch(paths, weights)
 
         return weigh
     recent = collections.deque(maxlen=config.reuse)
 
     def weigh(theta, paths):
-        """Eq. (8) over this batch and the reuse - 1 before it, each path weighed against the theta it came from."""
-        recent.append((theta, paths))
-        return Batch([path for _, old_paths in recent for path in old_paths],
-                     [psi for theta_old, old_paths in recent
-                      for psi in estimators.per_decision_weights(policy, theta, theta_old, old_paths, gamma)])
+        """Eq. (8) over this batch and the reuse - 1 before it, each path weighed against the theta that drew it."""
+        recent.append(paths)
+        reused = [path for old_paths in recent for path in old_paths]
+        return Batch(reused, estimators.per_decision_psi(policy, theta, reused, gamma))
 
     return weigh
 

@@ -1,4 +1,4 @@
-"""Critics V_w(s) for actor-critic: TD errors and GAE advantages, Eq. (13); learned by TD, Eq. (14), or
+"""Critics V_w(s) for actor-critic and PPO: TD errors and GAE advantages, Eq. (13); learned by TD, Eq. (14), or
 by regression on bootstrapped returns, Eq. (19).
 """
 from collections import deque
@@ -14,7 +14,7 @@ class Critic:
     """What every critic shares: V(s_0..s_T) from its features, TD errors and GAE advantages, Eq. (13).
 
     A subclass sets self.weights and self.bootstrap_truncated, and defines features(path) -> x(s_0..s_T)
-    and update(paths, gamma). bootstrap_truncated: a path cut off by a time limit is bootstrapped with
+    and fit(paths, gamma). bootstrap_truncated: a path cut off by a time limit is bootstrapped with
     V(s_T) when the task goes on beyond the limit (cart-pole's 500 steps stand in for balancing forever);
     False when the limit is the horizon H of the objective itself (a tabular env judged by its exact
     U_H), where nothing is collected after step H - 1 and V(s_H) = 0.
@@ -43,10 +43,10 @@ class Critic:
         return discounted_cumsum(self.td_errors(path, gamma), gamma * lam)
 
 
-class LinearCritic(Critic):
-    """V_w(s, t) = w . x(s, t), trained by normalised semi-gradient TD(0), Eq. (14).
+class TDCritic(Critic):
+    """V_w(s, t) = w . x(s, t), trained by semi-gradient TD(0), Eq. (14) (`--critic td`).
 
-    Each update sweeps the batch `epochs` times. Every step is divided by the same number, the batch's
+    Each fit sweeps the batch `epochs` times. Every step is divided by the same number, the batch's
     largest |x_t|^2: the states keep their on-policy weights (a step divided by its own |x_t|^2 would
     reweigh them by 1 / |x(s)|^2 and can diverge), and no step moves V(s_t) by more than lr |delta_t|,
     whatever the scale of the features.
@@ -61,11 +61,11 @@ class LinearCritic(Critic):
         self.bootstrap_truncated = bootstrap_truncated
 
     def features(self, path):
-        """x(s_t, t) for t = 0..T, the last row being the state s_T after the final step."""
+        """x(s_t, t) for t = 0..T (counted from the episode's start), the last row the state s_T after the final step."""
         observations = np.vstack([path.observations, path.final_observation])
-        return value_features(observations, np.arange(len(path) + 1))
+        return value_features(observations, path.first_step + np.arange(len(path) + 1))
 
-    def update(self, paths, gamma):
+    def fit(self, paths, gamma):
         """Eq. (14): w <- w + lr delta_t x_t / max_k |x_k|^2 over the batch's steps, the target held fixed."""
         features = [self.features(path) for path in paths]
         scale = max(np.max(np.sum(x[:-1] ** 2, axis=1)) for x in features)  # one normaliser for the whole batch
@@ -79,11 +79,12 @@ class LinearCritic(Critic):
 
 
 class RegressionCritic(Critic):
-    """V_w(s) = w . x(s) on the state alone, fitted by ridge regression to bootstrapped returns, Eq. (19).
+    """V_w(s) = w . x(s) on the state alone, fitted by ridge regression to bootstrapped returns, Eq. (19)
+    (`--critic regression`).
 
     The targets are G_t = r_t + gamma r_{t+1} + ... + gamma^(T-t) V(s_T), with V(s_T) = 0 after
     termination and the current V(s_T) after truncation: the value of balancing on beyond the time
-    limit, so V has no reason to depend on t. Each update adds the batch to the last `keep` batches
+    limit, so V has no reason to depend on t. Each fit adds the batch to the last `keep` batches
     and refits w on all of them, so one batch without a failure does not erase what V learned of
     the states that lead to one. With lam = 1 its advantage A_t = G_t - V(s_t).
     """
@@ -99,7 +100,7 @@ class RegressionCritic(Critic):
     def features(self, path):
         return state_features(np.vstack([path.observations, path.final_observation]))
 
-    def update(self, paths, gamma):
+    def fit(self, paths, gamma):
         """Refit w to the targets G_t of this batch (under the current V) and of the keep - 1 before it."""
         features = np.vstack([self.features(path)[:-1] for path in paths])
         targets = np.concatenate([discounted_cumsum(path.rewards, gamma, self.state_values(path)[-1])

@@ -22,7 +22,6 @@ from minipg.enumeration import (Enumeration, forms_of, largest_differences, traj
 from minipg.enumeration import gradient_forms  # noqa: F401  (documented as minipg.derivation.gradient_forms)
 from minipg.plotting import plot_error_against_m, plot_gradient_field
 from minipg.policies import SoftmaxPolicy
-from minipg.returns import discounted_cumsum
 from minipg.rollout import Path
 
 HORIZON = 4
@@ -91,7 +90,7 @@ def estimator_terms(problem, rng):
     paths = [as_path(env, problem.tables, tau) for tau in problem.trajectories]
     earlier = [paths[i] for i in rng.choice(len(paths), size=1000, p=trajectory_probabilities(problem))]
     baseline = LinearValueBaseline()
-    baseline.fit(earlier, [discounted_cumsum(path.rewards, 1.0) for path in earlier])
+    baseline.fit(earlier, 1.0)
     return {
         "REINFORCE (5)": estimators.likelihood_ratio(policy, theta, paths, per_path=True),
         "reward-to-go (10)": estimators.reward_to_go(policy, theta, paths, per_path=True),

@@ -28,14 +28,14 @@ def evaluate_solved(env_name, policy, theta, rng, episodes=EVAL_EPISODES, stop_e
     unchanged: an episode still running collects at most one reward per step up to the time limit.
     """
     vector = CartPoleVector(episodes, continuous=env_name == "cartpole-continuous")
-    observations = vector.reset(seed=int(rng.integers(2**32)))
+    observations = vector.reset(rng.integers(2**32, size=episodes))
     returns, steps, target = np.zeros(episodes), 0, SOLVED_RETURN[env_name] * episodes
     while not vector.done.all():
-        running = np.count_nonzero(~vector.done)
+        running = ~vector.done
         observations, rewards, _, _ = vector.step(policy.act_batch(theta, observations, rng))
         returns += rewards
-        steps += running
-        best = returns.sum() + np.count_nonzero(~vector.done) * (vector.max_episode_steps - vector.steps)
+        steps += np.count_nonzero(running)
+        best = returns.sum() + np.sum((vector.max_episode_steps - vector.steps)[~vector.done])
         if stop_early and best < target:
             return Evaluation(False, float("nan"), steps)
     return Evaluation(bool(returns.sum() >= target), float(returns.mean()), steps)

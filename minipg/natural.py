@@ -71,9 +71,9 @@ def natural_step(fisher, gradient, kl_radius, damping=1e-3, lr=None):
     return (radius_scale if lr is None else min(lr, radius_scale)) * direction
 
 
-def surrogate(policy, theta, theta_old, paths, weights):
-    """L(theta) of Eq. (17): 1/N sum_i sum_t [pi_theta(u_t|s_t) / pi_old(u_t|s_t)] psi_t."""
-    total = sum(np.exp(log_ratios(policy, theta, theta_old, path)) @ psi for path, psi in zip(paths, weights))
+def surrogate(policy, theta, paths, psi):
+    """L(theta) of Eq. (17): 1/N sum_i sum_t [pi_theta(u_t|s_t) / pi_old(u_t|s_t)] psi_t, pi_old as the paths recorded."""
+    total = sum(np.exp(log_ratios(policy, theta, path)) @ psi_i for path, psi_i in zip(paths, psi))
     return total / sum(len(path) for path in paths)
 
 
@@ -83,12 +83,12 @@ def mean_kl(policy, theta, theta_old, paths):
     return total / sum(len(path) for path in paths)
 
 
-def trust_region_step(policy, theta_old, step, paths, weights, kl_radius, shrink=0.5, max_backtracks=10):
+def trust_region_step(policy, theta_old, step, paths, psi, kl_radius, shrink=0.5, max_backtracks=10):
     """theta_old + shrink^k step for the first k = 0, 1, ... where L improves and KL <= delta, else theta_old."""
-    old_value = surrogate(policy, theta_old, theta_old, paths, weights)
+    old_value = surrogate(policy, theta_old, paths, psi)
     for k in range(max_backtracks):
         theta = theta_old + shrink**k * step
-        if (surrogate(policy, theta, theta_old, paths, weights) > old_value
+        if (surrogate(policy, theta, paths, psi) > old_value
                 and mean_kl(policy, theta, theta_old, paths) <= kl_radius):
             return theta
     return theta_old

@@ -57,6 +57,16 @@ def augmented_rows(observations, n_features):
     return np.hstack([observations, np.ones((len(observations), 1))])
 
 
+def linear(weights, observations):
+    """W phi~(s) for one observation (d,) or each row of (n, d), unchecked: the product acting uses each step.
+
+    Summed term by term along phi~, so a row gives the same bits alone or in a batch (a matrix product
+    may add in another order), and a vectorised sampler draws what its loop twin draws.
+    """
+    phi = np.concatenate([observations, np.ones(np.shape(observations)[:-1] + (1,))], axis=-1)
+    return np.sum(weights * phi[..., None, :], axis=-1)
+
+
 def log_softmax(logits):
     """log softmax(z)_u = z_u - max z - log sum_a exp(z_a - max z), row by row; finite for any finite z."""
     shifted = logits - logits.max(axis=-1, keepdims=True)
@@ -101,12 +111,12 @@ class SoftmaxPolicy:
 
         The draw needs pi only up to its normaliser (inverse_cdf scales u by the total), so exp(z - max z).
         """
-        logits = theta.reshape(self.n_actions, -1) @ np.append(obs, 1.0)
+        logits = linear(theta.reshape(self.n_actions, -1), obs)
         return int(inverse_cdf(np.exp(logits - logits.max()), rng.random()))
 
     def act_batch(self, theta, observations, rng):
-        """u_t ~ pi(.|s_t) for every row, one uniform number per row, drawn in row order."""
-        logits = np.hstack([observations, np.ones((len(observations), 1))]) @ theta.reshape(self.n_actions, -1).T
+        """u_t ~ pi(.|s_t) for every row, one uniform number per row: the vectorised twin of act, bit for bit."""
+        logits = linear(theta.reshape(self.n_actions, -1), observations)
         return inverse_cdf(np.exp(logits - logits.max(axis=1, keepdims=True)), rng.random(len(logits)))
 
     def log_prob(self, theta, obs, action):
@@ -231,12 +241,12 @@ class GaussianPolicy:
     def act(self, theta, obs, rng):
         """u = mu(s) + sigma * eps with eps ~ N(0, I)."""
         weights, raw_log_std = self._split(theta)
-        return weights @ np.append(obs, 1.0) + np.exp(self._clipped(raw_log_std)) * rng.standard_normal(self.action_dim)
+        return linear(weights, obs) + np.exp(self._clipped(raw_log_std)) * rng.standard_normal(self.action_dim)
 
     def act_batch(self, theta, observations, rng):
         """u_t = mu(s_t) + sigma * eps_t for every row: the vectorised twin of act, same normals in the same order."""
         weights, raw_log_std = self._split(theta)
-        means = np.hstack([observations, np.ones((len(observations), 1))]) @ weights.T
+        means = linear(weights, observations)
         return means + np.exp(self._clipped(raw_log_std)) * rng.standard_normal(means.shape)
 
     def log_prob(self, theta, obs, action):

@@ -10,11 +10,14 @@ import numpy as np
 
 
 def discounted_cumsum(values, discount, final=0.0):
-    """y_t = sum_{k>=t} c^(k-t) x_k + c^(T-t) y_T, by the recursion y_t = x_t + c y_{t+1}."""
+    """y_t = sum_{k>=t} c^(k-t) x_k + c^(T-t) y_T, by the recursion y_t = x_t + c y_{t+1}.
+
+    values (T,), or (T, R) for R sequences summed together along t.
+    """
     if not 0.0 <= discount <= 1.0:
         raise ValueError(f"discount (gamma, or gamma * lambda) must be in [0, 1], got {discount}")
-    sums = np.zeros(len(values))
-    future = float(final)
+    sums = np.zeros(np.shape(values))
+    future = final
     for t in reversed(range(len(values))):
         future = values[t] + discount * future
         sums[t] = future

@@ -1,7 +1,9 @@
 """Sampling trajectories tau ~ P(tau; theta), Eq. (2), through the env's reset/step alone.
 
-The sampler never reads a dynamics model: it only calls `env.reset` and `env.step`, which is
-all Eq. (4) says a policy-gradient method needs.
+The sampler never reads a dynamics model: it only calls `env.reset` and `env.step`, which is all Eq. (4)
+says a policy-gradient method needs. Two ways to fill a batch: m whole episodes, one after another
+(`sample_paths`), or n envs for T steps each, as PPO users know it (`LockStep`, beside its loop twin
+`OneByOne`), where an episode still running when the batch ends is cut there and goes on in the next.
 """
 from dataclasses import dataclass
 
@@ -14,9 +16,11 @@ from minipg.policies import count
 class Path:
     """One trajectory tau = (s_0, u_0, r_0, ..., s_{T-1}, u_{T-1}, r_{T-1}) and how it ended.
 
-    observations (T, d), actions (T,) or (T, k), rewards (T,), log_probs (T,) = log pi_theta(u_t|s_t)
-    under the theta that sampled it; final_observation is s_T, the state after the last step,
-    needed to bootstrap V(s_T) when the path was cut short (truncated) rather than terminated.
+    observations (T, d), actions (T,) or (T, k), rewards (T,), log_probs (T,) = log pi_theta(u_t|s_t) under
+    the theta that sampled it (what every importance ratio divides by); final_observation is s_T, the state
+    after the last step, needed to bootstrap V(s_T) when the path was cut short (truncated) rather than
+    terminated; first_step is the step of its episode at which the path begins (0 unless a batch of
+    steps cut the episode before it).
     """
 
     observations: np.ndarray
@@ -25,19 +29,28 @@ class Path:
     log_probs: np.ndarray
     terminated: bool
     final_observation: np.ndarray
+    first_step: int = 0
 
     def __len__(self):
         return len(self.rewards)
 
     @property
     def truncated(self):
-        """Stopped by a time limit (the env's or the sampler's horizon) with the episode still alive."""
+        """Stopped by a time limit (the env's, the sampler's horizon, or the batch's end) with the episode alive."""
         return not self.terminated
 
 
-def sample_path(env, policy, theta, rng, horizon):
-    """Run pi_theta in env from a fresh reset for at most `horizon` decisions t = 0..H-1."""
-    observation, _ = env.reset(seed=int(rng.integers(2**32)))
+def recorded_path(policy, theta, observations, actions, rewards, terminated, final_observation, first_step=0):
+    """The Path of the decisions taken, with log pi_theta(u_t|s_t) of each: computed once, they check it too."""
+    observations, actions = np.array(observations, dtype=np.float64), np.array(actions)
+    return Path(observations, actions, np.array(rewards, dtype=np.float64),
+                policy.path_log_probs(theta, observations, actions), bool(terminated),
+                np.array(final_observation, dtype=np.float64), first_step)
+
+
+def sample_path(env, policy, theta, rng, horizon, reset_seed=None):
+    """Run pi_theta in env from a reset (seeded by reset_seed, if given) for at most `horizon` decisions."""
+    observation, _ = env.reset(seed=reset_seed)
     observations, actions, rewards = [], [], []
     terminated = truncated = False
     while not (terminated or truncated) and len(rewards) < horizon:
@@ -46,30 +59,150 @@ def sample_path(env, policy, theta, rng, horizon):
         actions.append(action)
         observation, reward, terminated, truncated, _ = env.step(action)
         rewards.append(reward)
-    observations, actions = np.array(observations, dtype=np.float64), np.array(actions)
-    return Path(
-        observations=observations,
-        actions=actions,
-        rewards=np.array(rewards, dtype=np.float64),
-        log_probs=policy.path_log_probs(theta, observations, actions),
-        terminated=bool(terminated),
-        final_observation=np.asarray(observation, dtype=np.float64),
-    )
+    return recorded_path(policy, theta, observations, actions, rewards, terminated, observation)
 
 
 def sample_paths(env, policy, theta, m, rng, horizon=None, min_steps=0):
     """m independent trajectories tau^(1..m) ~ P(tau; theta), and more until they hold >= min_steps steps.
 
-    horizon defaults to env.max_episode_steps. With min_steps the number of paths depends on their
-    lengths, so a 1/m mean over them is a ratio estimate, biased by O(1/m); min_steps = 0 (fixed m)
-    is what the unbiasedness tests use. A batch of steps rather than episodes keeps the cost of an
-    iteration near min_steps whether the episodes last 20 steps or 500.
+    Each path resets the env with a seed drawn from rng, so the batch is a function of rng alone. horizon
+    defaults to env.max_episode_steps. With min_steps the number of paths depends on their lengths, so a
+    1/m mean over them is a ratio estimate, biased by O(1/m); min_steps = 0 (fixed m) is what the
+    unbiasedness tests use.
     """
     m = count(m, "m")
     horizon = count(env.max_episode_steps if horizon is None else horizon, "horizon")
     min_steps = count(min_steps, "min_steps", 0)
     paths, n_steps = [], 0
     while len(paths) < m or n_steps < min_steps:
-        paths.append(sample_path(env, policy, theta, rng, horizon))
+        paths.append(sample_path(env, policy, theta, rng, horizon, int(rng.integers(2**32))))
         n_steps += len(paths[-1])
     return paths
+
+
+@dataclass
+class Steps:
+    """Decisions taken out of their paths, in any order: all the one sum and PPO's ratio need of each."""
+
+    observations: np.ndarray
+    actions: np.ndarray
+    log_probs: np.ndarray
+
+    def __len__(self):
+        return len(self.log_probs)
+
+    @classmethod
+    def of(cls, paths):
+        return cls(np.concatenate([path.observations for path in paths]),
+                   np.concatenate([path.actions for path in paths]), np.concatenate([path.log_probs for path in paths]))
+
+    def take(self, rows):
+        return Steps(self.observations[rows], self.actions[rows], self.log_probs[rows])
+
+
+class RowStreams:
+    """One random stream per row, default_rng(seeds[r]), read a block at a time.
+
+    A Generator gives the same numbers drawn one by one or in blocks, so row r sees exactly what
+    default_rng(seeds[r]) gives a loop twin one call at a time. `random` and `standard_normal` read every
+    row, as a policy's act_batch asks a Generator; `random_at` reads the given rows only. Each kind of number
+    is read k at a time, the same k on every call (1 uniform, or one normal per action dimension).
+    """
+
+    def __init__(self, seeds, block=1024):
+        self.generators = [np.random.default_rng(seed) for seed in seeds]
+        self.block = block
+        self.buffers = {}
+
+    def _next(self, kind, rows, k):
+        """The next k numbers of `kind` ('random' or 'standard_normal') of each row in rows, shape (len(rows), k)."""
+        size = self.block * k
+        buffer, position = self.buffers.setdefault(
+            kind, (np.zeros((len(self.generators), size)), np.full(len(self.generators), size)))
+        for r in rows[position[rows] == size]:
+            buffer[r] = getattr(self.generators[r], kind)(size)
+            position[r] = 0
+        values = buffer[rows[:, None], position[rows][:, None] + np.arange(k)]
+        position[rows] += k
+        return values
+
+    def random_at(self, rows):
+        return self._next("random", np.asarray(rows), 1)[:, 0]
+
+    def random(self, size):
+        return self.random_at(np.arange(size))
+
+    def standard_normal(self, shape):
+        return self._next("standard_normal", np.arange(shape[0]), shape[1])
+
+
+class OneByOne:
+    """n envs, each stepped alone for T steps a batch, resetting itself when its episode ends: the loop twin.
+
+    Env k acts with default_rng([seed, k, 0]) and starts from reset(seed=[seed, k, 1]), then from unseeded
+    resets. An episode still running when the batch ends is cut there (truncated: a critic bootstraps it)
+    and goes on in the next batch.
+    """
+
+    def __init__(self, make_env, n, seed):
+        self.envs = [make_env() for _ in range(count(n, "envs"))]
+        self.rngs = [np.random.default_rng([seed, k, 0]) for k in range(n)]
+        self.observations = [env.reset(seed=[seed, k, 1])[0] for k, env in enumerate(self.envs)]
+        self.episode_steps = [0] * n
+
+    def sample(self, policy, theta, steps):
+        """The paths of T = steps decisions of every env, env 0's first."""
+        paths = []
+        for k, (env, rng) in enumerate(zip(self.envs, self.rngs)):
+            observations, actions, rewards, first_step = [], [], [], self.episode_steps[k]
+            for _ in range(steps):
+                action = policy.act(theta, self.observations[k], rng)
+                observations.append(self.observations[k])
+                actions.append(action)
+                observation, reward, terminated, truncated, _ = env.step(action)
+                rewards.append(reward)
+                self.episode_steps[k] += 1
+                if terminated or truncated:
+                    paths.append(recorded_path(policy, theta, observations, actions, rewards, terminated, observation,
+                                               first_step))
+                    observations, actions, rewards, first_step, self.episode_steps[k] = [], [], [], 0, 0
+                    observation, _ = env.reset()
+                self.observations[k] = observation
+            if rewards:
+                paths.append(recorded_path(policy, theta, observations, actions, rewards, False, self.observations[k],
+                                           first_step))
+        return paths
+
+
+class LockStep:
+    """n envs stepped together for T steps a batch: one policy call and one vectorised env step for all n.
+
+    `vector` steps n rows at once and restarts the rows whose episodes ended (envs.cartpole.CartPoleVector).
+    The vectorised twin of OneByOne, with the same streams per env, so the same paths bit for bit.
+    """
+
+    def __init__(self, vector, seed):
+        self.vector = vector
+        self.streams = RowStreams([[seed, k, 0] for k in range(vector.n)])
+        self.observations = vector.reset([[seed, k, 1] for k in range(vector.n)])
+
+    def sample(self, policy, theta, steps):
+        """The paths of T = steps decisions of every env, env 0's first."""
+        n, first_steps = self.vector.n, self.vector.steps.copy()
+        observations, finals = np.zeros((2, steps) + self.observations.shape)
+        actions, rewards, terminated, ended = [], np.zeros((steps, n)), np.zeros((steps, n), bool), np.zeros((steps, n), bool)
+        for t in range(steps):
+            observations[t] = self.observations
+            actions.append(policy.act_batch(theta, self.observations, self.streams))
+            finals[t], rewards[t], terminated[t], truncated = self.vector.step(actions[-1])
+            ended[t] = terminated[t] | truncated
+            self.vector.restart(np.flatnonzero(ended[t]))
+            self.observations = self.vector.states.copy()
+        actions, paths = np.array(actions), []
+        for k in range(n):
+            bounds = [0] + [t + 1 for t in np.flatnonzero(ended[:-1, k])] + [steps]
+            for i, (start, stop) in enumerate(zip(bounds, bounds[1:])):
+                paths.append(recorded_path(policy, theta, observations[start:stop, k], actions[start:stop, k],
+                                           rewards[start:stop, k], terminated[stop - 1, k], finals[stop - 1, k],
+                                           first_steps[k] if i == 0 else 0))
+        return paths

@@ -24,7 +24,7 @@ from minipg.checkpoint import load_checkpoint
 from minipg.cli import (Parser, check_output_dir, non_negative_int, positive_int, run_cli, write_atomically,
                         writing_together)
 from minipg.plotting import plt, save_figure
-from minipg.rollout import sample_path
+from minipg.rollout import sample_paths
 from minipg.config import make_policy
 
 # Gymnasium's CartPole render geometry, in pixels of a 600 x 400 image with y pointing up.
@@ -112,7 +112,7 @@ def caption(episode, episodes, step, return_so_far):
 
 def episode_frames(env, policy, theta, rng):
     """One episode of pi_theta: the states s_0..s_T, shape (T + 1, 4), and the return so far at each."""
-    path = sample_path(env, policy, theta, rng, env.max_episode_steps)
+    path = sample_paths(env, policy, theta, 1, rng)[0]
     states = np.vstack([path.observations, path.final_observation])
     return states, np.concatenate([[0.0], np.cumsum(path.rewards)])
 
@@ -300,7 +300,7 @@ def show_tabular(env_name, env, policy, theta, episodes, rng, gamma, out):
     fig.suptitle(f"minipg: the saved policy on the {env_name}, before and after")
     path = os.path.join(out, f"{env_name}_policy.png")
     save_figure(fig, path)
-    returns = [discounted_return(sample_path(env, policy, theta, rng, horizon).rewards, gamma) for _ in range(episodes)]
+    returns = [discounted_return(path.rewards, gamma) for path in sample_paths(env, policy, theta, episodes, rng, horizon)]
     error = np.std(returns, ddof=1) / np.sqrt(episodes) if episodes > 1 else float("nan")
     print(f"{env_name}: exact U(θ) = {exact.expected_return(env, policy, theta, horizon, gamma):.3f}; "
           f"mean return of {episodes} sampled episodes {np.mean(returns):.3f} ± {error:.3f} (standard error)")

@@ -13,13 +13,12 @@ import numpy as np
 
 import envs
 from minipg import estimators, exact
-from minipg.baselines import LinearValueBaseline, TimeIndexedBaseline
+from minipg.baselines import LeaveOneOutMean, LinearValueBaseline, TimeIndexedBaseline
 from minipg.cli import Parser, check_output_file, integer_in, non_negative_int, positive_int, run_cli
-from minipg.critics import LinearCritic
+from minipg.critics import TDCritic
 from minipg.natural import mean_kl
 from minipg.plotting import plot_variance
 from minipg.policies import SoftmaxPolicy
-from minipg.returns import discounted_cumsum
 from minipg.rollout import sample_paths
 
 GAMMA_DISCOUNTED = 0.8
@@ -29,40 +28,40 @@ MAX_PATHS = 100_000  # every path is kept until all estimators have seen it
 
 def fitted_on(baseline, paths):
     """Fit a value baseline on `paths` (undiscounted returns-to-go) and return it."""
-    baseline.fit(paths, [discounted_cumsum(path.rewards, 1.0) for path in paths])
+    baseline.fit(paths, 1.0)
     return baseline
 
 
 def estimator_rows(policy, theta, theta_shifted, n_features):
     """(name, gamma, theta the gradient is taken at, psi(paths, previous_paths)) for each table row."""
-    critic = LinearCritic(n_features, lr=0.2, epochs=3, bootstrap_truncated=False)  # U counts H steps only
+    critic = TDCritic(n_features, lr=0.2, epochs=3, bootstrap_truncated=False)  # U counts H steps only
 
     def advantages(paths, previous):
-        critic.update(previous, 1.0)  # the critic learns on earlier batches only
-        return estimators.advantage_weights(paths, critic, 1.0, 0.0)
+        critic.fit(previous, 1.0)  # the critic learns on earlier batches only
+        return estimators.advantage_psi(paths, critic, 1.0, 0.0)
 
     return [
-        ("REINFORCE, Eq. (5)", 1.0, theta, lambda paths, previous: estimators.total_return_weights(paths)),
+        ("REINFORCE, Eq. (5)", 1.0, theta, lambda paths, previous: estimators.total_return_psi(paths)),
         ("REINFORCE - batch-mean b, Eq. (9)", 1.0, theta,
-         lambda paths, previous: estimators.total_return_weights(paths, baseline="mean")),
-        ("reward-to-go, Eq. (10)", 1.0, theta, lambda paths, previous: estimators.reward_to_go_weights(paths)),
+         lambda paths, previous: estimators.total_return_psi(paths, baseline=LeaveOneOutMean())),
+        ("reward-to-go, Eq. (10)", 1.0, theta, lambda paths, previous: estimators.reward_to_go_psi(paths)),
         ("reward-to-go - time-indexed b_t", 1.0, theta,
-         lambda paths, previous: estimators.reward_to_go_weights(paths, baseline=TimeIndexedBaseline())),
+         lambda paths, previous: estimators.reward_to_go_psi(paths, baseline=TimeIndexedBaseline())),
         ("reward-to-go - linear V fitted on previous batch", 1.0, theta,
-         lambda paths, previous: estimators.reward_to_go_weights(
+         lambda paths, previous: estimators.reward_to_go_psi(
              paths, baseline=fitted_on(LinearValueBaseline(), previous))),
         ("reward-to-go - linear V fitted on same batch", 1.0, theta,
-         lambda paths, previous: estimators.reward_to_go_weights(
+         lambda paths, previous: estimators.reward_to_go_psi(
              paths, baseline=fitted_on(LinearValueBaseline(), paths))),
         ("actor-critic TD(0), Eq. (13)", 1.0, theta, advantages),
         ("importance sampled, whole path, Eq. (7)", 1.0, theta_shifted,
-         lambda paths, previous: estimators.whole_path_importance_weights(policy, theta_shifted, theta, paths)),
+         lambda paths, previous: estimators.whole_path_importance_psi(policy, theta_shifted, paths)),
         ("importance sampled, per decision, Eq. (8)", 1.0, theta_shifted,
-         lambda paths, previous: estimators.per_decision_weights(policy, theta_shifted, theta, paths)),
+         lambda paths, previous: estimators.per_decision_psi(policy, theta_shifted, paths)),
         (f"reward-to-go, gamma={GAMMA_DISCOUNTED}, no gamma^t, Eq. (10)", GAMMA_DISCOUNTED, theta,
-         lambda paths, previous: estimators.reward_to_go_weights(paths, GAMMA_DISCOUNTED)),
+         lambda paths, previous: estimators.reward_to_go_psi(paths, GAMMA_DISCOUNTED)),
         (f"reward-to-go, gamma={GAMMA_DISCOUNTED}, with gamma^t, Eq. (11)", GAMMA_DISCOUNTED, theta,
-         lambda paths, previous: estimators.reward_to_go_weights(paths, GAMMA_DISCOUNTED, discount_weighting=True)),
+         lambda paths, previous: estimators.reward_to_go_psi(paths, GAMMA_DISCOUNTED, discount_weighting=True)),
     ]
 
 
@@ -100,7 +99,7 @@ def measure_weights(env, policy, theta_old, direction, n_paths, horizon, rng):
     kls, ess_fractions, weight_variances = [], [], []
     for alpha in np.geomspace(0.03, 3.0, 10):
         theta = theta_old + alpha * direction
-        weights, ess = estimators.importance_weights(policy, theta, theta_old, paths)
+        weights, ess = estimators.importance_weights(policy, theta, paths)
         kls.append(float(mean_kl(policy, theta, theta_old, paths)))
         ess_fractions.append(ess / n_paths)
         weight_variances.append(float(np.var(weights)))

@@ -12,6 +12,7 @@ import pytest
 
 import envs
 from envs.cartpole import FORCE_MAG, THETA_THRESHOLD, X_THRESHOLD, CartPoleEnv
+from minipg.policies import SoftmaxPolicy
 
 with np.load(pathlib.Path(__file__).parent / "data" / "cartpole_golden.npz") as _golden:
     GOLDEN = dict(_golden)  # an open NpzFile would decompress an array again on every lookup
@@ -220,29 +221,49 @@ def test_unknown_env_lists_the_known_ones():
 
 @pytest.mark.parametrize("continuous", [False, True], ids=["discrete", "continuous"])
 def test_vector_twin_steps_every_row_as_the_single_env(continuous):
-    """CartPoleVector row i equals CartPoleEnv stepped alone from the same state with the same action,
-    including the rows that end, which then stay put with reward 0."""
+    """CartPoleVector row i equals CartPoleEnv stepped alone from the same seed with the same actions: the rows
+    that end stay put with reward 0, and a restarted row starts where the single env's unseeded reset does."""
     rng = np.random.default_rng(5)
-    n = 64
+    n, seeds = 64, [[5, i] for i in range(64)]
     vector = envs.cartpole.CartPoleVector(n, continuous=continuous)
-    vector.reset(seed=0)
-    vector.states = rng.uniform(-0.2, 0.2, size=(n, 4))
+    states = vector.reset(seeds)
+    vector.states = states + rng.uniform(-0.15, 0.15, size=(n, 4))
     singles = [CartPoleEnv(continuous=continuous) for _ in range(n)]
-    for env, state in zip(singles, vector.states):
-        env.reset(seed=0)
-        env.state = state
+    for i, (env, seed) in enumerate(zip(singles, seeds)):
+        np.testing.assert_array_equal(env.reset(seed=seed)[0], states[i])
+        env.state = vector.states[i]
     ended = np.zeros(n, dtype=bool)
     for _ in range(30):
         actions = rng.uniform(-2, 2, size=n) if continuous else rng.integers(2, size=n)
         before = vector.states.copy()
-        states, rewards, terminated, _ = vector.step(actions)
+        states, rewards, terminated, truncated = vector.step(actions)
         for i, env in enumerate(singles):
             if ended[i]:
                 np.testing.assert_array_equal(states[i], before[i])
                 assert rewards[i] == 0.0
                 continue
-            obs, reward, done, _, _ = env.step(np.array([actions[i]]) if continuous else int(actions[i]))
+            obs, reward, done, cut, _ = env.step(np.array([actions[i]]) if continuous else int(actions[i]))
             np.testing.assert_allclose(states[i], obs, rtol=0, atol=1e-15)
-            assert (rewards[i], terminated[i]) == (reward, done)
+            assert (rewards[i], terminated[i], truncated[i]) == (reward, done, cut)
             ended[i] = done
     assert 0 < ended.sum() < n  # some rows ended during the test, some did not
+    rows = np.flatnonzero(ended)
+    vector.restart(rows)
+    for i in rows:
+        np.testing.assert_array_equal(vector.states[i], singles[i].reset()[0])
+    assert not vector.done[rows].any() and not vector.steps[rows].any()
+
+
+def test_vector_rows_truncate_at_500_steps_each():
+    """Rows started at different times are cut when their own step count reaches 500, not a shared one."""
+    vector = envs.cartpole.CartPoleVector(2)
+    vector.reset([0, 1])
+    balancing = np.array([-0.1, -0.5, -1.0, -1.0, 0.0, 0.1, 0.5, 1.0, 1.0, 0.0]) * 10.0
+    policy, rng, cut = SoftmaxPolicy(4, 2), np.random.default_rng(0), []
+    for step in range(1, 701):
+        if step == 101:
+            vector.restart([1])
+        _, _, terminated, truncated = vector.step(policy.act_batch(balancing, vector.states, rng))
+        assert not terminated.any()
+        cut += [(step, row) for row in np.flatnonzero(truncated)]
+    assert cut == [(500, 0), (600, 1)]

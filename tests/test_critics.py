@@ -4,7 +4,7 @@ import pytest
 
 import envs
 from minipg.baselines import state_features
-from minipg.critics import LinearCritic, RegressionCritic
+from minipg.critics import RegressionCritic, TDCritic
 from minipg.returns import discounted_cumsum
 from minipg.policies import SoftmaxPolicy
 from minipg.rollout import Path, sample_paths
@@ -37,14 +37,14 @@ def test_regression_critic_fits_the_bootstrapped_returns_of_the_last_keep_batche
     for batch in cartpole_paths:
         targets = [discounted_cumsum(p.rewards, gamma, critic.state_values(p)[-1]) for p in batch]
         kept = (kept + [(np.vstack([state_features(p.observations) for p in batch]), np.concatenate(targets))])[-2:]
-        critic.update(batch, gamma)
+        critic.fit(batch, gamma)
     expected = ridge_by_lstsq(np.vstack([x for x, _ in kept]), np.concatenate([y for _, y in kept]), 1e-3)
     np.testing.assert_allclose(critic.weights, expected, rtol=1e-8, atol=1e-8)
 
 
 def test_truncated_paths_are_bootstrapped_and_terminated_ones_end_at_zero(cartpole_paths):
     critic = RegressionCritic(4)
-    critic.update(cartpole_paths[0], 0.9)
+    critic.fit(cartpole_paths[0], 0.9)
     paths = [path for batch in cartpole_paths[1:] for path in batch]
     assert {p.truncated for p in paths} == {True, False}  # the horizon of 60 cuts some paths short
     for path in paths:
@@ -63,7 +63,7 @@ def test_a_policy_that_never_fails_gets_zero_advantages():
                   final_observation=rng.uniform(-0.1, 0.1, 4)) for _ in range(3)]
     critic = RegressionCritic(4, keep=1)
     for _ in range(30):
-        critic.update(paths, 0.9)
+        critic.fit(paths, 0.9)
     advantages = np.concatenate([critic.advantages(p, 0.9, lam=1.0) for p in paths])
     assert np.max(np.abs(advantages)) < 1e-6 * 10.0
     # before any fit V = 0 and the advantages are the returns themselves, far from 0
@@ -71,8 +71,8 @@ def test_a_policy_that_never_fails_gets_zero_advantages():
 
 
 def test_gae_lambda_one_is_return_to_go_minus_v_and_lambda_zero_the_td_error(cartpole_paths):
-    critic = LinearCritic(4, lr=0.5)
-    critic.update(cartpole_paths[0], 0.9)
+    critic = TDCritic(4, lr=0.5)
+    critic.fit(cartpole_paths[0], 0.9)
     for path in cartpole_paths[1]:
         values = critic.state_values(path)
         np.testing.assert_allclose(critic.advantages(path, 0.9, 1.0),
@@ -94,7 +94,7 @@ def zero_reward_path(observations, terminated):
                 final_observation=np.array([observations[0]], dtype=np.float64))
 
 
-class RawFeatureCritic(LinearCritic):
+class RawFeatureCritic(TDCritic):
     """The TD critic's update on x(s) = s itself: a loop of two states with features 1 and 2."""
 
     def features(self, path):
@@ -109,11 +109,11 @@ def test_td_step_is_stable_on_a_path_mixing_small_and_large_features(lr):
     lr = 0.1 and 0.5. One normaliser for the batch keeps the on-policy weights: V falls towards 0.
     """
     path = zero_reward_path([0.5, 4.0] * 10, terminated=True)
-    critic = LinearCritic(1, lr=lr)
+    critic = TDCritic(1, lr=lr)
     critic.weights[:] = 1.0
     start = np.abs(critic.features(path)[:-1] @ critic.weights).max()
     for _ in range(300):
-        critic.update([path], 1.0)
+        critic.fit([path], 1.0)
     assert np.abs(critic.features(path)[:-1] @ critic.weights).max() < 0.1 * start
 
 
@@ -127,7 +127,7 @@ def test_td_step_is_stable_on_a_two_state_loop(lr):
     critic = RawFeatureCritic(1, lr=lr)
     critic.weights = np.ones(1)
     for _ in range(20):
-        critic.update([zero_reward_path([1.0, 2.0] * 100, terminated=False)], 0.99)
+        critic.fit([zero_reward_path([1.0, 2.0] * 100, terminated=False)], 0.99)
     assert abs(critic.weights[0]) < 1e-6
 
 
@@ -141,7 +141,7 @@ def test_td_step_is_the_same_at_every_feature_scale():
                     rewards=np.array([2.0, 1.0]), log_probs=np.zeros(2), terminated=True, final_observation=np.zeros(1))
         critic = RawFeatureCritic(1, lr=0.3)
         critic.weights = np.zeros(1)
-        critic.update([path], 0.9)
+        critic.fit([path], 0.9)
         values.append(critic.features(path)[:-1] @ critic.weights)
     np.testing.assert_allclose(values[1], values[0], rtol=1e-12)
     w = 0.3 * 2.0 * 0.5 / 16.0

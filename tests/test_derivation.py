@@ -18,6 +18,7 @@ from envs.gridworld import GridWorld, TwoRooms
 from minipg import compatible, derivation, enumeration, estimators, exact
 from minipg.returns import discounted_cumsum
 from minipg.cli import run_cli
+from minipg.baselines import LeaveOneOutMean
 from minipg.critics import Critic
 from minipg.policies import GaussianPolicy, SoftmaxPolicy
 from minipg.rollout import sample_paths
@@ -304,7 +305,7 @@ def test_leave_one_out_mean_is_exactly_unbiased_for_a_fixed_number_of_paths():
     problem = enumeration.Enumeration.of(env, policy, theta, theta_old, horizon)
     pairs = [(a, b) for a in range(len(problem.trajectories)) for b in range(len(problem.trajectories))]
     truth = exact.gradient(env, policy, theta, horizon)
-    assert np.max(np.abs(batch_expectation(problem, pairs, "mean") - truth)) < 1e-12
+    assert np.max(np.abs(batch_expectation(problem, pairs, LeaveOneOutMean()) - truth)) < 1e-12
     returns = [enumeration.trajectory_return(tau, 1.0) for tau in problem.trajectories]
     paths = [derivation.as_path(env, problem.tables, tau) for tau in problem.trajectories]
     probabilities = enumeration.trajectory_probabilities(problem)
@@ -333,7 +334,7 @@ def test_a_batch_of_steps_biases_even_the_leave_one_out_mean():
     probabilities = enumeration.trajectory_probabilities(problem)
     assert sum(np.prod(probabilities[list(batch)]) for batch in batches) == pytest.approx(1.0, abs=1e-12)
     truth = exact.gradient(env, policy, theta, horizon)
-    for baseline in (0.0, "mean"):
+    for baseline in (0.0, LeaveOneOutMean()):
         assert np.linalg.norm(batch_expectation(problem, batches, baseline) - truth) > 0.1 * np.linalg.norm(truth)
 
 

@@ -11,8 +11,8 @@ import pytest
 
 import envs
 from minipg import estimators, exact
-from minipg.baselines import LinearValueBaseline, TimeIndexedBaseline, leave_one_out_mean
-from minipg.critics import LinearCritic
+from minipg.baselines import LeaveOneOutMean, LinearValueBaseline, TimeIndexedBaseline
+from minipg.critics import TDCritic
 from minipg.returns import discounted_cumsum
 from minipg.policies import SoftmaxPolicy
 from minipg.rollout import sample_paths
@@ -61,18 +61,25 @@ def fitted_baseline(env, policy, theta):
     """A LinearValueBaseline fitted on an independent earlier batch, as training uses it."""
     baseline = LinearValueBaseline()
     earlier = sample_paths(env, policy, theta, 500, np.random.default_rng(12), horizon=HORIZON)
-    baseline.fit(earlier, [discounted_cumsum(p.rewards, 1.0) for p in earlier])
+    baseline.fit(earlier, 1.0)
     return baseline
 
 
-@pytest.mark.parametrize("baseline", [0.0, -0.3, "mean"])
+@pytest.mark.parametrize("baseline", [0.0, -0.3, LeaveOneOutMean()], ids=["zero", "constant", "leave-one-out"])
 def test_likelihood_ratio_is_unbiased(setup, baseline):
     env, policy, theta, paths = setup
     terms = estimators.likelihood_ratio(policy, theta, paths, baseline=baseline, per_path=True)
     assert_unbiased(terms, exact.gradient(env, policy, theta, HORIZON))
 
 
-@pytest.mark.parametrize("kind", ["none", "constant", "time", "fitted", "callable"])
+class StateAndTime:
+    """b(s_t, t) = 0.1 t - s_t[0]: any function of the state and the time, fixed before the batch."""
+
+    def values(self, paths, returns):
+        return [0.1 * np.arange(len(path)) - path.observations[:, 0] for path in paths]
+
+
+@pytest.mark.parametrize("kind", ["none", "constant", "time", "fitted", "state-and-time"])
 def test_reward_to_go_is_unbiased(setup, kind):
     env, policy, theta, paths = setup
     baseline = {
@@ -80,7 +87,7 @@ def test_reward_to_go_is_unbiased(setup, kind):
         "constant": -0.3,
         "time": TimeIndexedBaseline(),
         "fitted": fitted_baseline(env, policy, theta) if kind == "fitted" else None,
-        "callable": lambda obs, t: 0.1 * t - obs[0],
+        "state-and-time": StateAndTime(),
     }[kind]
     terms = estimators.reward_to_go(policy, theta, paths, baseline=baseline, per_path=True)
     assert_unbiased(terms, exact.gradient(env, policy, theta, HORIZON))
@@ -126,11 +133,11 @@ def test_importance_sampled_is_unbiased_away_from_theta_old(setup, per_decision)
 def test_effective_sample_size_is_m_at_theta_old_and_falls_away_from_it(setup):
     _, policy, theta, paths = setup
     few = paths[:500]
-    weights, ess = estimators.importance_weights(policy, theta, theta, few)
+    weights, ess = estimators.importance_weights(policy, theta, few)
     np.testing.assert_array_equal(weights, 1.0)
     assert ess == pytest.approx(500.0)
     shifted = theta + 1.0 * np.random.default_rng(14).standard_normal(policy.n_params)
-    assert estimators.importance_weights(policy, shifted, theta, few)[1] < 250.0
+    assert estimators.importance_weights(policy, shifted, few)[1] < 250.0
 
 
 def test_reward_to_go_has_less_variance_than_whole_trajectory(setup):
@@ -177,9 +184,12 @@ def test_estimators_need_no_dynamics_model():
             assert gradient.shape == (policy.n_params,) and np.all(np.isfinite(gradient))
 
 
-def test_leave_one_out_mean_is_the_mean_of_the_others():
-    np.testing.assert_array_equal(leave_one_out_mean([1.0, 2.0, 6.0]), [4.0, 3.5, 1.5])
-    np.testing.assert_array_equal(leave_one_out_mean([5.0]), [0.0])
+def test_leave_one_out_mean_is_the_mean_of_the_others(setup):
+    paths = setup[3][:3]
+    returns = [np.full(len(path), value) for path, value in zip(paths, [1.0, 2.0, 6.0])]
+    np.testing.assert_array_equal([b[0] for b in LeaveOneOutMean().values(paths, returns)], [4.0, 3.5, 1.5])
+    assert all(len(b) == len(path) and np.all(b == b[0]) for b, path in zip(LeaveOneOutMean().values(paths, returns), paths))
+    np.testing.assert_array_equal(LeaveOneOutMean().values(paths[:1], returns[:1])[0], 0.0)
 
 
 def test_mean_baseline_is_unbiased_even_for_two_paths(setup):
@@ -192,7 +202,7 @@ def test_mean_baseline_is_unbiased_even_for_two_paths(setup):
     env, policy, theta, paths = setup
     truth = exact.gradient(env, policy, theta, HORIZON)
     pairs = [paths[k : k + 2] for k in range(0, len(paths), 2)]
-    estimates = np.array([estimators.likelihood_ratio(policy, theta, pair, baseline="mean") for pair in pairs])
+    estimates = np.array([estimators.likelihood_ratio(policy, theta, pair, baseline=LeaveOneOutMean()) for pair in pairs])
     standard_error = estimates.std(axis=0, ddof=1) / np.sqrt(len(estimates))
     touched = np.count_nonzero(estimates, axis=0) >= 150
     assert touched.sum() >= 0.6 * len(truth)
@@ -210,7 +220,7 @@ def test_discounted_likelihood_ratio_and_importance_sampling_are_unbiased(setup,
     and distinguishable from grad U_1, which an estimator ignoring gamma would estimate."""
     env, policy, theta_old, paths = setup
     gamma = 0.8
-    terms = estimators.likelihood_ratio(policy, theta_old, paths, baseline="mean", gamma=gamma, per_path=True)
+    terms = estimators.likelihood_ratio(policy, theta_old, paths, baseline=LeaveOneOutMean(), gamma=gamma, per_path=True)
     assert_unbiased(terms, exact.gradient(env, policy, theta_old, HORIZON, gamma),
                     wrong=exact.gradient(env, policy, theta_old, HORIZON))
     theta = theta_old + 0.1 * np.random.default_rng(13).standard_normal(policy.n_params)
@@ -239,8 +249,8 @@ def test_each_estimator_is_the_one_sum_with_its_psi(setup):
     to_go = [np.array([np.sum(gamma ** np.arange(len(p) - t) * p.rewards[t:]) for t in range(len(p))]) for p in few]
     log_w = [np.cumsum([policy.log_prob(theta_new, s, u) - policy.log_prob(theta, s, u)
                         for s, u in zip(p.observations, p.actions)]) for p in few]
-    critic = LinearCritic(policy.n_features, lr=0.5)
-    critic.update(paths[40:80], gamma)
+    critic = TDCritic(policy.n_features, lr=0.5)
+    critic.fit(paths[40:80], gamma)
     td = [critic.td_errors(p, gamma) for p in few]
     gae = [np.array([np.sum((gamma * 0.5) ** np.arange(len(p) - t) * d[t:]) for t in range(len(p))])
            for p, d in zip(few, td)]
@@ -282,7 +292,7 @@ def test_actor_critic_on_a_tabular_env_ends_at_the_horizon_and_is_unbiased():
     policy = SoftmaxPolicy(env.observation_dim, env.n_actions)
     theta = np.zeros(policy.n_params)
     critic = make_critic(resolve(Config(env="gridworld", estimator="actor-critic")), env)
-    critic.update(sample_paths(env, policy, theta, 1000, np.random.default_rng(1)), 1.0)
+    critic.fit(sample_paths(env, policy, theta, 1000, np.random.default_rng(1)), 1.0)
     paths = sample_paths(env, policy, theta, 3000, np.random.default_rng(2))
     assert 0.2 < np.mean([path.truncated for path in paths]) < 0.4
     terms = estimators.actor_critic(policy, theta, paths, critic, gamma=1.0, lam=1.0, per_path=True)

@@ -455,9 +455,9 @@ def corridor_path(rewards):
 
 @pytest.mark.parametrize("fit", [
     lambda: ridge_fit(np.ones((3, 2)), np.array([1.0, np.nan, 0.0]), 1e-5),
-    lambda: LinearValueBaseline().fit([corridor_path([1.0, 2.0])], [np.array([np.nan, 2.0])]),
-    lambda: RegressionCritic(1).update([corridor_path([1.0, np.nan])], 0.9),
-    lambda: RegressionCritic(1).update([corridor_path([1.0, 2.0])], np.nan),
+    lambda: LinearValueBaseline().fit([corridor_path([1.0, np.nan])], 1.0),
+    lambda: RegressionCritic(1).fit([corridor_path([1.0, np.nan])], 0.9),
+    lambda: RegressionCritic(1).fit([corridor_path([1.0, 2.0])], np.nan),
 ], ids=["ridge-fit", "linear-baseline", "critic-nan-reward", "critic-nan-gamma"])
 def test_non_finite_regression_targets_are_refused_not_retried_forever(deadline, fit):
     with pytest.raises(ValueError):

@@ -109,7 +109,7 @@ def test_capped_natural_step_shrinks_with_the_gradient(batch):
 
 def test_surrogate_at_theta_old_is_the_mean_advantage(batch):
     policy, theta, paths, advantages = batch
-    assert surrogate(policy, theta, theta, paths, advantages) == pytest.approx(np.mean(np.concatenate(advantages)), rel=1e-12)
+    assert surrogate(policy, theta, paths, advantages) == pytest.approx(np.mean(np.concatenate(advantages)), rel=1e-12)
 
 
 def test_surrogate_gradient_at_theta_old_is_the_policy_gradient(batch):
@@ -118,8 +118,8 @@ def test_surrogate_gradient_at_theta_old_is_the_policy_gradient(batch):
     scores = np.vstack([policy.path_scores(theta, path.observations, path.actions) for path in paths])
     expected = scores.T @ np.concatenate(advantages) / len(scores)
     h = 1e-6
-    numeric = np.array([(surrogate(policy, theta + h * e, theta, paths, advantages)
-                         - surrogate(policy, theta - h * e, theta, paths, advantages)) / (2 * h)
+    numeric = np.array([(surrogate(policy, theta + h * e, paths, advantages)
+                         - surrogate(policy, theta - h * e, paths, advantages)) / (2 * h)
                         for e in np.eye(policy.n_params)])
     np.testing.assert_allclose(numeric, expected, rtol=1e-6, atol=1e-8)
 
@@ -142,7 +142,7 @@ def test_line_search_accepts_a_step_inside_the_radius_that_raises_the_surrogate(
     accepted = trust_region_step(policy, theta, step, paths, advantages, radius)
     assert not np.array_equal(accepted, theta)
     assert mean_kl(policy, accepted, theta, paths) <= radius
-    assert surrogate(policy, accepted, theta, paths, advantages) > surrogate(policy, theta, theta, paths, advantages)
+    assert surrogate(policy, accepted, paths, advantages) > surrogate(policy, theta, paths, advantages)
 
 
 def test_line_search_keeps_theta_old_when_no_backtracked_step_fits(batch):

@@ -43,3 +43,67 @@ def test_paths_take_at_most_horizon_decisions():
     paths = sample_paths(env, policy, theta, 20, np.random.default_rng(5), horizon=7)
     assert env.max_episode_steps > 7
     assert max(len(path) for path in paths) == 7 and all(path.truncated for path in paths if len(path) == 7)
+
+
+def assert_same_paths(a, b):
+    assert len(a) == len(b)
+    for p, q in zip(a, b):
+        for field in ("observations", "actions", "rewards", "log_probs", "final_observation"):
+            np.testing.assert_array_equal(getattr(p, field), getattr(q, field), err_msg=field)
+        assert (p.terminated, p.first_step) == (q.terminated, q.first_step)
+
+
+@pytest.mark.parametrize("continuous", [False, True], ids=["softmax", "gaussian"])
+def test_lock_step_samples_the_paths_its_loop_twin_samples(continuous):
+    """8 cart-poles stepped together against 8 stepped one at a time, the same streams per env: the same paths,
+    bit for bit, over batches of 40 steps that cut some episodes and end others."""
+    from envs.cartpole import CartPoleEnv, CartPoleVector
+    from minipg.policies import GaussianPolicy
+    from minipg.rollout import LockStep, OneByOne
+
+    policy = GaussianPolicy(4, 1) if continuous else SoftmaxPolicy(4, 2)
+    theta = np.random.default_rng(3).normal(0.0, 0.5, policy.n_params)
+    together = LockStep(CartPoleVector(8, continuous=continuous), seed=7)
+    alone = OneByOne(lambda: CartPoleEnv(continuous=continuous), 8, seed=7)
+    ended = cut = 0
+    for _ in range(3):
+        paths = together.sample(policy, theta, 40)
+        assert_same_paths(paths, alone.sample(policy, theta, 40))
+        assert sum(len(path) for path in paths) == 8 * 40
+        ended += sum(path.terminated for path in paths)
+        cut += sum(not path.terminated for path in paths)
+    assert ended > 0 and cut > 0
+
+
+def test_a_cut_episode_goes_on_in_the_next_batch():
+    """Env 0's last segment of a batch is cut (truncated) and its episode goes on as the next batch's first
+    segment, which starts where the cut one ended and says at which step of its episode."""
+    from envs.cartpole import CartPoleVector
+    from minipg.rollout import LockStep
+
+    policy, theta = SoftmaxPolicy(4, 2), np.array([0.0, 0.0, -1.0, -1.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0])
+    sampler = LockStep(CartPoleVector(2), seed=1)
+    first, second = sampler.sample(policy, theta, 25), sampler.sample(policy, theta, 25)
+    lengths = np.cumsum([len(path) for path in first])
+    cut = first[int(np.flatnonzero(lengths == 25)[0])]  # env 0's paths come first and fill its 25 steps
+    assert not cut.terminated and second[0].first_step == cut.first_step + len(cut)
+    np.testing.assert_array_equal(second[0].observations[0], cut.final_observation)
+
+
+def test_row_streams_draw_what_each_rows_generator_draws_one_call_at_a_time():
+    from minipg.rollout import RowStreams
+
+    streams = RowStreams([[0, r] for r in range(3)], block=4)
+    uniforms = np.array([streams.random(3) for _ in range(10)])
+    singles = [np.random.default_rng([0, r]) for r in range(3)]
+    np.testing.assert_array_equal(uniforms, [[g.random() for g in singles] for _ in range(10)])
+    normals = RowStreams([[1, r] for r in range(2)], block=3)
+    draws = np.array([normals.standard_normal((2, 2)) for _ in range(5)])
+    singles = [np.random.default_rng([1, r]) for r in range(2)]
+    np.testing.assert_array_equal(draws, [[g.standard_normal(2) for g in singles] for _ in range(5)])
+    some = RowStreams([[2, r] for r in range(3)], block=2)
+    picked = [some.random_at(rows) for rows in ([0, 2], [2], [0, 1, 2], [2])]
+    singles = [np.random.default_rng([2, r]) for r in range(3)]
+    expected = [[singles[r].random() for r in rows] for rows in ([0, 2], [2], [0, 1, 2], [2])]
+    for got, want in zip(picked, expected):
+        np.testing.assert_array_equal(got, want)

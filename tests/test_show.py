@@ -15,7 +15,7 @@ from minipg.checkpoint import save_checkpoint
 from minipg.cli import run_cli
 from minipg.plotting import plt
 from minipg.policies import SoftmaxPolicy
-from minipg.rollout import sample_path
+from minipg.rollout import sample_paths
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Gymnasium's CartPole-v1 render: 600 x 400 px, 125 px per metre, cart 50 x 30 px centred at height 100,
@@ -68,7 +68,7 @@ def test_the_gif_has_one_frame_per_step_plus_the_first(tmp_path, episodes):
     env = envs.make("cartpole")
     policy = SoftmaxPolicy(4, 2)
     rng = np.random.default_rng(4)  # the command's episodes, replayed
-    lengths = [len(sample_path(env, policy, theta, rng, 500)) for _ in range(episodes)]
+    lengths = [len(path) for path in sample_paths(env, policy, theta, episodes, rng)]
     with Image.open(out / "cartpole.gif") as gif:
         assert gif.n_frames == sum(length + 1 for length in lengths)
         assert gif.size == (600, 400) and gif.info["duration"] == 20  # 50 frames per second
