@@ -16,6 +16,7 @@ from minipg.critics import TDCritic
 from minipg.returns import discounted_cumsum
 from minipg.policies import SoftmaxPolicy
 from minipg.rollout import sample_paths
+from tests.helpers import central_difference, relative_error
 
 HORIZON = 12
 N_PATHS = 6000
@@ -297,3 +298,77 @@ def test_actor_critic_on_a_tabular_env_ends_at_the_horizon_and_is_unbiased():
     assert 0.2 < np.mean([path.truncated for path in paths]) < 0.4
     terms = estimators.actor_critic(policy, theta, paths, critic, gamma=1.0, lam=1.0, per_path=True)
     assert_unbiased(terms, exact.gradient(env, policy, theta, env.max_episode_steps))
+
+
+def clipped_surrogate(policy, theta, steps, advantages, clip):
+    """Eq. (21) written out: 1/N sum_t min(r_t A_t, clip(r_t, 1 - eps, 1 + eps) A_t), r_t from log_prob step by step."""
+    ratios = np.exp([policy.log_prob(theta, s, u) - old for s, u, old in
+                     zip(steps.observations, steps.actions, steps.log_probs)])
+    return np.mean(np.minimum(ratios * advantages, np.clip(ratios, 1 - clip, 1 + clip) * advantages))
+
+
+@pytest.fixture(scope="module", params=["softmax", "gaussian"])
+def ppo_batch(request):
+    """Cart-pole steps drawn at theta_old, advantages of both signs, and a theta far enough away that many ratios are clipped."""
+    from minipg.policies import GaussianPolicy
+    from minipg.rollout import Steps
+
+    env = envs.make("cartpole" if request.param == "softmax" else "cartpole-continuous")
+    policy = SoftmaxPolicy(4, 2) if request.param == "softmax" else GaussianPolicy(4, 1)
+    rng = np.random.default_rng(21)
+    theta_old = 0.5 * rng.standard_normal(policy.n_params)
+    paths = sample_paths(env, policy, theta_old, 4, rng)
+    advantages = rng.standard_normal(sum(len(path) for path in paths))
+    shift = 1.0 if request.param == "softmax" else 0.3
+    return policy, theta_old, theta_old + shift * rng.standard_normal(policy.n_params), paths, Steps.of(paths), advantages
+
+
+def test_ppo_gradient_is_the_derivative_of_the_clipped_surrogate(ppo_batch):
+    """Central differences of L (h = 1e-6) away from the kinks r = 1 +- eps, where L is smooth."""
+    policy, _, theta, _, steps, advantages = ppo_batch
+    psi = estimators.ppo_psi(policy, theta, steps, advantages, 0.2)
+    ratios = np.exp(policy.path_log_probs(theta, steps.observations, steps.actions) - steps.log_probs)
+    assert np.min(np.abs(np.abs(ratios - 1) - 0.2)) > 1e-4  # no ratio on a kink
+    assert 0.1 < np.mean(psi == 0) < 0.9  # both kinds of steps present
+    analytic = estimators.policy_gradient(policy, theta, [steps], [psi])
+    numeric = central_difference(lambda th: clipped_surrogate(policy, th, steps, advantages, 0.2), theta)
+    assert relative_error(analytic, numeric) < 1e-6 and np.linalg.norm(analytic) > 1e-2
+
+
+def test_ppo_at_theta_old_is_the_policy_gradient_with_the_same_advantages(ppo_batch):
+    """r = 1 and nothing clipped: the one sum with psi = A / N, i.e. Eq. (13)'s 1/m sum times m / N."""
+    policy, theta_old, _, paths, steps, advantages = ppo_batch
+    ppo = estimators.policy_gradient(policy, theta_old, [steps], [estimators.ppo_psi(policy, theta_old, steps,
+                                                                                      advantages, 0.2)])
+    per_path = np.split(advantages, np.cumsum([len(path) for path in paths])[:-1])
+    plain = estimators.policy_gradient(policy, theta_old, paths, per_path)
+    np.testing.assert_allclose(ppo, plain * len(paths) / len(steps), rtol=1e-12, atol=1e-14)
+
+
+def test_ppo_gives_no_push_past_the_clip_in_the_direction_the_advantage_favours(ppo_batch):
+    """psi_t = 0 exactly where r_t > 1 + eps with A_t > 0 or r_t < 1 - eps with A_t < 0, and r_t A_t / N elsewhere."""
+    policy, _, theta, _, steps, advantages = ppo_batch
+    ratios = np.exp([policy.log_prob(theta, s, u) - old for s, u, old in
+                     zip(steps.observations, steps.actions, steps.log_probs)])
+    psi = estimators.ppo_psi(policy, theta, steps, advantages, 0.2)
+    past = ((ratios > 1.2) & (advantages > 0)) | ((ratios < 0.8) & (advantages < 0))
+    assert past.any() and not past.all()
+    assert np.all(psi[past] == 0.0)
+    np.testing.assert_allclose(psi[~past], ratios[~past] * advantages[~past] / len(steps), rtol=1e-12)
+
+
+def test_ppo_reads_log_pi_old_from_the_paths(ppo_batch):
+    """Changing the recorded log pi_old changes every ratio: the ratio divides by what the path recorded."""
+    from minipg.rollout import Steps
+
+    policy, theta_old, _, _, steps, advantages = ppo_batch
+    shifted = Steps(steps.observations, steps.actions, steps.log_probs + 0.05)
+    psi = estimators.ppo_psi(policy, theta_old, shifted, advantages, 0.2)
+    np.testing.assert_allclose(psi, np.exp(-0.05) * advantages / len(steps), rtol=1e-12)
+
+
+def test_normalised_advantages_have_mean_0_and_standard_deviation_1():
+    advantages = np.random.default_rng(22).normal(3.0, 7.0, size=64)
+    normalised = estimators.normalised(advantages)
+    assert abs(normalised.mean()) < 1e-15 and normalised.std() == pytest.approx(1.0, rel=1e-14)
+    assert np.array_equal(estimators.normalised(np.full(5, 2.0)), np.zeros(5))
