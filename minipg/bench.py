@@ -5,7 +5,6 @@ After every training iteration the policy is evaluated as the train command eval
 stream; the steps are neither counted nor timed). A run is solved at the first evaluation whose mean
 return is >= 475; it then trains on for --after iterations to measure whether it stays solved.
 """
-import csv
 import dataclasses
 import os
 import sys
@@ -13,8 +12,7 @@ import time
 
 import numpy as np
 
-from minipg.cli import (Parser, check_output_dir, non_negative_int, positive_int, run_cli, write_atomically,
-                        writing_together)
+from minipg.cli import Parser, check_output_dir, non_negative_int, positive_int, run_cli, write_csv, writing_together
 from minipg.config import Config, build, parse_config
 from minipg.estimators import policy_gradient
 from minipg.evaluation import SOLVED_RETURN
@@ -182,15 +180,8 @@ def main(argv=None):
               f"{row['median_seconds']:9.2f} {row['iqr_seconds']:6.2f} {row['stays_solved']:12.0%} "
               f"{row['rollout_steps_per_s']:15.0f} {row['rollout_gradient_steps_per_s']:10.0f}")
     stem = os.path.join(args.out, f"bench_{args.env}")
-
-    def write_csv(temporary):
-        with open(temporary, "w", newline="") as file:
-            writer = csv.DictWriter(file, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
-
     with writing_together([stem + ".csv", stem + ".png"]):
-        write_atomically(stem + ".csv", write_csv)
+        write_csv(stem + ".csv", list(rows[0]), [list(row.values()) for row in rows])
         plot_bench(curves, SOLVED_RETURN[args.env], stem + ".png",
                    f"minipg on {args.env}: evaluation after every iteration")
     print(f"wrote {stem}.csv and {stem}.png")

@@ -16,6 +16,7 @@ signals change nothing: the run is already stopping and saving what it learned.
 """
 import argparse
 import contextlib
+import csv
 import fcntl
 import itertools
 import os
@@ -240,6 +241,14 @@ def write_atomically(path, write):
         finally:
             if temporary is not None and os.path.exists(temporary):
                 os.remove(temporary)
+
+
+def write_csv(path, header, rows):
+    """A CSV file written whole: UTF-8, "\n" after every row on every system, each number as str() prints it."""
+    def write(temporary):
+        with open(temporary, "w", newline="", encoding="utf-8") as file:
+            csv.writer(file, lineterminator="\n").writerows([header, *rows])
+    write_atomically(path, write)
 
 
 @contextlib.contextmanager

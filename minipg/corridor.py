@@ -19,7 +19,6 @@ stop a run when an episode reaches EPISODE_LIMIT = 10,000 steps, which from any 
 probability below 1e-12, and average the curves over the runs that never diverged; the command prints
 how many did.
 """
-import csv
 import dataclasses
 import math
 import os
@@ -29,8 +28,7 @@ import time
 import numpy as np
 
 import envs
-from minipg.cli import (Parser, check_output_dir, non_negative_int, positive_int, run_cli, write_atomically,
-                        writing_together)
+from minipg.cli import Parser, check_output_dir, non_negative_int, positive_int, run_cli, write_csv, writing_together
 from minipg.plotting import plt, save_figure
 from minipg.policies import SoftmaxPolicy, log_softmax
 from minipg.returns import discounted_cumsum
@@ -295,14 +293,11 @@ def plot_figure(settings, curves, diverged, runs, path, title):
     save_figure(fig, path)
 
 
-def write_csv(path, settings, curves):
-    def write(temporary):
-        with open(temporary, "w", newline="") as file:
-            writer = csv.writer(file)
-            writer.writerow(("setting", "episode", "mean_return"))
-            for setting, curve in zip(settings, curves):
-                writer.writerows((setting.name, episode + 1, repr(float(value))) for episode, value in enumerate(curve))
-    write_atomically(path, write)
+def write_curves(path, settings, curves):
+    """One row per setting and episode: the mean return of that episode."""
+    write_csv(path, ("setting", "episode", "mean_return"),
+              [(setting.name, episode + 1, float(value)) for setting, curve in zip(settings, curves)
+               for episode, value in enumerate(curve)])
 
 
 class Progress:
@@ -361,7 +356,7 @@ def main(argv=None):
         for (name, settings, title), path in zip(figures, written):
             rows = [index[setting] for setting in settings]
             plot_figure(settings, curves[rows], diverged[rows], args.runs, path, title)
-        write_csv(written[2], SETTINGS, curves)
+        write_curves(written[2], SETTINGS, curves)
     print(f"wrote {', '.join(written)}")
 
 

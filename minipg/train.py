@@ -12,7 +12,7 @@ import time
 import numpy as np
 
 from minipg.checkpoint import load_checkpoint, save_checkpoint
-from minipg.cli import check_output_dir, interrupt_status, write_atomically, writing_together
+from minipg.cli import check_output_dir, interrupt_status, write_csv, writing_together
 from minipg.config import build, parse_config
 from minipg.estimators import policy_gradient
 from minipg.evaluation import SOLVED_RETURN, evaluate_solved, exact_return
@@ -154,16 +154,9 @@ def write_outputs(run, config):
     into config.out: an older run's PNG is removed. Returns the paths written."""
     stem = os.path.join(config.out, config.env)
     columns = [field.name for field in dataclasses.fields(LogRow)]
-
-    def write_csv(temporary):
-        with open(temporary, "w") as file:
-            file.write(",".join(columns) + "\n")
-            for row in run.log:
-                file.write(",".join(repr(getattr(row, name)) for name in columns) + "\n")
-
     paths = [stem + ".csv", stem + ".npz", stem + ".png"]
     with writing_together(paths):
-        write_atomically(stem + ".csv", write_csv)
+        write_csv(stem + ".csv", columns, [[getattr(row, name) for name in columns] for row in run.log])
         save_checkpoint(stem + ".npz", run.theta, config.env, config.policy, dataclasses.asdict(config))
         if run.log:
             column = lambda name: np.array([getattr(row, name) for row in run.log])  # noqa: E731

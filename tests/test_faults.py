@@ -4,6 +4,7 @@ interruption leaves whole files of one run and no temporary file; nothing loops 
 Signals go to real subprocesses at delays drawn from seeded generators, so a failure names its delay and
 replays. A subprocess costs ~1.5 s (NumPy and Matplotlib load), so only signals and pipes use one.
 """
+import csv
 import json
 import os
 import signal
@@ -20,6 +21,7 @@ from minipg.baselines import LinearValueBaseline, ridge_fit
 from minipg.critics import RegressionCritic
 from minipg.bench import main as bench_main
 from minipg.checkpoint import load_checkpoint, save_checkpoint
+from minipg.corridor import main as corridor_main
 from minipg.natural import natural_step
 from minipg.optim import SGD, Adam
 from minipg.policies import GaussianPolicy, SoftmaxPolicy
@@ -485,3 +487,28 @@ def test_a_gaussian_divergence_is_one_line_without_warnings(tmp_path):
                     "--iterations", "5", "--quiet", "--out", str(tmp_path))
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 1 and "not finite" in one_line(stderr) and "Warning" not in stderr
+
+
+# --- 19.7. Every CSV holds plain numbers, one "\n" per row, on every system ---------------------------------
+
+
+@pytest.mark.parametrize("main, args, name, integers, text", [
+    (train_main, ["--env", "cartpole", "--iterations", "2", "--quiet"], "cartpole.csv",
+     {"iteration", "env_steps", "episodes", "eval_env_steps"}, set()),
+    (bench_main, ["--quick", "--configs", "default", "--quiet"], "bench_cartpole.csv", set(), {"configuration", "solved"}),
+    (corridor_main, ["--runs", "2", "--episodes", "5"], "corridor_13.csv", {"episode"}, {"setting"}),
+], ids=["train", "bench", "corridor"])
+def test_every_csv_reads_back_as_plain_numbers_with_newline_line_ends(tmp_path, capsys, main, args, name, integers,
+                                                                      text):
+    assert cli.run_cli(main, [*args, "--out", str(tmp_path)]) == 0
+    data = (tmp_path / name).read_bytes()
+    assert b"\r" not in data and data.endswith(b"\n")
+    with open(tmp_path / name, newline="", encoding="utf-8") as file:
+        header, *rows = list(csv.reader(file))
+    assert rows and all(len(row) == len(header) for row in rows)
+    for row in rows:
+        for column, field in zip(header, row):
+            if column in integers:
+                int(field)
+            elif column not in text:
+                float(field)
