@@ -142,6 +142,9 @@ def run_cli(main, argv=None):
     _Signals.depth, _Signals.received, _Signals.pending = 0, None, False
     previous = {number: signal.signal(number, _interrupt) for number in (signal.SIGINT, signal.SIGTERM)}
     streams = sys.stdout, sys.stderr
+    for stream in streams:
+        with contextlib.suppress(AttributeError, ValueError, OSError):  # a stream that is None, closed, not text
+            stream.reconfigure(errors="replace")  # a character the terminal's encoding lacks prints as "?"
     sys.stdout, sys.stderr = _SilentOnBrokenPipe(sys.stdout), _SilentOnBrokenPipe(sys.stderr)
     try:
         status = main(argv) or 0

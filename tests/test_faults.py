@@ -117,7 +117,7 @@ def test_a_checkpoint_with_a_flipped_byte_is_refused_or_read_unchanged(good_chec
 def text_writer(text):
     """write(temporary) for write_atomically: the file holds text."""
     def write(temporary):
-        with open(temporary, "w") as file:
+        with open(temporary, "w", encoding="utf-8") as file:
             file.write(text)
     return write
 
@@ -512,3 +512,42 @@ def test_every_csv_reads_back_as_plain_numbers_with_newline_line_ends(tmp_path, 
                 int(field)
             elif column not in text:
                 float(field)
+
+
+# --- 19.2. Any locale: every command finishes and says what it wrote on an ASCII stdout ----------------------
+
+
+ASCII_RUNS = {  # each command on small counts; out is the folder (or, for variance, the file) it writes into
+    "train": ("minipg.train", "--env", "corridor", "--iterations", "2", "--out", "{out}"),
+    "train --eval": ("minipg.train", "--env", "corridor", "--load", "{checkpoint}", "--eval", "3"),
+    "bench": ("minipg.bench", "--quick", "--configs", "default", "--quiet", "--out", "{out}"),
+    "derivation": ("minipg.derivation", "--out", "{out}"),
+    "corridor": ("minipg.corridor", "--runs", "2", "--episodes", "5", "--out", "{out}"),
+    "show": ("minipg.show", "{checkpoint}", "--episodes", "5", "--out", "{out}"),
+    "variance": ("minipg.variance", "--batches", "2", "--episodes", "5", "--horizon", "5", "--out", "{out}/v.png"),
+}
+
+
+@pytest.fixture(scope="module")
+def ascii_runs(tmp_path_factory):
+    """Every command of ASCII_RUNS started at once with PYTHONIOENCODING=ascii, as on a C or Latin-1 terminal."""
+    folder = tmp_path_factory.mktemp("ascii")
+    checkpoint = folder / "corridor.npz"
+    save_checkpoint(checkpoint, np.zeros(4), "corridor", "softmax", {"gamma": 1.0})
+    environment = {**os.environ, "PYTHONPATH": ROOT, "PYTHONIOENCODING": "ascii"}
+    processes = {}
+    for name, (module, *args) in ASCII_RUNS.items():
+        out = folder / name.replace(" ", "")
+        args = [arg.format(out=out, checkpoint=checkpoint) for arg in args]
+        processes[name] = (out, subprocess.Popen([sys.executable, "-m", module, *args], cwd=ROOT, env=environment,
+                                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    return processes
+
+
+@pytest.mark.parametrize("name", ASCII_RUNS)
+def test_every_command_finishes_on_an_ascii_stdout(ascii_runs, name):
+    out, process = ascii_runs[name]
+    stdout, stderr = process.communicate(timeout=300)
+    assert process.returncode == 0 and stderr == "", stderr
+    if name != "train --eval":  # it writes nothing
+        assert "wrote" in stdout and os.listdir(out), stdout
