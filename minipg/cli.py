@@ -1,5 +1,6 @@
 """What every command-line entry point shares: argument types, one-line errors, outputs checked before any
-work, files written whole, and interruptions (Ctrl-C, SIGTERM, a closed pipe) that cost nothing saved.
+work, files written whole, and interruptions (Ctrl-C, SIGTERM, a hang-up, output that cannot be printed) that
+cost nothing saved.
 
 Files. `write_atomically` writes a temporary file beside its target, fsyncs it and renames it over the
 target: a reader sees the old file or the new one, never half of one. The file's mode is 0666 less the
@@ -9,8 +10,9 @@ minipg process takes too, and each of `paths` the block did not write is removed
 holds one run's CSV beside another run's PNG. If any write fails, nothing is renamed. A temporary file
 (`.STEM.PID-N.tmp.EXT`) is removed on every way out but SIGKILL.
 
-Signals. Under run_cli, SIGTERM is handled like Ctrl-C: the first of either raises KeyboardInterrupt,
-and the exit status is 128 + its number (130 for SIGINT, 143 for SIGTERM). Inside `saving()`, which every
+Signals. Under run_cli, SIGTERM and SIGHUP (where it exists) are handled like Ctrl-C: the first of them raises
+KeyboardInterrupt, and the exit status is 128 + its number (130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP).
+Inside `saving()`, which every
 write above is, it is held until the block ends and raised then: a save is never cut short. Later
 signals change nothing: the run is already stopping and saving what it learned.
 """
@@ -24,6 +26,8 @@ import signal
 import sys
 
 MAX_COUNT = 10**9  # a larger count overflows C integers (deque, numpy) or would run for years
+STOPPING_SIGNALS = tuple(number for number in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None))
+                         if number is not None)  # Ctrl-C, kill, the terminal closed (no SIGHUP on Windows)
 
 
 def integer_in(minimum, maximum=MAX_COUNT):
@@ -67,7 +71,7 @@ class Parser(argparse.ArgumentParser):
 
 
 class _Signals:
-    """SIGINT/SIGTERM bookkeeping: how deep in saving() we are, the signal that interrupted the run, and
+    """STOPPING_SIGNALS bookkeeping: how deep in saving() we are, the signal that interrupted the run, and
     whether its KeyboardInterrupt is still held back."""
 
     depth = 0
@@ -87,7 +91,7 @@ def _interrupt(number, frame):
 
 @contextlib.contextmanager
 def saving():
-    """Hold SIGINT and SIGTERM until the block ends, then raise KeyboardInterrupt: a save is never cut short."""
+    """Hold STOPPING_SIGNALS until the block ends, then raise KeyboardInterrupt: a save is never cut short."""
     _Signals.depth += 1
     try:
         yield
@@ -99,53 +103,67 @@ def saving():
 
 
 def interrupt_status():
-    """128 + the number of the signal that interrupted the run: 130 for Ctrl-C, 143 for SIGTERM."""
+    """128 + the number of the signal that interrupted the run: 130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP."""
     return 128 + (_Signals.received or signal.SIGINT)
 
 
-class _SilentOnBrokenPipe:
-    """A text stream that turns a closed pipe into silence: a reader who stops reading never stops the run."""
+class _Unfailing:
+    """A text stream whose writes never raise: output that cannot be printed (a closed pipe, a vanished
+    terminal, a stream closed or missing) is dropped, and the run goes on. A character the stream's
+    encoding lacks prints as "?"."""
 
     def __init__(self, stream):
-        self.stream = stream
+        self.stream = stream if stream is not None else _devnull()
+        with contextlib.suppress(AttributeError, ValueError, OSError):  # closed, or not a TextIOWrapper
+            self.stream.reconfigure(errors="replace")
 
     def write(self, text):
-        self._guarded(self.stream.write, text)
+        self._try(self.stream.write, text)
         return len(text)
 
     def flush(self):
-        self._guarded(self.stream.flush)
+        self._try(self.stream.flush)
 
-    def _guarded(self, operation, *args):
+    def _try(self, operation, *args):
         try:
             operation(*args)
-        except BrokenPipeError:
-            # what is still buffered, and all that follows, goes to /dev/null; Python's flush at exit then succeeds
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, self.stream.fileno())
-            os.close(devnull)
+        except (OSError, ValueError):  # ValueError: an operation on a closed file
+            self.stream = _drained(self.stream)
 
     def __getattr__(self, name):
         return getattr(self.stream, name)
 
 
+def _devnull():
+    return open(os.devnull, "w", encoding="utf-8")
+
+
+def _drained(stream):
+    """stream with its descriptor pointed at os.devnull, so that what it still buffers, and Python's own flush
+    at exit, succeed; or a new stream on os.devnull if it has no descriptor left."""
+    devnull = _devnull()
+    try:
+        os.dup2(devnull.fileno(), stream.fileno())
+    except (OSError, ValueError):
+        return devnull
+    devnull.close()
+    return stream
+
+
 def run_cli(main, argv=None):
     """Run main(argv) as a command, and return its exit status.
 
-    A ValueError or OSError becomes one line on stderr and status 2; SIGTERM is handled like Ctrl-C, and an
-    interruption main does not handle itself becomes the line "interrupted" and status 130 or 143;
-    output to a closed pipe is dropped. Called with argv (as tests do) it restores the signal handlers
-    it found; as the command itself (argv None) it ignores SIGINT and SIGTERM from then on: the status
-    is decided, and Python's own shutdown would otherwise restore their default actions, so a late
-    signal could still kill the process after it has saved.
+    A ValueError or OSError becomes one line on stderr and status 2; SIGTERM and SIGHUP are handled like
+    Ctrl-C, and an interruption main does not handle itself becomes the line "interrupted" and status
+    128 + the signal's number; output that cannot be printed is dropped. Called with argv (as tests do) it
+    restores the signal handlers it found; as the command itself (argv None) it ignores STOPPING_SIGNALS from
+    then on: the status is decided, and Python's own shutdown would otherwise restore their default actions,
+    so a late signal could still kill the process after it has saved.
     """
     _Signals.depth, _Signals.received, _Signals.pending = 0, None, False
-    previous = {number: signal.signal(number, _interrupt) for number in (signal.SIGINT, signal.SIGTERM)}
+    previous = {number: signal.signal(number, _interrupt) for number in STOPPING_SIGNALS}
     streams = sys.stdout, sys.stderr
-    for stream in streams:
-        with contextlib.suppress(AttributeError, ValueError, OSError):  # a stream that is None, closed, not text
-            stream.reconfigure(errors="replace")  # a character the terminal's encoding lacks prints as "?"
-    sys.stdout, sys.stderr = _SilentOnBrokenPipe(sys.stdout), _SilentOnBrokenPipe(sys.stderr)
+    sys.stdout, sys.stderr = _Unfailing(sys.stdout), _Unfailing(sys.stderr)
     try:
         status = main(argv) or 0
     except (ValueError, OSError) as error:

@@ -37,7 +37,8 @@ def start(module, *args, **kwargs):
     """`python -m module args` as a user starts it, unbuffered so its progress lines arrive as printed."""
     environment = {**os.environ, "PYTHONPATH": ROOT, "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen([sys.executable, "-m", module, *args], cwd=ROOT, env=environment, text=True,
-                            stdout=kwargs.pop("stdout", subprocess.PIPE), stderr=subprocess.PIPE, **kwargs)
+                            stdout=kwargs.pop("stdout", subprocess.PIPE), stderr=kwargs.pop("stderr", subprocess.PIPE),
+                            **kwargs)
 
 
 def one_line(text):
@@ -325,8 +326,13 @@ def interrupt_training(out, delays, signals):
     return process.returncode, stderr
 
 
-@pytest.mark.parametrize("number, seed", [(signal.SIGINT, 0), (signal.SIGTERM, 0), (signal.SIGTERM, 1)],
-                         ids=["SIGINT", "SIGTERM", "SIGTERM-later"])
+SIGHUP = getattr(signal, "SIGHUP", None)  # a hang-up: the terminal closed (not on Windows)
+
+
+@pytest.mark.parametrize("number, seed", [
+    (signal.SIGINT, 0), (signal.SIGTERM, 0), (signal.SIGTERM, 1),
+    pytest.param(SIGHUP, 0, marks=pytest.mark.skipif(SIGHUP is None, reason="no SIGHUP on this system")),
+], ids=["SIGINT", "SIGTERM", "SIGTERM-later", "SIGHUP"])
 def test_a_signal_mid_training_saves_what_was_learned_and_exits_128_plus_its_number(tmp_path, number, seed):
     (tmp_path / "corridor.png").write_bytes(b"an older run's plot")
     delay = np.random.default_rng([seed, number]).uniform(0.05, 1.0)  # ~0 to 6 iterations of 0.17 s
@@ -380,6 +386,40 @@ def test_a_closed_stdout_pipe_never_costs_the_run(tmp_path):
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 0 and stderr == ""
     assert_whole_files_of_one_run(tmp_path, iterations=3)
+
+
+def run_without(descriptor, module, *args):
+    """`python -m module args` started with stdout (1) or stderr (2) closed, as `>&-` and `2>&-` start it."""
+    launcher = f"import os, subprocess, sys; os.close({descriptor}); sys.exit(subprocess.call(sys.argv[1:]))"
+    return subprocess.run([sys.executable, "-c", launcher, sys.executable, "-m", module, *args], cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": ROOT}, capture_output=True, text=True, timeout=120)
+
+
+def test_a_run_with_stdout_closed_saves_everything_and_exits_0(tmp_path):
+    result = run_without(1, "minipg.train", "--env", "corridor", "--iterations", "3", "--out", str(tmp_path))
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert_whole_files_of_one_run(tmp_path, iterations=3)
+
+
+def test_a_bad_flag_with_stderr_closed_still_exits_2(tmp_path):
+    result = run_without(2, "minipg.train", "--episodes", "0", "--out", str(tmp_path / "out"))
+    assert result.returncode == 2 and result.stdout == "" and not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="no pseudo-terminals on this system")
+def test_a_terminal_that_vanishes_mid_run_costs_nothing(tmp_path):
+    """The terminal's other end closes after the first line: every later line meets EIO, the run goes on."""
+    terminal, child_end = os.openpty()
+    process = start("minipg.train", "--env", "corridor", "--iterations", "20", "--out", str(tmp_path),
+                    stdout=child_end, stderr=child_end)
+    os.close(child_end)
+    first = b""
+    while b"\n" not in first:
+        first += os.read(terminal, 1024)
+    assert b"iter" in first
+    os.close(terminal)  # about 3 s of training and two progress lines are left
+    assert process.wait(timeout=60) == 0
+    assert_whole_files_of_one_run(tmp_path, iterations=20)
 
 
 # --- 13, 14, 15. Library guards: non-finite steps and misshapen paths refused by name ----------------------
