@@ -322,10 +322,10 @@ def load(path):
     if checkpoint.theta.shape != (policy.n_params,):
         raise ValueError(f"checkpoint {path}: theta has shape {checkpoint.theta.shape}, the {checkpoint.policy} "
                          f"policy on {checkpoint.env} needs ({policy.n_params},)")
-    if not np.isfinite(checkpoint.theta).all():
-        raise ValueError(f"checkpoint {path}: theta contains NaN or inf")
-    gamma = float(checkpoint.config.get("gamma", 1.0)) if isinstance(checkpoint.config, dict) else 1.0
-    return checkpoint.env, env, policy, checkpoint.theta, gamma
+    gamma = checkpoint.config.get("gamma", 1.0)
+    if isinstance(gamma, bool) or not isinstance(gamma, (int, float)) or not 0.0 < gamma <= 1.0:
+        raise ValueError(f"checkpoint {path}: its config's gamma must be a number in (0, 1], got {gamma!r}")
+    return checkpoint.env, env, policy, checkpoint.theta, float(gamma)
 
 
 def parse_args(argv):

@@ -5,12 +5,14 @@ Signals go to real subprocesses at delays drawn from seeded generators, so a fai
 replays. A subprocess costs ~1.5 s (NumPy and Matplotlib load), so only signals and pipes use one.
 """
 import csv
+import io
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import zipfile
 
 import numpy as np
 import pytest
@@ -26,6 +28,7 @@ from minipg.natural import natural_step
 from minipg.optim import SGD, Adam
 from minipg.policies import GaussianPolicy, SoftmaxPolicy
 from minipg.rollout import Path, sample_paths
+from minipg.show import main as show_main
 from minipg.train import main as train_main
 from minipg.variance import main as variance_main
 
@@ -128,10 +131,35 @@ def save_arrays(path, **arrays):
     return path
 
 
+def save_members(path, **members):
+    """An .npz as np.savez_compressed writes it, but a member given as bytes is stored as those bytes."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, member in members.items():
+            if not isinstance(member, bytes):
+                buffer = io.BytesIO()
+                np.lib.format.write_array(buffer, np.asanyarray(member))
+                member = buffer.getvalue()
+            archive.writestr(name + ".npy", member)
+    return path
+
+
+def npy_header(shape, descr="<f8"):
+    """The header of an .npy file holding an array of this shape: what a reader learns before any data."""
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, {"descr": descr, "fortran_order": False, "shape": shape})
+    return buffer.getvalue()
+
+
+NAMES = {"env": "corridor", "policy": "softmax", "config": "{}"}
+MKFIFO = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this system")
+
+
 @pytest.mark.parametrize("make, fragment", [
     (lambda d: np.save(d / "theta.npy", np.zeros(10)) or os.replace(d / "theta.npy", d / "c.npz") or d / "c.npz",
      "single .npy array"),
-    (lambda d: d, "is a directory"),
+    (lambda d: d, "not a regular file"),
+    pytest.param(lambda d: os.mkfifo(d / "c.npz") or d / "c.npz", "not a regular file", marks=MKFIFO),
+    (lambda d: (d / "c.npz").write_bytes(b"PK" + bytes(2**20)) and d / "c.npz", "more than"),
     (lambda d: (d / "c.npz").write_text("theta = 0") and d / "c.npz", "not an .npz"),
     (lambda d: save_arrays(d / "c.npz", theta=np.zeros(10), env="corridor", policy="softmax"), "no 'config'"),
     (lambda d: save_arrays(d / "c.npz", theta=np.zeros((2, 5)), env="corridor", policy="softmax", config="{}"),
@@ -146,9 +174,18 @@ def save_arrays(path, **arrays):
      "config is not JSON"),
     (lambda d: save_arrays(d / "c.npz", theta=np.zeros(10), env="corridor", policy="softmax", config="[1]"),
      "JSON object"),
-], ids=["npy-renamed", "directory", "text", "missing-key", "theta-2d", "theta-nan", "theta-text", "env-array",
-        "config-not-json", "config-a-list"])
-def test_a_checkpoint_that_is_not_one_says_what_is_wrong(tmp_path, make, fragment):
+    (lambda d: save_arrays(d / "c.npz", theta=np.zeros(10), env="corridor", policy="softmax",
+                           config="[" * 10**5 + "]" * 10**5), "config is not JSON"),
+    (lambda d: save_members(d / "c.npz", theta=b"0.0, 0.0", **NAMES), "theta.npy is not an .npy array"),
+    (lambda d: save_members(d / "c.npz", theta=np.array([np.longdouble("1e4000"), 0.0]), **NAMES), "NaN or inf"),
+    (lambda d: save_members(d / "c.npz", theta=np.zeros(2**17 + 1), **NAMES), "more than"),
+    (lambda d: save_members(d / "c.npz", theta=npy_header((2**29,)) + bytes(2**20), **NAMES), "more than"),
+    (lambda d: save_members(d / "c.npz", theta=np.zeros(4), env=npy_header((), "<U300000"), policy="softmax",
+                            config="{}"), "more than"),
+], ids=["npy-renamed", "directory", "fifo", "file-too-large", "text", "missing-key", "theta-2d", "theta-nan",
+        "theta-text", "env-array", "config-not-json", "config-a-list", "config-nested-deep", "member-not-npy",
+        "theta-beyond-float64", "theta-too-large", "theta-declared-4-GiB", "env-declared-too-large"])
+def test_a_checkpoint_that_is_not_one_says_what_is_wrong(tmp_path, deadline, make, fragment):
     refused(make(tmp_path), fragment)
 
 
@@ -156,6 +193,23 @@ def test_train_refuses_a_broken_checkpoint_in_one_line(good_checkpoint, tmp_path
     (tmp_path / "cut.npz").write_bytes(good_checkpoint.read_bytes()[:-100])
     status = cli.run_cli(train_main, ["--env", "corridor", "--load", str(tmp_path / "cut.npz"), "--eval", "3"])
     assert status == 2 and str(tmp_path / "cut.npz") in one_line(capsys.readouterr().err)
+
+
+@MKFIFO
+@pytest.mark.parametrize("main, args", [(train_main, ["--env", "corridor", "--eval", "3", "--load"]),
+                                        (show_main, [])], ids=["train", "show"])
+def test_a_named_pipe_given_as_a_checkpoint_is_refused_not_waited_on(tmp_path, capsys, deadline, main, args):
+    os.mkfifo(tmp_path / "c.npz")
+    assert cli.run_cli(main, [*args, str(tmp_path / "c.npz"), "--out", str(tmp_path / "out")]) == 2
+    assert str(tmp_path / "c.npz") in one_line(capsys.readouterr().err) and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("gamma", [None, [0.9], {"gamma": 0.9}, "0.9", True, 0.0, 1.5])
+def test_show_refuses_a_saved_gamma_that_is_not_a_discount(tmp_path, capsys, gamma):
+    save_checkpoint(tmp_path / "c.npz", np.zeros(4), "corridor", "softmax", {"gamma": gamma})
+    assert cli.run_cli(show_main, [str(tmp_path / "c.npz"), "--out", str(tmp_path / "out")]) == 2
+    error = one_line(capsys.readouterr().err)
+    assert str(tmp_path / "c.npz") in error and "gamma" in error and not (tmp_path / "out").exists()
 
 
 # --- 2, 3, 4, 12. Bad counts and flags: refused by name before any work -----------------------------------
@@ -481,10 +535,14 @@ class Hung(Exception):
 
 @pytest.fixture
 def deadline():
-    """Fail, rather than hang the suite, if the test body runs past 5 s (SIGALRM interrupts a Python loop)."""
+    """Fail, rather than hang the suite, if the test body runs past 5 s (SIGALRM interrupts a Python loop or a
+    blocked open). Where there is no SIGALRM (Windows) the test runs without a deadline."""
     def give_up(number, frame):
-        raise Hung("still running after 5 s: an endless retry")
+        raise Hung("still running after 5 s: an endless retry, a wait or a huge allocation")
 
+    if not hasattr(signal, "SIGALRM"):
+        yield
+        return
     previous = signal.signal(signal.SIGALRM, give_up)
     signal.alarm(5)
     yield
