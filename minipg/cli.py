@@ -2,24 +2,25 @@
 work, files written whole, and interruptions (Ctrl-C, SIGTERM, a hang-up, output that cannot be printed) that
 cost nothing saved.
 
-Files. `write_atomically` writes a temporary file beside its target, fsyncs it and renames it over the
-target: a reader sees the old file or the new one, never half of one. The file's mode is 0666 less the
-umask, as for any file `open` creates. Inside `writing_together(paths)` the renames wait until every
-file of the block is written; then all are renamed at once, under a lock of their folder that another
-minipg process takes too, and each of `paths` the block did not write is removed, so the folder never
-holds one run's CSV beside another run's PNG. If any write fails, nothing is renamed. A temporary file
-(`.STEM.PID-N.tmp.EXT`) is removed on every way out but SIGKILL.
+Files. `write_atomically` writes a temporary file beside its target (`.STEM.PID-N.tmp.EXT`), fsyncs it and
+renames it over the target: a reader sees the old file or the new one, never half of one. The file's mode is
+0666 less the umask, as for any file `open` creates. Inside `writing_together(paths)` the renames wait until
+every file of the block is written; then every target is checked (one that is not a regular file stops it all),
+the old files are moved aside (`.STEM.PID-N.old.EXT`), the new ones moved in, and the old ones, with each of
+`paths` the block did not write, removed; if any rename fails, the new files are taken out and the old ones put
+back. So the folder holds all the files of one run, never one run's CSV beside another run's PNG. Temporary
+files are removed on every way out but a crash (SIGKILL, power loss); a crash between two renames can also
+leave old files aside and only some new ones in place, a window no portable means closes. No lock is taken:
+each file is always whole, but two runs into one folder that finish at the same instant may leave files of both.
 
 Signals. Under run_cli, SIGTERM and SIGHUP (where it exists) are handled like Ctrl-C: the first of them raises
 KeyboardInterrupt, and the exit status is 128 + its number (130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP).
-Inside `saving()`, which every
-write above is, it is held until the block ends and raised then: a save is never cut short. Later
-signals change nothing: the run is already stopping and saving what it learned.
+Inside `saving()`, which every write above is, it is held until the block ends and raised then: a save is
+never cut short. Later signals change nothing: the run is already stopping and saving what it learned.
 """
 import argparse
 import contextlib
 import csv
-import fcntl
 import itertools
 import os
 import signal
@@ -187,7 +188,7 @@ def _check_folder(flag, path):
         raise ValueError(f"{flag}: {path} exists and is not a directory")
     try:
         os.makedirs(path, exist_ok=True)
-        os.remove(_create_temporary(path, "probe"))
+        os.remove(_create(_temporary_name(os.path.join(path, "probe"), "tmp")))
     except (OSError, ValueError) as error:  # ValueError: a NUL byte in the path
         raise ValueError(f"{flag}: cannot write into {path}: {getattr(error, 'strerror', None) or error}") from None
 
@@ -208,55 +209,51 @@ def check_output_file(flag, path):
     return path
 
 
-_temporary_numbers = itertools.count()
-
-
-def _create_temporary(folder, name):
-    """Create an empty file .STEM.PID-N.tmp.EXT in folder, mode 0666 less the umask, and return its path.
-
-    The temporary keeps the target's extension, for writers (Pillow) that choose the format by it.
-    """
+def _temporary_name(path, kind):
+    """A free name beside path: .STEM.PID-N.KIND.EXT with the first N no file has, so that the names
+    check_output_dir tries are the names the write takes. The extension is the target's, for writers
+    (Pillow) that choose the format by it."""
+    folder, name = os.path.split(path)
     stem, extension = os.path.splitext(name)
-    while True:
-        path = os.path.join(folder, f".{stem}.{os.getpid()}-{next(_temporary_numbers)}.tmp{extension}")
-        try:
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-            return path
-        except FileExistsError:  # left by a killed process of the same pid: take the next number
-            continue
+    for number in itertools.count():
+        candidate = os.path.join(folder, f".{stem}.{os.getpid()}-{number}.{kind}{extension}")
+        if not os.path.lexists(candidate):
+            return candidate
+
+
+def _create(path):
+    """Create path as an empty file, mode 0666 less the umask (as `open` gives), and return it."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    return path
 
 
 def _fsync(path):
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+    with open(path, "r+b") as file:  # a descriptor that may write: Windows flushes through no other
+        os.fsync(file.fileno())
 
 
 class _Group:
-    """The renames held back by writing_together: (temporary, target) pairs, in the order written."""
+    """The files of the writing_together block under way: (temporary, target) pairs, in the order written."""
 
     current = None
 
 
 def write_atomically(path, write):
-    """Call write(temporary) for a new file beside path, fsync it and rename it onto path (see the module doc)."""
+    """Call write(temporary) for a new file beside path, fsync it, and put it in place of path when its
+    writing_together block ends; outside a block it is a group of one (see the module doc)."""
+    if _Group.current is None:
+        with writing_together([path]):
+            return write_atomically(path, write)
     path = os.path.abspath(path)
-    folder = os.path.dirname(path)
-    os.makedirs(folder, exist_ok=True)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
     temporary = None
     with saving():
         try:
-            temporary = _create_temporary(folder, os.path.basename(path))
+            temporary = _create(_temporary_name(path, "tmp"))
             write(temporary)
             _fsync(temporary)
-            if _Group.current is None:
-                os.replace(temporary, path)
-                _fsync(folder)
-            else:
-                _Group.current.append((temporary, path))
-            temporary = None  # renamed, or writing_together renames or removes it
+            _Group.current.append((temporary, path))
+            temporary = None  # writing_together moves it in or removes it
         except OSError as error:
             raise OSError(f"cannot write {path}: {error.strerror or error}") from None
         finally:
@@ -273,20 +270,9 @@ def write_csv(path, header, rows):
 
 
 @contextlib.contextmanager
-def _locked(folder):
-    """An exclusive flock on the folder itself, held by one minipg process at a time."""
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(descriptor)
-
-
-@contextlib.contextmanager
 def writing_together(paths):
-    """The files of one run: each of `paths` is written inside the block (renamed into place at its end,
-    all at once) or, if the block does not write it, removed, so no file of an older run stays beside them."""
+    """The files of one run: each of `paths` is written inside the block, and at its end all of them are put in
+    place or none is; one of `paths` the block did not write is removed, so no file of an older run stays."""
     if _Group.current is not None:
         raise ValueError("writing_together blocks do not nest")
     paths = {os.path.abspath(path) for path in paths}
@@ -294,21 +280,39 @@ def writing_together(paths):
     try:
         with saving():
             yield
-            written = {path for _, path in renames}
-            folders = sorted(folder for folder in {os.path.dirname(path) for path in paths | written}
-                             if os.path.isdir(folder))
-            with contextlib.ExitStack() as locks:
-                for folder in folders:
-                    locks.enter_context(_locked(folder))
-                for temporary, path in renames:
-                    os.replace(temporary, path)
-                for path in paths - written:
-                    if os.path.lexists(path):
-                        os.remove(path)
-                for folder in folders:
-                    _fsync(folder)
+            _replace_together(renames, sorted(paths - {target for _, target in renames}))
     finally:
         _Group.current = None
         for temporary, _ in renames:
             if os.path.exists(temporary):
                 os.remove(temporary)
+
+
+def _replace_together(renames, stale):
+    """Move each (temporary, target) onto its target and remove the stale paths: all of it, or nothing.
+
+    Every target is checked first; then the files in the way are moved aside (.STEM.PID-N.old.EXT), the new
+    ones moved in, and the old ones removed, or put back if any rename failed.
+    """
+    targets = [target for _, target in renames] + stale
+    for target in targets:
+        if os.path.lexists(target) and not os.path.isfile(target):
+            raise OSError(f"cannot write {target}: it exists and is not a regular file")
+    aside, moved_in = [], []
+    try:
+        for target in targets:
+            if os.path.lexists(target):
+                old = _temporary_name(target, "old")
+                os.replace(target, old)
+                aside.append((target, old))
+        for temporary, target in renames:
+            os.replace(temporary, target)
+            moved_in.append(target)
+    except OSError as error:
+        for path in moved_in:
+            os.remove(path)
+        for path, old in aside:
+            os.replace(old, path)
+        raise OSError(f"cannot write {target}: {error.strerror or error}") from None
+    for _, old in aside:
+        os.remove(old)

@@ -324,6 +324,44 @@ def test_a_failure_inside_writing_together_renames_nothing(tmp_path):
     assert os.listdir(tmp_path) == ["a.csv"] and (tmp_path / "a.csv").read_text() == "old run"
 
 
+def test_a_target_that_is_not_a_file_stops_the_group_before_anything_moves(tmp_path, capsys):
+    (tmp_path / "a.csv").write_text("old run")
+    (tmp_path / "a.png").mkdir()
+
+    def main(argv):
+        with cli.writing_together([tmp_path / "a.csv", tmp_path / "a.png"]):
+            cli.write_atomically(tmp_path / "a.csv", text_writer("new run"))
+            cli.write_atomically(tmp_path / "a.png", text_writer("new run"))
+
+    assert cli.run_cli(main, []) == 2
+    assert "a.png" in one_line(capsys.readouterr().err)
+    assert sorted(os.listdir(tmp_path)) == ["a.csv", "a.png"] and (tmp_path / "a.csv").read_text() == "old run"
+
+
+def test_a_failed_rename_puts_every_old_file_back(tmp_path, monkeypatch):
+    """The second new file cannot be moved in (a busy file): the first is taken out again, the old ones go back,
+    and a.png, which the block did not write, stays too."""
+    paths = [tmp_path / "a.csv", tmp_path / "a.npz", tmp_path / "a.png"]
+    for path in paths:
+        path.write_text("old run")
+    replace, moved_in = os.replace, []
+
+    def second_move_in_fails(source, target):
+        if ".tmp" in os.path.basename(source):
+            moved_in.append(target)
+            if len(moved_in) == 2:
+                raise OSError(16, "Device or resource busy")
+        replace(source, target)
+
+    monkeypatch.setattr(os, "replace", second_move_in_fails)
+    with pytest.raises(OSError, match="cannot write .*a.npz: Device or resource busy"):
+        with cli.writing_together(paths):
+            cli.write_atomically(paths[0], text_writer("new run"))
+            cli.write_atomically(paths[1], text_writer("new run"))
+    assert len(moved_in) == 2 and sorted(os.listdir(tmp_path)) == ["a.csv", "a.npz", "a.png"]
+    assert all(path.read_text() == "old run" for path in paths)
+
+
 def test_a_run_ended_in_its_first_iteration_leaves_no_older_png_and_claims_none(tmp_path, capsys):
     (tmp_path / "corridor.png").write_bytes(b"an older run's plot")
     status = train_main(["--env", "corridor", "--optimizer", "sgd", "--lr", "1e308", "--quiet", "--out", str(tmp_path)])
