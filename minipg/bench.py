@@ -159,7 +159,8 @@ def main(argv=None):
                for name in names}
     for config in configs.values():
         build(config)  # refuses a bad setting before any run
-    check_output_dir("--out", args.out)
+    files = [f"bench_{args.env}.csv", f"bench_{args.env}.png"]
+    check_output_dir("--out", args.out, files)
     rows, curves, start, done, total = [], {}, time.perf_counter(), 0, len(names) * args.seeds
     for name in names:
         results = []
@@ -179,12 +180,11 @@ def main(argv=None):
         print(f"{row['configuration']:<15} {row['solved']:>6} {row['median_steps']:12.0f} {row['iqr_steps']:8.0f} "
               f"{row['median_seconds']:9.2f} {row['iqr_seconds']:6.2f} {row['stays_solved']:12.0%} "
               f"{row['rollout_steps_per_s']:15.0f} {row['rollout_gradient_steps_per_s']:10.0f}")
-    stem = os.path.join(args.out, f"bench_{args.env}")
-    with writing_together([stem + ".csv", stem + ".png"]):
-        write_csv(stem + ".csv", list(rows[0]), [list(row.values()) for row in rows])
-        plot_bench(curves, SOLVED_RETURN[args.env], stem + ".png",
-                   f"minipg on {args.env}: evaluation after every iteration")
-    print(f"wrote {stem}.csv and {stem}.png")
+    csv_path, png_path = paths = [os.path.join(args.out, name) for name in files]
+    with writing_together(paths):
+        write_csv(csv_path, list(rows[0]), [list(row.values()) for row in rows])
+        plot_bench(curves, SOLVED_RETURN[args.env], png_path, f"minipg on {args.env}: evaluation after every iteration")
+    print(f"wrote {csv_path} and {png_path}")
 
 
 if __name__ == "__main__":

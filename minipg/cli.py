@@ -182,30 +182,33 @@ def run_cli(main, argv=None):
     return status
 
 
-def _check_folder(flag, path):
-    """Create folder `path` if it is missing and prove it writable, or raise ValueError naming flag and path."""
-    if os.path.exists(path) and not os.path.isdir(path):
-        raise ValueError(f"{flag}: {path} exists and is not a directory")
-    try:
-        os.makedirs(path, exist_ok=True)
-        os.remove(_create(_temporary_name(os.path.join(path, "probe"), "tmp")))
-    except (OSError, ValueError) as error:  # ValueError: a NUL byte in the path
-        raise ValueError(f"{flag}: cannot write into {path}: {getattr(error, 'strerror', None) or error}") from None
-
-
-def check_output_dir(flag, path):
-    """Before any work: the directory the command writes into exists (created if needed) and is writable."""
-    if not path:
+def check_output_dir(flag, folder, names):
+    """Before any work: folder exists (created if needed) and the command's files, `names`, can be written into
+    it as the write will write them: each temporary and aside name is created and removed, and no target is
+    anything but a regular file. Otherwise one ValueError naming flag and path."""
+    if not folder:
         raise ValueError(f"{flag}: expected a directory, got an empty path")
-    _check_folder(flag, path)
-    return path
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise ValueError(f"{flag}: {folder} exists and is not a directory")
+    targets = [os.path.abspath(os.path.join(folder, name)) for name in names]
+    try:
+        os.makedirs(folder, exist_ok=True)
+        for target in targets:
+            for kind in ("tmp", "old"):
+                os.remove(_create(_temporary_name(target, kind)))
+    except (OSError, ValueError) as error:  # ValueError: a NUL byte in the path
+        raise ValueError(f"{flag}: cannot write into {folder}: {getattr(error, 'strerror', None) or error}") from None
+    for target in targets:
+        if os.path.lexists(target) and not os.path.isfile(target):
+            raise ValueError(f"{flag}: {target} exists and is not a regular file")
+    return folder
 
 
 def check_output_file(flag, path):
-    """Before any work: `path` names a file (not a directory) in a folder that exists or is created, writable."""
+    """Before any work: `path` names a file (not a directory) that check_output_dir can write in its folder."""
     if not path or path.endswith(os.sep) or os.path.isdir(path):
         raise ValueError(f"{flag}: expected a file name, got {path!r}")
-    _check_folder(flag, os.path.dirname(path) or os.curdir)
+    check_output_dir(flag, os.path.dirname(path) or os.curdir, [os.path.basename(path)])
     return path
 
 

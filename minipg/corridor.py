@@ -327,7 +327,7 @@ def print_summary(settings, returns, thetas, curves, diverged):
           f"{true_value(best_p_right()):9.2f} {best_p_right():9.3f}")
 
 
-CSV_NAME = "corridor_13.csv"  # not corridor.csv, which python -m minipg.train --env corridor writes
+FILES = ("corridor_13_1.png", "corridor_13_2.png", "corridor_13.csv")  # not corridor.csv, which train writes
 
 
 def parse_args(argv):
@@ -342,7 +342,7 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
-    check_output_dir("--out", args.out)
+    check_output_dir("--out", args.out, FILES)
     seeds = [[args.seed, j] for j in range(args.runs)]
     print(f"{len(SETTINGS)} settings x {args.runs} runs x {args.episodes} episodes, stepped together")
     returns, thetas, _ = run_vectorised(SETTINGS, args.episodes, seeds, progress=Progress())
@@ -351,7 +351,7 @@ def main(argv=None):
     index = {setting: k for k, setting in enumerate(SETTINGS)}
     figures = (("corridor_13_1.png", FIGURE_13_1, "Sutton & Barto Figure 13.1: REINFORCE on the short corridor"),
                ("corridor_13_2.png", FIGURE_13_2, "Sutton & Barto Figure 13.2: REINFORCE with a baseline"))
-    written = [os.path.join(args.out, name) for name in ("corridor_13_1.png", "corridor_13_2.png", CSV_NAME)]
+    written = [os.path.join(args.out, name) for name in FILES]
     with writing_together(written):
         for (name, settings, title), path in zip(figures, written):
             rows = [index[setting] for setting in settings]

@@ -176,8 +176,7 @@ def show_cartpole(env_name, env, policy, theta, episodes, rng, out):
     recorded = [episode_frames(env, policy, theta, rng) for _ in range(episodes)]
     for k, (states, returns) in enumerate(recorded):
         print(f"episode {k + 1}: return {returns[-1]:g} in {len(states) - 1} steps")
-    gif = os.path.join(out, f"{env_name}.gif")
-    filmstrip = os.path.join(out, f"{env_name}_filmstrip.png")
+    gif, filmstrip = (os.path.join(out, name) for name in output_names(env_name, env))
     states, returns = recorded[0]
     with writing_together([gif, filmstrip]):
         write_gif(gif, recorded)
@@ -298,7 +297,7 @@ def show_tabular(env_name, env, policy, theta, episodes, rng, gamma, out):
                  label="expected visits per episode (square-root scale)")
     fig.legend(handles=legend_handles(env), loc="lower center", ncol=4, fontsize=9)
     fig.suptitle(f"minipg: the saved policy on the {env_name}, before and after")
-    path = os.path.join(out, f"{env_name}_policy.png")
+    path = os.path.join(out, output_names(env_name, env)[0])
     save_figure(fig, path)
     returns = [discounted_return(sample_path(env, policy, theta, rng, horizon).rewards, gamma) for _ in range(episodes)]
     error = np.std(returns, ddof=1) / np.sqrt(episodes) if episodes > 1 else float("nan")
@@ -328,6 +327,11 @@ def load(path):
     return checkpoint.env, env, policy, checkpoint.theta, float(gamma)
 
 
+def output_names(env_name, env):
+    """The files show writes: a tabular env's policy picture, or cart-pole's GIF and filmstrip."""
+    return [f"{env_name}_policy.png"] if hasattr(env, "P") else [f"{env_name}.gif", f"{env_name}_filmstrip.png"]
+
+
 def parse_args(argv):
     parser = Parser(prog="python -m minipg.show", description=__doc__.split("\n\n")[0])
     parser.add_argument("checkpoint", help="a .npz written by python -m minipg.train")
@@ -342,7 +346,7 @@ def parse_args(argv):
 def main(argv=None):
     args = parse_args(argv)
     env_name, env, policy, theta, gamma = load(args.checkpoint)
-    check_output_dir("--out", args.out)
+    check_output_dir("--out", args.out, output_names(env_name, env))
     rng = np.random.default_rng(args.seed)
     if hasattr(env, "P"):
         written = show_tabular(env_name, env, policy, theta, args.episodes or 1000, rng, gamma, args.out)

@@ -149,21 +149,25 @@ def load_theta(path, config, policy):
     return checkpoint.theta
 
 
+def output_names(config):
+    """The files a run writes into config.out: its CSV log, its checkpoint, its learning curve."""
+    return [config.env + extension for extension in (".csv", ".npz", ".png")]
+
+
 def write_outputs(run, config):
     """The CSV log, the checkpoint and (if an iteration finished) the learning-curve PNG, written together
     into config.out: an older run's PNG is removed. Returns the paths written."""
-    stem = os.path.join(config.out, config.env)
+    paths = [os.path.join(config.out, name) for name in output_names(config)]
     columns = [field.name for field in dataclasses.fields(LogRow)]
-    paths = [stem + ".csv", stem + ".npz", stem + ".png"]
     with writing_together(paths):
-        write_csv(stem + ".csv", columns, [[getattr(row, name) for name in columns] for row in run.log])
-        save_checkpoint(stem + ".npz", run.theta, config.env, config.policy, dataclasses.asdict(config))
+        write_csv(paths[0], columns, [[getattr(row, name) for name in columns] for row in run.log])
+        save_checkpoint(paths[1], run.theta, config.env, config.policy, dataclasses.asdict(config))
         if run.log:
             column = lambda name: np.array([getattr(row, name) for row in run.log])  # noqa: E731
             judged, label = ((column("eval_mean_return"), "evaluation: mean of 100 episodes (finished ones)")
                              if config.env in SOLVED_RETURN else (column("exact_return"), "exact U(θ), the oracle"))
             plot_learning_curve(column("env_steps"), column("mean_return"), column("min_return"),
-                                column("max_return"), stem + ".png", f"minipg: {config.estimator} on {config.env}",
+                                column("max_return"), paths[2], f"minipg: {config.estimator} on {config.env}",
                                 threshold=SOLVED_RETURN.get(config.env), judged=judged, judged_label=label)
     return paths if run.log else paths[:2]
 
@@ -209,7 +213,7 @@ def main(argv=None):
         returns = evaluate(pieces.env, pieces.policy, theta, config.eval, np.random.default_rng(config.seed))
         print(f"{config.env}: mean return {np.mean(returns):.1f} ± {np.std(returns):.1f} over {config.eval} episodes")
         return 0
-    check_output_dir("--out", config.out)
+    check_output_dir("--out", config.out, output_names(config))
     judged_by = "eval return" if config.env in SOLVED_RETURN else "exact U"
     run = train(config, pieces, theta, progress=None if config.quiet else Progress(judged_by))
     print(summary(run, config, write_outputs(run, config)))

@@ -266,8 +266,49 @@ def test_variance_refuses_an_unusable_out_file_before_any_work(tmp_path, capsys)
 
 
 def test_an_out_directory_that_is_missing_is_created(tmp_path):
-    assert cli.check_output_dir("--out", str(tmp_path / "a" / "b")) and (tmp_path / "a" / "b").is_dir()
-    assert os.listdir(tmp_path / "a" / "b") == []  # the probe file is gone
+    assert cli.check_output_dir("--out", str(tmp_path / "a" / "b"), ["a.csv"]) and (tmp_path / "a" / "b").is_dir()
+    assert os.listdir(tmp_path / "a" / "b") == []  # the names it tried are gone
+
+
+def test_a_folder_where_a_file_of_the_run_goes_is_refused_before_any_work(tmp_path, capsys):
+    (tmp_path / "corridor.csv").write_text("old run")
+    (tmp_path / "corridor.npz").mkdir()
+    assert cli.run_cli(train_main, ["--env", "corridor", "--iterations", "2", "--out", str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "corridor.npz" in one_line(captured.err)
+    assert sorted(os.listdir(tmp_path)) == ["corridor.csv", "corridor.npz"]
+    assert (tmp_path / "corridor.csv").read_text() == "old run"
+
+
+def limit(name, folder):
+    """os.pathconf's limit `name` for folder, or skip where the system has none to tell (Windows)."""
+    if not hasattr(os, "pathconf"):
+        pytest.skip("no pathconf on this system")
+    return os.pathconf(folder, name)
+
+
+def test_an_out_file_name_too_long_for_its_temporary_is_refused_before_any_work(tmp_path, capsys):
+    """The name fits NAME_MAX; .NAME.PID-N.tmp.png, which the write needs beside it, does not."""
+    out = tmp_path / ("v" * (limit("PC_NAME_MAX", tmp_path) - 4) + ".png")
+    assert cli.run_cli(variance_main, ["--batches", "2", "--episodes", "5", "--horizon", "5", "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "--out" in one_line(captured.err) and os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("main, args", [(train_main, ["--env", "corridor", "--iterations", "1"]),
+                                        (show_main, ["{checkpoint}"])], ids=["train", "show"])
+def test_an_out_path_too_long_for_the_commands_own_files_is_refused_before_any_work(tmp_path, capsys, main, args):
+    """The old probe, .probe.PID-N.tmp, fits PATH_MAX; the commands' temporaries (.corridor.PID-N.tmp.csv,
+    .corridor_policy.PID-N.tmp.png) do not: the check must try the names the write will need."""
+    save_checkpoint(tmp_path / "c.npz", np.zeros(4), "corridor", "softmax", {"gamma": 1.0})
+    length = limit("PC_PATH_MAX", tmp_path) - 1 - len(f"/.probe.{os.getpid()}-99999.tmp")
+    out = str(tmp_path)
+    while len(out) < length:
+        out = os.path.join(out, "d" * min(200, length - len(out) - 1))
+    assert cli.run_cli(main, [arg.format(checkpoint=tmp_path / "c.npz") for arg in args] + ["--out", out]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "--out" in one_line(captured.err)
+    assert [name for _, _, names in os.walk(tmp_path) for name in names] == ["c.npz"]
 
 
 # --- 6, 10. The writer: whole files, modes from the umask, one run's files together -----------------------
