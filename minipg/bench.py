@@ -12,13 +12,14 @@ import time
 
 import numpy as np
 
-from minipg.cli import Parser, check_output_dir, non_negative_int, positive_int, run_cli, write_csv, writing_together
+from minipg.cli import (Parser, check_memory, check_output_dir, non_negative_int, positive_int, run_cli, write_csv,
+                        writing_together)
 from minipg.config import Config, build, parse_config
 from minipg.estimators import policy_gradient
 from minipg.evaluation import SOLVED_RETURN
 from minipg.plotting import plot_bench
 from minipg.rollout import sample_paths
-from minipg.train import train
+from minipg.train import run_bytes, train
 
 FITTED_BASELINE = {"estimator": "baseline", "optimizer": "adam", "lr": 0.1, "episodes": 10, "batch_steps": 0}
 REINFORCE = {"estimator": "mean-baseline", "optimizer": "adam", "lr": 0.3, "episodes": 5, "batch_steps": 0}
@@ -32,6 +33,9 @@ CONFIGURATIONS = {
     "natural": {**NATURAL, "optimizer": "natural", "lr": 1.0},
     "trust-region": {**NATURAL, "optimizer": "trust-region"},
 }
+POINT_BYTES = 128  # a (env steps, return) point of a curve: two Python numbers in a tuple (measured: 120 bytes)
+
+
 @dataclasses.dataclass
 class SeedResult:
     solved: bool
@@ -63,6 +67,17 @@ def bench_seed(config, seed, after, max_steps):
     if run.status == "interrupted":
         raise KeyboardInterrupt  # train stopped and kept theta; bench stops too, writing nothing
     return result
+
+
+def bench_bytes(configs, seeds, max_steps, after):
+    """At most what the bench's counts ask of memory: per configuration, one seed's run at a time and every
+    seed's curve, a point per iteration; an iteration takes at least max(episodes, batch_steps) env steps."""
+    total = 0
+    for config in configs:
+        config, pieces = build(config)
+        iterations = max_steps // max(config.episodes, config.batch_steps) + after + 1
+        total += run_bytes(config, pieces.env, iterations) + seeds * iterations * POINT_BYTES
+    return total
 
 
 def steps_per_second(config, seconds=2.0):
@@ -159,6 +174,8 @@ def main(argv=None):
                for name in names}
     for config in configs.values():
         build(config)  # refuses a bad setting before any run
+    check_memory("--seeds, --max-steps, --after and --set", bench_bytes(configs.values(), args.seeds, args.max_steps,
+                                                                       args.after))
     files = [f"bench_{args.env}.csv", f"bench_{args.env}.png"]
     check_output_dir("--out", args.out, files)
     rows, curves, start, done, total = [], {}, time.perf_counter(), 0, len(names) * args.seeds

@@ -27,6 +27,7 @@ import signal
 import sys
 
 MAX_COUNT = 10**9  # a larger count overflows C integers (deque, numpy) or would run for years
+MAX_BYTES = 2**30  # the most memory a command's counts may ask for (1 GiB); each command estimates its own
 STOPPING_SIGNALS = tuple(number for number in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None))
                          if number is not None)  # Ctrl-C, kill, the terminal closed (no SIGHUP on Windows)
 
@@ -51,6 +52,13 @@ def integer_in(minimum, maximum=MAX_COUNT):
 
 positive_int = integer_in(1)
 non_negative_int = integer_in(0)
+
+
+def check_memory(flags, nbytes):
+    """Before any work: refuse counts whose data would take more than MAX_BYTES, in one line naming the flags."""
+    if nbytes > MAX_BYTES:
+        raise ValueError(f"{flags} ask for about {nbytes / 2**30:.3g} GiB of memory, more than the "
+                         f"{MAX_BYTES / 2**30:g} GiB a command may take")
 
 
 def positive_float(text):

@@ -28,7 +28,8 @@ import time
 import numpy as np
 
 import envs
-from minipg.cli import Parser, check_output_dir, non_negative_int, positive_int, run_cli, write_csv, writing_together
+from minipg.cli import (Parser, check_memory, check_output_dir, non_negative_int, positive_int, run_cli, write_csv,
+                        writing_together)
 from minipg.plotting import plt, save_figure
 from minipg.policies import SoftmaxPolicy, log_softmax
 from minipg.returns import discounted_cumsum
@@ -37,6 +38,7 @@ GAMMA = 1.0
 START_P_RIGHT = 0.05
 EPISODE_LIMIT = 10_000
 RIGHT = 1  # actions: 0 = left, 1 = right
+UNIFORM_BLOCK = 4096  # uniforms drawn at a time by each row of the vectorised twin
 
 
 @dataclasses.dataclass(frozen=True)
@@ -156,7 +158,7 @@ class UniformStreams:
     the uniforms that policy.act draws from default_rng(seeds[r]) in the loop twin.
     """
 
-    def __init__(self, seeds, block=4096):
+    def __init__(self, seeds, block=UNIFORM_BLOCK):
         self.generators = [np.random.default_rng(seed) for seed in seeds]
         self.block = block
         self.buffer = np.array([generator.random(block) for generator in self.generators])
@@ -330,6 +332,12 @@ def print_summary(settings, returns, thetas, curves, diverged):
 FILES = ("corridor_13_1.png", "corridor_13_2.png", "corridor_13.csv")  # not corridor.csv, which train writes
 
 
+def memory_bytes(runs, episodes):
+    """At most what run_vectorised holds for every setting and run (float64): a return per episode, a block of
+    uniforms, and an episode's actions, rewards and returns-to-go, about 5 arrays of up to EPISODE_LIMIT steps."""
+    return 8 * len(SETTINGS) * runs * (episodes + UNIFORM_BLOCK + 5 * EPISODE_LIMIT)
+
+
 def parse_args(argv):
     parser = Parser(prog="python -m minipg.corridor", description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=positive_int, default=100, help="independent runs averaged (default 100)")
@@ -342,6 +350,7 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
+    check_memory("--runs and --episodes", memory_bytes(args.runs, args.episodes))
     check_output_dir("--out", args.out, FILES)
     seeds = [[args.seed, j] for j in range(args.runs)]
     print(f"{len(SETTINGS)} settings x {args.runs} runs x {args.episodes} episodes, stepped together")

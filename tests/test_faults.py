@@ -728,3 +728,32 @@ def test_every_command_finishes_on_an_ascii_stdout(ascii_runs, name):
     assert process.returncode == 0 and stderr == "", stderr
     if name != "train --eval":  # it writes nothing
         assert "wrote" in stdout and os.listdir(out), stdout
+
+
+# --- 19.6. Counts whose data cannot fit in memory: refused before any work, naming the flags ------------------
+
+
+@pytest.mark.parametrize("main, args, named", [
+    (corridor_main, ["--runs", "1", "--episodes", str(10**9)], "--runs and --episodes"),
+    (corridor_main, ["--runs", str(10**5), "--episodes", str(10**5)], "--runs and --episodes"),
+    (show_main, ["{cartpole}", "--episodes", "3"], "--episodes"),  # every 600 x 400 frame of the GIF is kept
+    (show_main, ["{corridor}", "--episodes", str(10**9)], "--episodes"),
+    (train_main, ["--env", "corridor", "--iterations", str(10**9)], "--iterations"),
+    (train_main, ["--episodes", str(10**8)], "--episodes"),
+    (train_main, ["--batch-steps", str(10**9)], "--batch-steps"),
+    (train_main, ["--estimator", "importance", "--reuse", str(10**6)], "--reuse"),
+    (train_main, ["--env", "corridor", "--load", "{corridor}", "--eval", str(10**9)], "--eval"),
+    (bench_main, ["--seeds", str(10**6)], "--seeds"),
+    (bench_main, ["--max-steps", str(10**9)], "--max-steps"),
+    (variance_main, ["--batches", str(10**5), "--episodes", str(10**4)], "--batches, --episodes"),
+], ids=["corridor-episodes", "corridor-runs", "show-gif", "show-grid", "train-iterations", "train-episodes",
+        "train-batch-steps", "train-reuse", "train-eval", "bench-seeds", "bench-max-steps", "variance"])
+def test_counts_that_cannot_fit_in_memory_are_refused_before_any_work(tmp_path, capsys, deadline, main, args, named):
+    checkpoints = {"cartpole": tmp_path / "cartpole.npz", "corridor": tmp_path / "corridor.npz"}
+    save_checkpoint(checkpoints["cartpole"], np.zeros(10), "cartpole", "softmax", {"gamma": 0.99})
+    save_checkpoint(checkpoints["corridor"], np.zeros(4), "corridor", "softmax", {"gamma": 1.0})
+    out = tmp_path / "out"
+    args = [arg.format(**checkpoints) for arg in args] + ["--out", str(out / "v.png" if main is variance_main else out)]
+    assert cli.run_cli(main, args) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and named in one_line(captured.err) and "GiB" in captured.err and not out.exists()
