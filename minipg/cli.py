@@ -122,38 +122,34 @@ class _Unfailing:
     encoding lacks prints as "?"."""
 
     def __init__(self, stream):
-        self.stream = stream if stream is not None else _devnull()
-        with contextlib.suppress(AttributeError, ValueError, OSError):  # closed, or not a TextIOWrapper
-            self.stream.reconfigure(errors="replace")
+        self.stream = stream
+        with contextlib.suppress(AttributeError, ValueError, OSError):  # None, closed, or not a TextIOWrapper
+            stream.reconfigure(errors="replace")
 
     def write(self, text):
-        self._try(self.stream.write, text)
+        self._try("write", text)
         return len(text)
 
     def flush(self):
-        self._try(self.stream.flush)
+        self._try("flush")
 
     def _try(self, operation, *args):
         try:
-            operation(*args)
-        except (OSError, ValueError):  # ValueError: an operation on a closed file
+            getattr(self.stream, operation)(*args)
+        except (AttributeError, OSError, ValueError):  # no stream (None); a closed one raises ValueError
             self.stream = _drained(self.stream)
 
     def __getattr__(self, name):
         return getattr(self.stream, name)
 
 
-def _devnull():
-    return open(os.devnull, "w", encoding="utf-8")
-
-
 def _drained(stream):
     """stream with its descriptor pointed at os.devnull, so that what it still buffers, and Python's own flush
-    at exit, succeed; or a new stream on os.devnull if it has no descriptor left."""
-    devnull = _devnull()
+    at exit, succeed; or a new stream on os.devnull if it has no descriptor (None, closed, in memory)."""
+    devnull = open(os.devnull, "w", encoding="utf-8")
     try:
         os.dup2(devnull.fileno(), stream.fileno())
-    except (OSError, ValueError):
+    except (AttributeError, OSError, ValueError):
         return devnull
     devnull.close()
     return stream

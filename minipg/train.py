@@ -49,26 +49,6 @@ class Run:
     message: str = ""
 
 
-ROW_BYTES = 512  # a LogRow held in memory: 11 Python numbers and their object (measured: about 470 bytes)
-PATH_BYTES = 1024  # a Path's objects, besides the data of its arrays (measured: under 1 kB)
-
-
-def batch_bytes(env, episodes, min_steps=0, horizon=None):
-    """At most what one batch holds: >= `episodes` paths of <= H steps and >= min_steps steps in all, so at most
-    max(episodes, min_steps) paths and max(episodes H, min_steps + H) steps, each step an observation, an action,
-    a reward, log pi and psi (float64)."""
-    horizon = horizon or env.max_episode_steps
-    steps = max(episodes * horizon, min_steps + horizon)
-    return max(episodes, min_steps) * PATH_BYTES + steps * 8 * (env.observation_dim + 4)
-
-
-def run_bytes(config, env, iterations=None):
-    """At most what a run's counts ask of memory: the batches it holds at once (the importance estimator keeps
-    --reuse of them) and its log, a row per iteration."""
-    kept = config.reuse if config.estimator == "importance" else 1
-    return kept * batch_bytes(env, config.episodes, config.batch_steps) + (iterations or config.iterations) * ROW_BYTES
-
-
 class Diverged(Exception):
     pass
 
@@ -224,6 +204,26 @@ def summary(run, config, written):
     else:
         judged = f"exact U(theta) {row.exact_return:.4f}" if row else "no iteration"
     return f"{run.status}: {config.env} after {cost}; {judged}; wrote {', '.join(written)}"
+
+
+ROW_BYTES = 512  # a LogRow held in memory: 11 Python numbers and their object (measured: about 470 bytes)
+PATH_BYTES = 1024  # a Path's objects, besides the data of its arrays (measured: under 1 kB)
+
+
+def batch_bytes(env, episodes, min_steps=0, horizon=None):
+    """At most what one batch holds: >= `episodes` paths of <= H steps and >= min_steps steps in all, so at most
+    max(episodes, min_steps) paths and max(episodes H, min_steps + H) steps, each step an observation, an action,
+    a reward, log pi and psi (float64)."""
+    horizon = horizon or env.max_episode_steps
+    steps = max(episodes * horizon, min_steps + horizon)
+    return max(episodes, min_steps) * PATH_BYTES + steps * 8 * (env.observation_dim + 4)
+
+
+def run_bytes(config, env, iterations=None):
+    """At most what a run's counts ask of memory: the batches it holds at once (the importance estimator keeps
+    --reuse of them) and its log, a row per iteration."""
+    kept = config.reuse if config.estimator == "importance" else 1
+    return kept * batch_bytes(env, config.episodes, config.batch_steps) + (iterations or config.iterations) * ROW_BYTES
 
 
 def main(argv=None):

@@ -1,8 +1,10 @@
-"""Issue 15, "nothing lost, nothing hangs": every bad input is one line naming it, before any work; every
-interruption leaves whole files of one run and no temporary file; nothing loops forever.
+"""Issues 15 and 19, "nothing lost, nothing hangs": every bad input is one line naming it, before any work;
+every interruption leaves whole files of one run and no temporary file; nothing loops forever, and nothing
+the terminal, the locale or the disk does costs a saved file.
 
 Signals go to real subprocesses at delays drawn from seeded generators, so a failure names its delay and
-replays. A subprocess costs ~1.5 s (NumPy and Matplotlib load), so only signals and pipes use one.
+replays. A subprocess costs ~1.5 s (NumPy and Matplotlib load), so only signals, pipes, closed streams,
+terminals and locales use one.
 """
 import csv
 import io
