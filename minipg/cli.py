@@ -6,9 +6,9 @@ Files. `write_atomically` writes a temporary file beside its target (`.STEM.PID-
 renames it over the target: a reader sees the old file or the new one, never half of one. The file's mode is
 0666 less the umask, as for any file `open` creates. Inside `writing_together(paths)` the renames wait until
 every file of the block is written; then every target is checked (one that is not a regular file stops it all),
-the old files are moved aside (`.STEM.PID-N.old.EXT`), the new ones moved in, and the old ones, with each of
-`paths` the block did not write, removed; if any rename fails, the new files are taken out and the old ones put
-back. So the folder holds all the files of one run, never one run's CSV beside another run's PNG. Temporary
+each old file is moved aside (`.STEM.PID-N.old.EXT`) and its new one moved in (between the two, for an
+instant, the target is missing), and the old ones, with each of `paths` the block did not write, removed; if
+any rename fails, the new files are taken out and the old ones put back. So the folder holds all the files of one run, never one run's CSV beside another run's PNG. Temporary
 files are removed on every way out but a crash (SIGKILL, power loss); a crash between two renames can also
 leave old files aside and only some new ones in place, a window no portable means closes. No lock is taken:
 each file is always whole, but two runs into one folder that finish at the same instant may leave files of both.
@@ -246,11 +246,8 @@ class _Group:
 
 
 def write_atomically(path, write):
-    """Call write(temporary) for a new file beside path, fsync it, and put it in place of path when its
-    writing_together block ends; outside a block it is a group of one (see the module doc)."""
-    if _Group.current is None:
-        with writing_together([path]):
-            return write_atomically(path, write)
+    """Call write(temporary) for a new file beside path, fsync it and rename it onto path, at once or when its
+    writing_together block ends (see the module doc)."""
     path = os.path.abspath(path)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     temporary = None
@@ -259,8 +256,11 @@ def write_atomically(path, write):
             temporary = _create(_temporary_name(path, "tmp"))
             write(temporary)
             _fsync(temporary)
-            _Group.current.append((temporary, path))
-            temporary = None  # writing_together moves it in or removes it
+            if _Group.current is None:
+                os.replace(temporary, path)
+            else:
+                _Group.current.append((temporary, path))
+            temporary = None  # in place, or writing_together moves it in or removes it
         except OSError as error:
             raise OSError(f"cannot write {path}: {error.strerror or error}") from None
         finally:
@@ -298,23 +298,24 @@ def writing_together(paths):
 def _replace_together(renames, stale):
     """Move each (temporary, target) onto its target and remove the stale paths: all of it, or nothing.
 
-    Every target is checked first; then the files in the way are moved aside (.STEM.PID-N.old.EXT), the new
-    ones moved in, and the old ones removed, or put back if any rename failed.
+    Every target is checked first; then, one target after another, the file in the way is moved aside
+    (.STEM.PID-N.old.EXT) and the new one moved in; the old ones are removed at the end, or put back if any
+    rename failed.
     """
-    targets = [target for _, target in renames] + stale
-    for target in targets:
+    steps = renames + [(None, path) for path in stale]
+    for _, target in steps:
         if os.path.lexists(target) and not os.path.isfile(target):
             raise OSError(f"cannot write {target}: it exists and is not a regular file")
     aside, moved_in = [], []
     try:
-        for target in targets:
+        for temporary, target in steps:
             if os.path.lexists(target):
                 old = _temporary_name(target, "old")
                 os.replace(target, old)
                 aside.append((target, old))
-        for temporary, target in renames:
-            os.replace(temporary, target)
-            moved_in.append(target)
+            if temporary is not None:
+                os.replace(temporary, target)
+                moved_in.append(target)
     except OSError as error:
         for path in moved_in:
             os.remove(path)
