@@ -8,10 +8,11 @@ renames it over the target: a reader sees the old file or the new one, never hal
 every file of the block is written; then every target is checked (one that is not a regular file stops it all),
 each old file is moved aside (`.STEM.PID-N.old.EXT`) and its new one moved in (between the two, for an
 instant, the target is missing), and the old ones, with each of `paths` the block did not write, removed; if
-any rename fails, the new files are taken out and the old ones put back. So the folder holds all the files of one run, never one run's CSV beside another run's PNG. Temporary
-files are removed on every way out but a crash (SIGKILL, power loss); a crash between two renames can also
-leave old files aside and only some new ones in place, a window no portable means closes. No lock is taken:
-each file is always whole, but two runs into one folder that finish at the same instant may leave files of both.
+any rename fails, the new files are taken out and the old ones put back. So the folder holds all the files of
+one run, never one run's CSV beside another run's PNG. Temporary files are removed on every way out but a
+crash (SIGKILL, power loss); a crash between two renames can also leave old files aside and only some new
+ones in place, a window no portable means closes. No lock is taken: each file is always whole, but two runs
+into one folder that finish at the same instant may leave files of both.
 
 Signals. Under run_cli, SIGTERM and SIGHUP (where it exists) are handled like Ctrl-C: the first of them raises
 KeyboardInterrupt, and the exit status is 128 + its number (130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP).
@@ -57,7 +58,7 @@ non_negative_int = integer_in(0)
 def check_memory(flags, nbytes):
     """Before any work: refuse counts whose data would take more than MAX_BYTES, in one line naming the flags."""
     if nbytes > MAX_BYTES:
-        raise ValueError(f"{flags} ask for about {nbytes / 2**30:.3g} GiB of memory, more than the "
+        raise ValueError(f"{flags}: would need about {nbytes / 2**30:.3g} GiB of memory, more than the "
                          f"{MAX_BYTES / 2**30:g} GiB a command may take")
 
 

@@ -68,7 +68,7 @@ def assert_whole_files_of_one_run(folder, iterations=None):
         assert png.startswith(b"\x89PNG\r\n\x1a\n") and png.endswith(b"IEND\xaeB`\x82")
 
 
-# --- 1, 11. Broken checkpoints: one ValueError line naming the file -------------------------------------
+# --- 1, 11, 19.5. Broken checkpoints: one ValueError line naming the file, in bounded time and memory -------
 
 
 @pytest.fixture
@@ -214,7 +214,7 @@ def test_show_refuses_a_saved_gamma_that_is_not_a_discount(tmp_path, capsys, gam
     assert str(tmp_path / "c.npz") in error and "gamma" in error and not (tmp_path / "out").exists()
 
 
-# --- 2, 3, 4, 12. Bad counts and flags: refused by name before any work -----------------------------------
+# --- 2, 3, 4, 12. Bad counts and flags: refused by name before any work -------------------------------------
 
 
 @pytest.mark.parametrize("main, args, named", [
@@ -242,7 +242,7 @@ def test_a_bad_count_or_flag_is_named_before_any_work(tmp_path, capsys, main, ar
     assert named in one_line(captured.err) and captured.out == "" and not out.exists()
 
 
-# --- 5. An unusable --out: refused before any work, naming the flag and the path -------------------------
+# --- 5, 19.4. An unusable --out, or one the command's own files do not fit: refused before any work ---------
 
 
 def unusable_outputs(tmp_path):
@@ -313,7 +313,7 @@ def test_an_out_path_too_long_for_the_commands_own_files_is_refused_before_any_w
     assert [name for _, _, names in os.walk(tmp_path) for name in names] == ["c.npz"]
 
 
-# --- 6, 10. The writer: whole files, modes from the umask, one run's files together -----------------------
+# --- 6, 10, 19.3. The writer: whole files, modes from the umask, one run's files replaced as a group --------
 
 
 @pytest.fixture
@@ -412,7 +412,7 @@ def test_a_run_ended_in_its_first_iteration_leaves_no_older_png_and_claims_none(
     assert_whole_files_of_one_run(tmp_path, iterations=0)
 
 
-# --- 7, 8. Signals: SIGTERM like Ctrl-C, saves never cut short, bench stops ---------------------------------
+# --- 7, 8, 19.1. Signals: SIGTERM and SIGHUP like Ctrl-C, saves never cut short, bench stops ----------------
 
 
 @pytest.fixture
@@ -511,7 +511,7 @@ def test_ctrl_c_stops_bench_with_130_and_writes_nothing_unfinished(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
-# --- 9. A closed pipe on stdout costs nothing --------------------------------------------------------------
+# --- 9, 19.1. Output that cannot be printed (a closed pipe, stdout or stderr; a vanished terminal) ----------
 
 
 def test_a_closed_stdout_pipe_never_costs_the_run(tmp_path):
@@ -557,7 +557,7 @@ def test_a_terminal_that_vanishes_mid_run_costs_nothing(tmp_path):
     assert_whole_files_of_one_run(tmp_path, iterations=20)
 
 
-# --- 13, 14, 15. Library guards: non-finite steps and misshapen paths refused by name ----------------------
+# --- 13, 14, 15. Library guards: non-finite steps and misshapen paths refused by name -----------------------
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -607,7 +607,7 @@ def test_the_vectorised_twins_name_a_misshapen_argument(call, message):
         call()
 
 
-# --- 16. Non-finite regression targets: refused, never an endless retry ------------------------------------
+# --- 16. Non-finite regression targets: refused, never an endless retry -------------------------------------
 
 
 class Hung(Exception):
@@ -674,7 +674,8 @@ def test_a_gaussian_divergence_is_one_line_without_warnings(tmp_path):
 @pytest.mark.parametrize("main, args, name, integers, text", [
     (train_main, ["--env", "cartpole", "--iterations", "2", "--quiet"], "cartpole.csv",
      {"iteration", "env_steps", "episodes", "eval_env_steps"}, set()),
-    (bench_main, ["--quick", "--configs", "default", "--quiet"], "bench_cartpole.csv", set(), {"configuration", "solved"}),
+    (bench_main, ["--quick", "--configs", "default", "--quiet"], "bench_cartpole.csv", set(),
+     {"configuration", "solved"}),
     (corridor_main, ["--runs", "2", "--episodes", "5"], "corridor_13.csv", {"episode"}, {"setting"}),
 ], ids=["train", "bench", "corridor"])
 def test_every_csv_reads_back_as_plain_numbers_with_newline_line_ends(tmp_path, capsys, main, args, name, integers,
@@ -693,7 +694,7 @@ def test_every_csv_reads_back_as_plain_numbers_with_newline_line_ends(tmp_path, 
                 float(field)
 
 
-# --- 19.2. Any locale: every command finishes and says what it wrote on an ASCII stdout ----------------------
+# --- 19.2. Any locale: every command finishes and says what it wrote on an ASCII stdout ---------------------
 
 
 ASCII_RUNS = {  # each command on small counts; out is the folder (or, for variance, the file) it writes into
@@ -732,7 +733,7 @@ def test_every_command_finishes_on_an_ascii_stdout(ascii_runs, name):
         assert "wrote" in stdout and os.listdir(out), stdout
 
 
-# --- 19.6. Counts whose data cannot fit in memory: refused before any work, naming the flags ------------------
+# --- 19.6. Counts whose data cannot fit in memory: refused before any work, naming the flags ----------------
 
 
 @pytest.mark.parametrize("main, args, named", [
