@@ -5,7 +5,6 @@ After every training iteration the policy is evaluated as the train command eval
 stream; the steps are neither counted nor timed). A run is solved at the first evaluation whose mean
 return is >= 475; it then trains on for --after iterations to measure whether it stays solved.
 """
-import csv
 import dataclasses
 import os
 import sys
@@ -13,14 +12,14 @@ import time
 
 import numpy as np
 
-from minipg.cli import (Parser, check_output_dir, non_negative_int, positive_int, run_cli, write_atomically,
+from minipg.cli import (Parser, check_memory, check_output_dir, non_negative_int, positive_int, run_cli, write_csv,
                         writing_together)
 from minipg.config import Config, build, parse_config
 from minipg.estimators import policy_gradient
 from minipg.evaluation import SOLVED_RETURN
 from minipg.plotting import plot_bench
 from minipg.rollout import sample_paths
-from minipg.train import train
+from minipg.train import run_bytes, train
 
 FITTED_BASELINE = {"estimator": "baseline", "optimizer": "adam", "lr": 0.1, "episodes": 10, "batch_steps": 0}
 REINFORCE = {"estimator": "mean-baseline", "optimizer": "adam", "lr": 0.3, "episodes": 5, "batch_steps": 0}
@@ -34,6 +33,9 @@ CONFIGURATIONS = {
     "natural": {**NATURAL, "optimizer": "natural"},
     "trust-region": {**NATURAL, "optimizer": "trust-region"},
 }
+POINT_BYTES = 128  # a (env steps, return) point of a curve: two Python numbers in a tuple (measured: 120 bytes)
+
+
 @dataclasses.dataclass
 class SeedResult:
     solved: bool
@@ -65,6 +67,17 @@ def bench_seed(config, seed, after, max_steps):
     if run.status == "interrupted":
         raise KeyboardInterrupt  # train stopped and kept theta; bench stops too, writing nothing
     return result
+
+
+def bench_bytes(configs, seeds, max_steps, after):
+    """At most what the bench's counts ask of memory: per configuration, one seed's run at a time and every
+    seed's curve, a point per iteration; an iteration takes at least max(episodes, batch_steps) env steps."""
+    total = 0
+    for config in configs:
+        config, pieces = build(config)
+        iterations = max_steps // max(config.episodes, config.batch_steps) + after + 1
+        total += run_bytes(config, pieces.env, iterations) + seeds * iterations * POINT_BYTES
+    return total
 
 
 def steps_per_second(config, seconds=2.0):
@@ -161,7 +174,10 @@ def main(argv=None):
                for name in names}
     for config in configs.values():
         build(config)  # refuses a bad setting before any run
-    check_output_dir("--out", args.out)
+    check_memory("--seeds, --max-steps, --after and --set", bench_bytes(configs.values(), args.seeds, args.max_steps,
+                                                                       args.after))
+    files = [f"bench_{args.env}.csv", f"bench_{args.env}.png"]
+    check_output_dir("--out", args.out, files)
     rows, curves, start, done, total = [], {}, time.perf_counter(), 0, len(names) * args.seeds
     for name in names:
         results = []
@@ -181,19 +197,11 @@ def main(argv=None):
         print(f"{row['configuration']:<15} {row['solved']:>6} {row['median_steps']:12.0f} {row['iqr_steps']:8.0f} "
               f"{row['median_seconds']:9.2f} {row['iqr_seconds']:6.2f} {row['stays_solved']:12.0%} "
               f"{row['rollout_steps_per_s']:15.0f} {row['rollout_gradient_steps_per_s']:10.0f}")
-    stem = os.path.join(args.out, f"bench_{args.env}")
-
-    def write_csv(temporary):
-        with open(temporary, "w", newline="") as file:
-            writer = csv.DictWriter(file, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
-
-    with writing_together([stem + ".csv", stem + ".png"]):
-        write_atomically(stem + ".csv", write_csv)
-        plot_bench(curves, SOLVED_RETURN[args.env], stem + ".png",
-                   f"minipg on {args.env}: evaluation after every iteration")
-    print(f"wrote {stem}.csv and {stem}.png")
+    csv_path, png_path = paths = [os.path.join(args.out, name) for name in files]
+    with writing_together(paths):
+        write_csv(csv_path, list(rows[0]), [list(row.values()) for row in rows])
+        plot_bench(curves, SOLVED_RETURN[args.env], png_path, f"minipg on {args.env}: evaluation after every iteration")
+    print(f"wrote {csv_path} and {png_path}")
 
 
 if __name__ == "__main__":

@@ -1,28 +1,36 @@
 """What every command-line entry point shares: argument types, one-line errors, outputs checked before any
-work, files written whole, and interruptions (Ctrl-C, SIGTERM, a closed pipe) that cost nothing saved.
+work, files written whole, and interruptions (Ctrl-C, SIGTERM, a hang-up, output that cannot be printed) that
+cost nothing saved.
 
-Files. `write_atomically` writes a temporary file beside its target, fsyncs it and renames it over the
-target: a reader sees the old file or the new one, never half of one. The file's mode is 0666 less the
-umask, as for any file `open` creates. Inside `writing_together(paths)` the renames wait until every
-file of the block is written; then all are renamed at once, under a lock of their folder that another
-minipg process takes too, and each of `paths` the block did not write is removed, so the folder never
-holds one run's CSV beside another run's PNG. If any write fails, nothing is renamed. A temporary file
-(`.STEM.PID-N.tmp.EXT`) is removed on every way out but SIGKILL.
+Files. `write_atomically` writes a temporary file beside its target (`.STEM.PID-N.tmp.EXT`), fsyncs it and
+renames it over the target: a reader sees the old file or the new one, never half of one. The file's mode is
+0666 less the umask, as for any file `open` creates. Inside `writing_together(paths)` the renames wait until
+every file of the block is written; then every target is checked (one that is not a regular file stops it all),
+each old file is moved aside (`.STEM.PID-N.old.EXT`) and its new one moved in (between the two, for an
+instant, the target is missing), and the old ones, with each of `paths` the block did not write, removed; if
+any rename fails, the new files are taken out and the old ones put back. So the folder holds all the files of
+one run, never one run's CSV beside another run's PNG. Temporary files are removed on every way out but a
+crash (SIGKILL, power loss); a crash between two renames can also leave old files aside and only some new
+ones in place, a window no portable means closes. No lock is taken: each file is always whole, but two runs
+into one folder that finish at the same instant may leave files of both.
 
-Signals. Under run_cli, SIGTERM is handled like Ctrl-C: the first of either raises KeyboardInterrupt,
-and the exit status is 128 + its number (130 for SIGINT, 143 for SIGTERM). Inside `saving()`, which every
-write above is, it is held until the block ends and raised then: a save is never cut short. Later
-signals change nothing: the run is already stopping and saving what it learned.
+Signals. Under run_cli, SIGTERM and SIGHUP (where it exists) are handled like Ctrl-C: the first of them raises
+KeyboardInterrupt, and the exit status is 128 + its number (130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP).
+Inside `saving()`, which every write above is, it is held until the block ends and raised then: a save is
+never cut short. Later signals change nothing: the run is already stopping and saving what it learned.
 """
 import argparse
 import contextlib
-import fcntl
+import csv
 import itertools
 import os
 import signal
 import sys
 
 MAX_COUNT = 10**9  # a larger count overflows C integers (deque, numpy) or would run for years
+MAX_BYTES = 2**30  # the most memory a command's counts may ask for (1 GiB); each command estimates its own
+STOPPING_SIGNALS = tuple(number for number in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None))
+                         if number is not None)  # Ctrl-C, kill, the terminal closed (no SIGHUP on Windows)
 
 
 def integer_in(minimum, maximum=MAX_COUNT):
@@ -47,6 +55,13 @@ positive_int = integer_in(1)
 non_negative_int = integer_in(0)
 
 
+def check_memory(flags, nbytes):
+    """Before any work: refuse counts whose data would take more than MAX_BYTES, in one line naming the flags."""
+    if nbytes > MAX_BYTES:
+        raise ValueError(f"{flags}: would need about {nbytes / 2**30:.3g} GiB of memory, more than the "
+                         f"{MAX_BYTES / 2**30:g} GiB a command may take")
+
+
 def positive_float(text):
     """argparse type: a finite number > 0."""
     try:
@@ -66,7 +81,7 @@ class Parser(argparse.ArgumentParser):
 
 
 class _Signals:
-    """SIGINT/SIGTERM bookkeeping: how deep in saving() we are, the signal that interrupted the run, and
+    """STOPPING_SIGNALS bookkeeping: how deep in saving() we are, the signal that interrupted the run, and
     whether its KeyboardInterrupt is still held back."""
 
     depth = 0
@@ -86,7 +101,7 @@ def _interrupt(number, frame):
 
 @contextlib.contextmanager
 def saving():
-    """Hold SIGINT and SIGTERM until the block ends, then raise KeyboardInterrupt: a save is never cut short."""
+    """Hold STOPPING_SIGNALS until the block ends, then raise KeyboardInterrupt: a save is never cut short."""
     _Signals.depth += 1
     try:
         yield
@@ -98,50 +113,63 @@ def saving():
 
 
 def interrupt_status():
-    """128 + the number of the signal that interrupted the run: 130 for Ctrl-C, 143 for SIGTERM."""
+    """128 + the number of the signal that interrupted the run: 130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP."""
     return 128 + (_Signals.received or signal.SIGINT)
 
 
-class _SilentOnBrokenPipe:
-    """A text stream that turns a closed pipe into silence: a reader who stops reading never stops the run."""
+class _Unfailing:
+    """A text stream whose writes never raise: output that cannot be printed (a closed pipe, a vanished
+    terminal, a stream closed or missing) is dropped, and the run goes on. A character the stream's
+    encoding lacks prints as "?"."""
 
     def __init__(self, stream):
         self.stream = stream
+        with contextlib.suppress(AttributeError, ValueError, OSError):  # None, closed, or not a TextIOWrapper
+            stream.reconfigure(errors="replace")
 
     def write(self, text):
-        self._guarded(self.stream.write, text)
+        self._try("write", text)
         return len(text)
 
     def flush(self):
-        self._guarded(self.stream.flush)
+        self._try("flush")
 
-    def _guarded(self, operation, *args):
+    def _try(self, operation, *args):
         try:
-            operation(*args)
-        except BrokenPipeError:
-            # what is still buffered, and all that follows, goes to /dev/null; Python's flush at exit then succeeds
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, self.stream.fileno())
-            os.close(devnull)
+            getattr(self.stream, operation)(*args)
+        except (AttributeError, OSError, ValueError):  # no stream (None); a closed one raises ValueError
+            self.stream = _drained(self.stream)
 
     def __getattr__(self, name):
         return getattr(self.stream, name)
 
 
+def _drained(stream):
+    """stream with its descriptor pointed at os.devnull, so that what it still buffers, and Python's own flush
+    at exit, succeed; or a new stream on os.devnull if it has no descriptor (None, closed, in memory)."""
+    devnull = open(os.devnull, "w", encoding="utf-8")
+    try:
+        os.dup2(devnull.fileno(), stream.fileno())
+    except (AttributeError, OSError, ValueError):
+        return devnull
+    devnull.close()
+    return stream
+
+
 def run_cli(main, argv=None):
     """Run main(argv) as a command, and return its exit status.
 
-    A ValueError or OSError becomes one line on stderr and status 2; SIGTERM is handled like Ctrl-C, and an
-    interruption main does not handle itself becomes the line "interrupted" and status 130 or 143;
-    output to a closed pipe is dropped. Called with argv (as tests do) it restores the signal handlers
-    it found; as the command itself (argv None) it ignores SIGINT and SIGTERM from then on: the status
-    is decided, and Python's own shutdown would otherwise restore their default actions, so a late
-    signal could still kill the process after it has saved.
+    A ValueError or OSError becomes one line on stderr and status 2; SIGTERM and SIGHUP are handled like
+    Ctrl-C, and an interruption main does not handle itself becomes the line "interrupted" and status
+    128 + the signal's number; output that cannot be printed is dropped. Called with argv (as tests do) it
+    restores the signal handlers it found; as the command itself (argv None) it ignores STOPPING_SIGNALS from
+    then on: the status is decided, and Python's own shutdown would otherwise restore their default actions,
+    so a late signal could still kill the process after it has saved.
     """
     _Signals.depth, _Signals.received, _Signals.pending = 0, None, False
-    previous = {number: signal.signal(number, _interrupt) for number in (signal.SIGINT, signal.SIGTERM)}
+    previous = {number: signal.signal(number, _interrupt) for number in STOPPING_SIGNALS}
     streams = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = _SilentOnBrokenPipe(sys.stdout), _SilentOnBrokenPipe(sys.stderr)
+    sys.stdout, sys.stderr = _Unfailing(sys.stdout), _Unfailing(sys.stderr)
     try:
         status = main(argv) or 0
     except (ValueError, OSError) as error:
@@ -159,82 +187,81 @@ def run_cli(main, argv=None):
     return status
 
 
-def _check_folder(flag, path):
-    """Create folder `path` if it is missing and prove it writable, or raise ValueError naming flag and path."""
-    if os.path.exists(path) and not os.path.isdir(path):
-        raise ValueError(f"{flag}: {path} exists and is not a directory")
-    try:
-        os.makedirs(path, exist_ok=True)
-        os.remove(_create_temporary(path, "probe"))
-    except (OSError, ValueError) as error:  # ValueError: a NUL byte in the path
-        raise ValueError(f"{flag}: cannot write into {path}: {getattr(error, 'strerror', None) or error}") from None
-
-
-def check_output_dir(flag, path):
-    """Before any work: the directory the command writes into exists (created if needed) and is writable."""
-    if not path:
+def check_output_dir(flag, folder, names):
+    """Before any work: folder exists (created if needed) and the command's files, `names`, can be written into
+    it as the write will write them: each temporary and aside name is created and removed, and no target is
+    anything but a regular file. Otherwise one ValueError naming flag and path."""
+    if not folder:
         raise ValueError(f"{flag}: expected a directory, got an empty path")
-    _check_folder(flag, path)
-    return path
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise ValueError(f"{flag}: {folder} exists and is not a directory")
+    targets = [os.path.abspath(os.path.join(folder, name)) for name in names]
+    try:
+        os.makedirs(folder, exist_ok=True)
+        for target in targets:
+            for kind in ("tmp", "old"):
+                os.remove(_create(_temporary_name(target, kind)))
+    except (OSError, ValueError) as error:  # ValueError: a NUL byte in the path
+        raise ValueError(f"{flag}: cannot write into {folder}: {getattr(error, 'strerror', None) or error}") from None
+    for target in targets:
+        if os.path.lexists(target) and not os.path.isfile(target):
+            raise ValueError(f"{flag}: {target} exists and is not a regular file")
+    return folder
 
 
 def check_output_file(flag, path):
-    """Before any work: `path` names a file (not a directory) in a folder that exists or is created, writable."""
+    """Before any work: `path` names a file (not a directory) that check_output_dir can write in its folder."""
     if not path or path.endswith(os.sep) or os.path.isdir(path):
         raise ValueError(f"{flag}: expected a file name, got {path!r}")
-    _check_folder(flag, os.path.dirname(path) or os.curdir)
+    check_output_dir(flag, os.path.dirname(path) or os.curdir, [os.path.basename(path)])
     return path
 
 
-_temporary_numbers = itertools.count()
-
-
-def _create_temporary(folder, name):
-    """Create an empty file .STEM.PID-N.tmp.EXT in folder, mode 0666 less the umask, and return its path.
-
-    The temporary keeps the target's extension, for writers (Pillow) that choose the format by it.
-    """
+def _temporary_name(path, kind):
+    """A free name beside path: .STEM.PID-N.KIND.EXT with the first N no file has, so that the names
+    check_output_dir tries are the names the write takes. The extension is the target's, for writers
+    (Pillow) that choose the format by it."""
+    folder, name = os.path.split(path)
     stem, extension = os.path.splitext(name)
-    while True:
-        path = os.path.join(folder, f".{stem}.{os.getpid()}-{next(_temporary_numbers)}.tmp{extension}")
-        try:
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-            return path
-        except FileExistsError:  # left by a killed process of the same pid: take the next number
-            continue
+    for number in itertools.count():
+        candidate = os.path.join(folder, f".{stem}.{os.getpid()}-{number}.{kind}{extension}")
+        if not os.path.lexists(candidate):
+            return candidate
+
+
+def _create(path):
+    """Create path as an empty file, mode 0666 less the umask (as `open` gives), and return it."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    return path
 
 
 def _fsync(path):
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+    with open(path, "r+b") as file:  # a descriptor that may write: Windows flushes through no other
+        os.fsync(file.fileno())
 
 
 class _Group:
-    """The renames held back by writing_together: (temporary, target) pairs, in the order written."""
+    """The files of the writing_together block under way: (temporary, target) pairs, in the order written."""
 
     current = None
 
 
 def write_atomically(path, write):
-    """Call write(temporary) for a new file beside path, fsync it and rename it onto path (see the module doc)."""
+    """Call write(temporary) for a new file beside path, fsync it and rename it onto path, at once or when its
+    writing_together block ends (see the module doc)."""
     path = os.path.abspath(path)
-    folder = os.path.dirname(path)
-    os.makedirs(folder, exist_ok=True)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
     temporary = None
     with saving():
         try:
-            temporary = _create_temporary(folder, os.path.basename(path))
+            temporary = _create(_temporary_name(path, "tmp"))
             write(temporary)
             _fsync(temporary)
             if _Group.current is None:
                 os.replace(temporary, path)
-                _fsync(folder)
             else:
                 _Group.current.append((temporary, path))
-            temporary = None  # renamed, or writing_together renames or removes it
+            temporary = None  # in place, or writing_together moves it in or removes it
         except OSError as error:
             raise OSError(f"cannot write {path}: {error.strerror or error}") from None
         finally:
@@ -242,21 +269,18 @@ def write_atomically(path, write):
                 os.remove(temporary)
 
 
-@contextlib.contextmanager
-def _locked(folder):
-    """An exclusive flock on the folder itself, held by one minipg process at a time."""
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(descriptor)
+def write_csv(path, header, rows):
+    """A CSV file written whole: UTF-8, "\n" after every row on every system, each number as str() prints it."""
+    def write(temporary):
+        with open(temporary, "w", newline="", encoding="utf-8") as file:
+            csv.writer(file, lineterminator="\n").writerows([header, *rows])
+    write_atomically(path, write)
 
 
 @contextlib.contextmanager
 def writing_together(paths):
-    """The files of one run: each of `paths` is written inside the block (renamed into place at its end,
-    all at once) or, if the block does not write it, removed, so no file of an older run stays beside them."""
+    """The files of one run: each of `paths` is written inside the block, and at its end all of them are put in
+    place or none is; one of `paths` the block did not write is removed, so no file of an older run stays."""
     if _Group.current is not None:
         raise ValueError("writing_together blocks do not nest")
     paths = {os.path.abspath(path) for path in paths}
@@ -264,21 +288,40 @@ def writing_together(paths):
     try:
         with saving():
             yield
-            written = {path for _, path in renames}
-            folders = sorted(folder for folder in {os.path.dirname(path) for path in paths | written}
-                             if os.path.isdir(folder))
-            with contextlib.ExitStack() as locks:
-                for folder in folders:
-                    locks.enter_context(_locked(folder))
-                for temporary, path in renames:
-                    os.replace(temporary, path)
-                for path in paths - written:
-                    if os.path.lexists(path):
-                        os.remove(path)
-                for folder in folders:
-                    _fsync(folder)
+            _replace_together(renames, sorted(paths - {target for _, target in renames}))
     finally:
         _Group.current = None
         for temporary, _ in renames:
             if os.path.exists(temporary):
                 os.remove(temporary)
+
+
+def _replace_together(renames, stale):
+    """Move each (temporary, target) onto its target and remove the stale paths: all of it, or nothing.
+
+    Every target is checked first; then, one target after another, the file in the way is moved aside
+    (.STEM.PID-N.old.EXT) and the new one moved in; the old ones are removed at the end, or put back if any
+    rename failed.
+    """
+    steps = renames + [(None, path) for path in stale]
+    for _, target in steps:
+        if os.path.lexists(target) and not os.path.isfile(target):
+            raise OSError(f"cannot write {target}: it exists and is not a regular file")
+    aside, moved_in = [], []
+    try:
+        for temporary, target in steps:
+            if os.path.lexists(target):
+                old = _temporary_name(target, "old")
+                os.replace(target, old)
+                aside.append((target, old))
+            if temporary is not None:
+                os.replace(temporary, target)
+                moved_in.append(target)
+    except OSError as error:
+        for path in moved_in:
+            os.remove(path)
+        for path, old in aside:
+            os.replace(old, path)
+        raise OSError(f"cannot write {target}: {error.strerror or error}") from None
+    for _, old in aside:
+        os.remove(old)

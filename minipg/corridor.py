@@ -19,7 +19,6 @@ stop a run when an episode reaches EPISODE_LIMIT = 10,000 steps, which from any 
 probability below 1e-12, and average the curves over the runs that never diverged; the command prints
 how many did.
 """
-import csv
 import dataclasses
 import math
 import os
@@ -29,7 +28,7 @@ import time
 import numpy as np
 
 import envs
-from minipg.cli import (Parser, check_output_dir, non_negative_int, positive_int, run_cli, write_atomically,
+from minipg.cli import (Parser, check_memory, check_output_dir, non_negative_int, positive_int, run_cli, write_csv,
                         writing_together)
 from minipg.plotting import plt, save_figure
 from minipg.policies import SoftmaxPolicy, log_softmax
@@ -39,6 +38,7 @@ GAMMA = 1.0
 START_P_RIGHT = 0.05
 EPISODE_LIMIT = 10_000
 RIGHT = 1  # actions: 0 = left, 1 = right
+UNIFORM_BLOCK = 4096  # uniforms drawn at a time by each row of the vectorised twin
 
 
 @dataclasses.dataclass(frozen=True)
@@ -158,7 +158,7 @@ class UniformStreams:
     the uniforms that policy.act draws from default_rng(seeds[r]) in the loop twin.
     """
 
-    def __init__(self, seeds, block=4096):
+    def __init__(self, seeds, block=UNIFORM_BLOCK):
         self.generators = [np.random.default_rng(seed) for seed in seeds]
         self.block = block
         self.buffer = np.array([generator.random(block) for generator in self.generators])
@@ -295,14 +295,11 @@ def plot_figure(settings, curves, diverged, runs, path, title):
     save_figure(fig, path)
 
 
-def write_csv(path, settings, curves):
-    def write(temporary):
-        with open(temporary, "w", newline="") as file:
-            writer = csv.writer(file)
-            writer.writerow(("setting", "episode", "mean_return"))
-            for setting, curve in zip(settings, curves):
-                writer.writerows((setting.name, episode + 1, repr(float(value))) for episode, value in enumerate(curve))
-    write_atomically(path, write)
+def write_curves(path, settings, curves):
+    """One row per setting and episode: the mean return of that episode."""
+    write_csv(path, ("setting", "episode", "mean_return"),
+              [(setting.name, episode + 1, float(value)) for setting, curve in zip(settings, curves)
+               for episode, value in enumerate(curve)])
 
 
 class Progress:
@@ -332,7 +329,13 @@ def print_summary(settings, returns, thetas, curves, diverged):
           f"{true_value(best_p_right()):9.2f} {best_p_right():9.3f}")
 
 
-CSV_NAME = "corridor_13.csv"  # not corridor.csv, which python -m minipg.train --env corridor writes
+FILES = ("corridor_13_1.png", "corridor_13_2.png", "corridor_13.csv")  # not corridor.csv, which train writes
+
+
+def memory_bytes(runs, episodes):
+    """At most what run_vectorised holds for every setting and run (float64): a return per episode, a block of
+    uniforms, and an episode's actions, rewards and returns-to-go, about 5 arrays of up to EPISODE_LIMIT steps."""
+    return 8 * len(SETTINGS) * runs * (episodes + UNIFORM_BLOCK + 5 * EPISODE_LIMIT)
 
 
 def parse_args(argv):
@@ -347,7 +350,8 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
-    check_output_dir("--out", args.out)
+    check_memory("--runs and --episodes", memory_bytes(args.runs, args.episodes))
+    check_output_dir("--out", args.out, FILES)
     seeds = [[args.seed, j] for j in range(args.runs)]
     print(f"{len(SETTINGS)} settings x {args.runs} runs x {args.episodes} episodes, stepped together")
     returns, thetas, _ = run_vectorised(SETTINGS, args.episodes, seeds, progress=Progress())
@@ -356,12 +360,12 @@ def main(argv=None):
     index = {setting: k for k, setting in enumerate(SETTINGS)}
     figures = (("corridor_13_1.png", FIGURE_13_1, "Sutton & Barto Figure 13.1: REINFORCE on the short corridor"),
                ("corridor_13_2.png", FIGURE_13_2, "Sutton & Barto Figure 13.2: REINFORCE with a baseline"))
-    written = [os.path.join(args.out, name) for name in ("corridor_13_1.png", "corridor_13_2.png", CSV_NAME)]
+    written = [os.path.join(args.out, name) for name in FILES]
     with writing_together(written):
         for (name, settings, title), path in zip(figures, written):
             rows = [index[setting] for setting in settings]
             plot_figure(settings, curves[rows], diverged[rows], args.runs, path, title)
-        write_csv(written[2], SETTINGS, curves)
+        write_curves(written[2], SETTINGS, curves)
     print(f"wrote {', '.join(written)}")
 
 

@@ -28,6 +28,7 @@ HORIZON = 4
 BATCH_SIZES = (10, 100, 1000, 10000)
 BATCHES = 200                   # batches drawn at each m
 CLOUD_BATCH = 50                # paths per single-batch estimate in the cloud of the field picture
+FIGURES = ("gradient_field.png", "derivation.png")  # what the command writes into --out
 
 
 # THE PICTURE'S SLICE: the two preferences that define TwoRooms' policy
@@ -153,7 +154,7 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
-    check_output_dir("--out", args.out)
+    check_output_dir("--out", args.out, FIGURES)
     rng = np.random.default_rng(args.seed)
     env = TwoRooms()
     policy = SoftmaxPolicy(env.observation_dim, env.n_actions)
@@ -196,7 +197,7 @@ def main(argv=None):
     arrows, contours = np.linspace(-4.0, 4.0, 13), np.linspace(-4.0, 4.0, 33)
     clouds = {name: sampled_estimates(values, probabilities, CLOUD_BATCH, BATCHES, rng) @ directions.T
               for name, values in terms.items()}
-    field_png, error_png = os.path.join(args.out, "gradient_field.png"), os.path.join(args.out, "derivation.png")
+    field_png, error_png = (os.path.join(args.out, name) for name in FIGURES)
     with writing_together([field_png, error_png]):
         plot_gradient_field(contours, slice_values(env, policy, HORIZON, contours), arrows,
                             *slice_field(env, policy, HORIZON, arrows), (x_a, x_b), directions @ truth, clouds,

@@ -21,8 +21,8 @@ from envs.cartpole import HALF_LENGTH, TAU, X_THRESHOLD
 from envs.gridworld import MOVES, GridWorld, ShortCorridor
 from minipg import exact
 from minipg.checkpoint import load_checkpoint
-from minipg.cli import (Parser, check_output_dir, non_negative_int, positive_int, run_cli, write_atomically,
-                        writing_together)
+from minipg.cli import (Parser, check_memory, check_output_dir, non_negative_int, positive_int, run_cli,
+                        write_atomically, writing_together)
 from minipg.plotting import plt, save_figure
 from minipg.rollout import sample_paths
 from minipg.config import make_policy
@@ -38,6 +38,7 @@ POLE_LENGTH = SCALE * 2 * HALF_LENGTH  # 125 px: the whole pole, 1 m
 FRAMES_PER_SECOND = round(1 / TAU)  # 50: one frame per simulator step of 0.02 s
 CART_COLOUR, POLE_COLOUR, AXLE_COLOUR = "black", (202 / 255, 152 / 255, 101 / 255), (129 / 255, 132 / 255, 203 / 255)
 FILMSTRIP_FRAMES = 8
+FRAME_BYTES = SCREEN_WIDTH * SCREEN_HEIGHT * 4  # one RGBA frame; the GIF writer keeps every frame until the end
 
 
 # ---- cart-pole: geometry ----
@@ -176,8 +177,7 @@ def show_cartpole(env_name, env, policy, theta, episodes, rng, out):
     recorded = [episode_frames(env, policy, theta, rng) for _ in range(episodes)]
     for k, (states, returns) in enumerate(recorded):
         print(f"episode {k + 1}: return {returns[-1]:g} in {len(states) - 1} steps")
-    gif = os.path.join(out, f"{env_name}.gif")
-    filmstrip = os.path.join(out, f"{env_name}_filmstrip.png")
+    gif, filmstrip = (os.path.join(out, name) for name in output_names(env_name, env))
     states, returns = recorded[0]
     with writing_together([gif, filmstrip]):
         write_gif(gif, recorded)
@@ -298,7 +298,7 @@ def show_tabular(env_name, env, policy, theta, episodes, rng, gamma, out):
                  label="expected visits per episode (square-root scale)")
     fig.legend(handles=legend_handles(env), loc="lower center", ncol=4, fontsize=9)
     fig.suptitle(f"minipg: the saved policy on the {env_name}, before and after")
-    path = os.path.join(out, f"{env_name}_policy.png")
+    path = os.path.join(out, output_names(env_name, env)[0])
     save_figure(fig, path)
     returns = [discounted_return(path.rewards, gamma) for path in sample_paths(env, policy, theta, episodes, rng, horizon)]
     error = np.std(returns, ddof=1) / np.sqrt(episodes) if episodes > 1 else float("nan")
@@ -322,10 +322,21 @@ def load(path):
     if checkpoint.theta.shape != (policy.n_params,):
         raise ValueError(f"checkpoint {path}: theta has shape {checkpoint.theta.shape}, the {checkpoint.policy} "
                          f"policy on {checkpoint.env} needs ({policy.n_params},)")
-    if not np.isfinite(checkpoint.theta).all():
-        raise ValueError(f"checkpoint {path}: theta contains NaN or inf")
-    gamma = float(checkpoint.config.get("gamma", 1.0)) if isinstance(checkpoint.config, dict) else 1.0
-    return checkpoint.env, env, policy, checkpoint.theta, gamma
+    gamma = checkpoint.config.get("gamma", 1.0)
+    if isinstance(gamma, bool) or not isinstance(gamma, (int, float)) or not 0.0 < gamma <= 1.0:
+        raise ValueError(f"checkpoint {path}: its config's gamma must be a number in (0, 1], got {gamma!r}")
+    return checkpoint.env, env, policy, checkpoint.theta, float(gamma)
+
+
+def memory_bytes(env, episodes):
+    """At most what --episodes asks of memory: every frame of the GIF (an episode has up to H + 1), or a
+    tabular env's return per sampled episode (a Python float in a list)."""
+    return episodes * (32 if hasattr(env, "P") else (env.max_episode_steps + 1) * FRAME_BYTES)
+
+
+def output_names(env_name, env):
+    """The files show writes: a tabular env's policy picture, or cart-pole's GIF and filmstrip."""
+    return [f"{env_name}_policy.png"] if hasattr(env, "P") else [f"{env_name}.gif", f"{env_name}_filmstrip.png"]
 
 
 def parse_args(argv):
@@ -342,12 +353,14 @@ def parse_args(argv):
 def main(argv=None):
     args = parse_args(argv)
     env_name, env, policy, theta, gamma = load(args.checkpoint)
-    check_output_dir("--out", args.out)
+    episodes = args.episodes or (1000 if hasattr(env, "P") else 1)
+    check_memory("--episodes", memory_bytes(env, episodes))
+    check_output_dir("--out", args.out, output_names(env_name, env))
     rng = np.random.default_rng(args.seed)
     if hasattr(env, "P"):
-        written = show_tabular(env_name, env, policy, theta, args.episodes or 1000, rng, gamma, args.out)
+        written = show_tabular(env_name, env, policy, theta, episodes, rng, gamma, args.out)
     else:
-        written = show_cartpole(env_name, env, policy, theta, args.episodes or 1, rng, args.out)
+        written = show_cartpole(env_name, env, policy, theta, episodes, rng, args.out)
     print("wrote " + ", ".join(written))
 
 

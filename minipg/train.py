@@ -12,7 +12,7 @@ import time
 import numpy as np
 
 from minipg.checkpoint import load_checkpoint, save_checkpoint
-from minipg.cli import check_output_dir, interrupt_status, write_atomically, writing_together
+from minipg.cli import check_memory, check_output_dir, interrupt_status, write_csv, writing_together
 from minipg.config import build, parse_config
 from minipg.estimators import policy_gradient
 from minipg.evaluation import SOLVED_RETURN, evaluate_solved, exact_return
@@ -149,28 +149,25 @@ def load_theta(path, config, policy):
     return checkpoint.theta
 
 
+def output_names(config):
+    """The files a run writes into config.out: its CSV log, its checkpoint, its learning curve."""
+    return [config.env + extension for extension in (".csv", ".npz", ".png")]
+
+
 def write_outputs(run, config):
     """The CSV log, the checkpoint and (if an iteration finished) the learning-curve PNG, written together
     into config.out: an older run's PNG is removed. Returns the paths written."""
-    stem = os.path.join(config.out, config.env)
+    paths = [os.path.join(config.out, name) for name in output_names(config)]
     columns = [field.name for field in dataclasses.fields(LogRow)]
-
-    def write_csv(temporary):
-        with open(temporary, "w") as file:
-            file.write(",".join(columns) + "\n")
-            for row in run.log:
-                file.write(",".join(repr(getattr(row, name)) for name in columns) + "\n")
-
-    paths = [stem + ".csv", stem + ".npz", stem + ".png"]
     with writing_together(paths):
-        write_atomically(stem + ".csv", write_csv)
-        save_checkpoint(stem + ".npz", run.theta, config.env, config.policy, dataclasses.asdict(config))
+        write_csv(paths[0], columns, [[getattr(row, name) for name in columns] for row in run.log])
+        save_checkpoint(paths[1], run.theta, config.env, config.policy, dataclasses.asdict(config))
         if run.log:
             column = lambda name: np.array([getattr(row, name) for row in run.log])  # noqa: E731
             judged, label = ((column("eval_mean_return"), "evaluation: mean of 100 episodes (finished ones)")
                              if config.env in SOLVED_RETURN else (column("exact_return"), "exact U(θ), the oracle"))
             plot_learning_curve(column("env_steps"), column("mean_return"), column("min_return"),
-                                column("max_return"), stem + ".png", f"minipg: {config.estimator} on {config.env}",
+                                column("max_return"), paths[2], f"minipg: {config.estimator} on {config.env}",
                                 threshold=SOLVED_RETURN.get(config.env), judged=judged, judged_label=label)
     return paths if run.log else paths[:2]
 
@@ -209,14 +206,36 @@ def summary(run, config, written):
     return f"{run.status}: {config.env} after {cost}; {judged}; wrote {', '.join(written)}"
 
 
+ROW_BYTES = 512  # a LogRow held in memory: 11 Python numbers and their object (measured: about 470 bytes)
+PATH_BYTES = 1024  # a Path's objects, besides the data of its arrays (measured: under 1 kB)
+
+
+def batch_bytes(env, episodes, min_steps=0, horizon=None):
+    """At most what one batch holds: >= `episodes` paths of <= H steps and >= min_steps steps in all, so at most
+    max(episodes, min_steps) paths and max(episodes H, min_steps + H) steps, each step an observation, an action,
+    a reward, log pi and psi (float64)."""
+    horizon = horizon or env.max_episode_steps
+    steps = max(episodes * horizon, min_steps + horizon)
+    return max(episodes, min_steps) * PATH_BYTES + steps * 8 * (env.observation_dim + 4)
+
+
+def run_bytes(config, env, iterations=None):
+    """At most what a run's counts ask of memory: the batches it holds at once (the importance estimator keeps
+    --reuse of them) and its log, a row per iteration."""
+    kept = config.reuse if config.estimator == "importance" else 1
+    return kept * batch_bytes(env, config.episodes, config.batch_steps) + (iterations or config.iterations) * ROW_BYTES
+
+
 def main(argv=None):
     config, pieces = build(parse_config(argv, description=__doc__.split("\n\n")[0]))
     theta = load_theta(config.load, config, pieces.policy) if config.load else None
     if config.eval:
+        check_memory("--eval", batch_bytes(pieces.env, config.eval))
         returns = evaluate(pieces.env, pieces.policy, theta, config.eval, np.random.default_rng(config.seed))
         print(f"{config.env}: mean return {np.mean(returns):.1f} ± {np.std(returns):.1f} over {config.eval} episodes")
         return 0
-    check_output_dir("--out", config.out)
+    check_memory("--episodes, --batch-steps, --iterations and --reuse", run_bytes(config, pieces.env))
+    check_output_dir("--out", config.out, output_names(config))
     judged_by = "eval return" if config.env in SOLVED_RETURN else "exact U"
     run = train(config, pieces, theta, progress=None if config.quiet else Progress(judged_by))
     print(summary(run, config, write_outputs(run, config)))

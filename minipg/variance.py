@@ -14,16 +14,16 @@ import numpy as np
 import envs
 from minipg import estimators, exact
 from minipg.baselines import LeaveOneOutMean, LinearValueBaseline, TimeIndexedBaseline
-from minipg.cli import Parser, check_output_file, integer_in, non_negative_int, positive_int, run_cli
+from minipg.cli import Parser, check_memory, check_output_file, integer_in, non_negative_int, positive_int, run_cli
 from minipg.critics import TDCritic
 from minipg.natural import mean_kl
 from minipg.plotting import plot_variance
 from minipg.policies import SoftmaxPolicy
 from minipg.rollout import sample_paths
+from minipg.train import batch_bytes
 
 GAMMA_DISCOUNTED = 0.8
 IS_SHIFT = 0.1
-MAX_PATHS = 100_000  # every path is kept until all estimators have seen it
 
 
 def fitted_on(baseline, paths):
@@ -124,10 +124,18 @@ def parse_args(argv):
     parser.add_argument("--seed", type=non_negative_int, default=0, help="seed of every random number (default 0)")
     parser.add_argument("--out", default="plots/variance.png", help="where the figure goes (default plots/variance.png)")
     args = parser.parse_args(argv)
-    if not 2 <= args.batches * args.episodes <= MAX_PATHS:
-        raise ValueError(f"--batches times --episodes must be in [2, {MAX_PATHS}] paths, "
-                         f"got {args.batches * args.episodes}")
+    if args.batches * args.episodes < 2:
+        raise ValueError("--batches times --episodes must be at least 2 paths, for a variance")
+    check_memory("--batches, --episodes and --horizon", memory_bytes(args.batches, args.episodes, args.horizon))
     return args
+
+
+def memory_bytes(batches, m, horizon):
+    """At most what measure_estimators holds at once: all batches + 1 batches of paths, kept until every
+    estimator has seen them, and one row's per-path terms twice (per batch, then stacked)."""
+    env = envs.make("gridworld")
+    n_params = SoftmaxPolicy(env.observation_dim, env.n_actions).n_params
+    return (batches + 1) * batch_bytes(env, m, horizon=horizon) + 2 * batches * m * n_params * 8
 
 
 def main(argv=None):
