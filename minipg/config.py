@@ -10,7 +10,7 @@ import dataclasses
 import envs
 from minipg import estimators
 from minipg.baselines import LeaveOneOutMean, LinearValueBaseline, TimeIndexedBaseline
-from minipg.cli import Parser, non_negative_int, positive_float, positive_int
+from minipg.io.cli import Parser, non_negative_int, positive_float, positive_int
 from minipg.critics import RegressionCritic, TDCritic
 from minipg.natural import fisher_matrix, natural_step, trust_region_step
 from minipg.optim import OPTIMIZER_NAMES, make_optimizer

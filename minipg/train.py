@@ -11,12 +11,12 @@ import sys
 import time
 import numpy as np
 
-from minipg.checkpoint import load_checkpoint, save_checkpoint
-from minipg.cli import check_memory, check_output_dir, interrupt_status, write_csv, writing_together
+from minipg.io.checkpoint import load_checkpoint, save_checkpoint
+from minipg.io.cli import check_memory, check_output_dir, interrupt_status, write_csv, writing_together
 from minipg.config import build, parse_config
 from minipg.estimators import policy_gradient
 from minipg.evaluation import SOLVED_RETURN, evaluate_solved, exact_return
-from minipg.plotting import plot_learning_curve
+from minipg.io.figures import plot_learning_curve
 from minipg.rollout import sample_paths
 
 
@@ -245,6 +245,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    from minipg.cli import run_cli
+    from minipg.io.cli import run_cli
 
     sys.exit(run_cli(main))

@@ -5,14 +5,14 @@ import sys
 
 import pytest
 
-from minipg.bench import main as bench_main, parse_overrides
-from minipg.cli import run_cli
+from minipg.lab.bench import main as bench_main, parse_overrides
+from minipg.io.cli import run_cli
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def test_bench_quick_runs_end_to_end(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "minipg.bench", "--quick", "--out", str(tmp_path)],
+    result = subprocess.run([sys.executable, "-m", "minipg.lab.bench", "--quick", "--out", str(tmp_path)],
                             capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": ROOT})
     assert result.returncode == 0, result.stderr
     assert "trust-region" in result.stdout
@@ -33,7 +33,7 @@ def test_bench_refuses_a_bad_set_before_training_or_writing(tmp_path, capsys, it
 
 
 def test_variance_command_prints_every_estimator_and_writes_the_plot(tmp_path, capsys):
-    from minipg.variance import estimator_rows, main
+    from minipg.lab.variance import estimator_rows, main
 
     out = tmp_path / "variance.png"
     main(["--batches", "3", "--episodes", "10", "--horizon", "6", "--out", str(out)])

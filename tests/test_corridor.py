@@ -7,9 +7,10 @@ import sys
 import numpy as np
 import pytest
 
-from minipg import corridor, exact
-from minipg.cli import run_cli
-from minipg.corridor import (EPISODE_LIMIT, SETTINGS, Setting, best_p_right, make_corridor, mean_curves,
+from minipg import exact
+from minipg.lab import corridor
+from minipg.io.cli import run_cli
+from minipg.lab.corridor import (EPISODE_LIMIT, SETTINGS, Setting, best_p_right, make_corridor, mean_curves,
                              reinforce_update, run_loop, run_vectorised, start_theta, true_value)
 from minipg.policies import SoftmaxPolicy
 
@@ -103,7 +104,7 @@ def test_runs_that_diverged_are_left_out_of_the_mean_and_counted():
 
 
 def test_command_writes_both_figures_and_the_csv(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "minipg.corridor", "--runs", "2", "--episodes", "5", "--out",
+    result = subprocess.run([sys.executable, "-m", "minipg.lab.corridor", "--runs", "2", "--episodes", "5", "--out",
                              str(tmp_path)], capture_output=True, text=True, cwd=ROOT,
                             env={**os.environ, "PYTHONPATH": ROOT})
     assert result.returncode == 0, result.stderr

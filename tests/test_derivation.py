@@ -15,9 +15,10 @@ import pytest
 
 import envs
 from envs.gridworld import GridWorld, TwoRooms
-from minipg import compatible, derivation, enumeration, estimators, exact
+from minipg import estimators, exact
+from minipg.lab import compatible, derivation, enumeration
 from minipg.returns import discounted_cumsum
-from minipg.cli import run_cli
+from minipg.io.cli import run_cli
 from minipg.baselines import LeaveOneOutMean
 from minipg.critics import Critic
 from minipg.policies import GaussianPolicy, SoftmaxPolicy
@@ -258,7 +259,7 @@ def test_bad_problems_are_refused():
 
 def run_command(*args, cwd):
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    return subprocess.run([sys.executable, "-m", "minipg.derivation", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "minipg.lab.derivation", *args], capture_output=True, text=True,
                           cwd=cwd, env={**os.environ, "PYTHONPATH": root}, timeout=300)
 
 

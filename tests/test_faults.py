@@ -20,19 +20,20 @@ import numpy as np
 import pytest
 
 import envs
-from minipg import cli, estimators
+from minipg import estimators
+from minipg.io import cli
 from minipg.baselines import LinearValueBaseline, ridge_fit
 from minipg.critics import RegressionCritic
-from minipg.bench import main as bench_main
-from minipg.checkpoint import load_checkpoint, save_checkpoint
-from minipg.corridor import main as corridor_main
+from minipg.lab.bench import main as bench_main
+from minipg.io.checkpoint import load_checkpoint, save_checkpoint
+from minipg.lab.corridor import main as corridor_main
 from minipg.natural import natural_step
 from minipg.optim import SGD, Adam
 from minipg.policies import GaussianPolicy, SoftmaxPolicy
 from minipg.rollout import Path, sample_paths
-from minipg.show import main as show_main
+from minipg.lab.show import main as show_main
 from minipg.train import main as train_main
-from minipg.variance import main as variance_main
+from minipg.lab.variance import main as variance_main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RUN_FILES = {"corridor.csv", "corridor.npz", "corridor.png"}
@@ -501,7 +502,7 @@ def test_sigterm_at_any_moment_of_a_short_run_leaves_no_temporary_file(tmp_path)
 
 
 def test_ctrl_c_stops_bench_with_130_and_writes_nothing_unfinished(tmp_path):
-    process = start("minipg.bench", "--quick", "--configs", "default,natural", "--out", str(tmp_path))
+    process = start("minipg.lab.bench", "--quick", "--configs", "default,natural", "--out", str(tmp_path))
     assert "seed   0:" in process.stdout.readline()  # seed 0 is done, the others are training
     time.sleep(0.5)
     process.send_signal(signal.SIGINT)
@@ -697,11 +698,11 @@ def test_every_csv_reads_back_as_plain_numbers_with_newline_line_ends(tmp_path, 
 ASCII_RUNS = {  # each command on small counts; out is the folder (or, for variance, the file) it writes into
     "train": ("minipg.train", "--env", "corridor", "--iterations", "2", "--out", "{out}"),
     "train --eval": ("minipg.train", "--env", "corridor", "--load", "{checkpoint}", "--eval", "3"),
-    "bench": ("minipg.bench", "--quick", "--configs", "default", "--quiet", "--out", "{out}"),
-    "derivation": ("minipg.derivation", "--out", "{out}"),
-    "corridor": ("minipg.corridor", "--runs", "2", "--episodes", "5", "--out", "{out}"),
-    "show": ("minipg.show", "{checkpoint}", "--episodes", "5", "--out", "{out}"),
-    "variance": ("minipg.variance", "--batches", "2", "--episodes", "5", "--horizon", "5", "--out", "{out}/v.png"),
+    "bench": ("minipg.lab.bench", "--quick", "--configs", "default", "--quiet", "--out", "{out}"),
+    "derivation": ("minipg.lab.derivation", "--out", "{out}"),
+    "corridor": ("minipg.lab.corridor", "--runs", "2", "--episodes", "5", "--out", "{out}"),
+    "show": ("minipg.lab.show", "{checkpoint}", "--episodes", "5", "--out", "{out}"),
+    "variance": ("minipg.lab.variance", "--batches", "2", "--episodes", "5", "--horizon", "5", "--out", "{out}/v.png"),
 }
 
 

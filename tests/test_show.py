@@ -1,4 +1,4 @@
-"""python -m minipg.show: the frames are drawn where the state says, the GIF has a frame per step, the grid
+"""python -m minipg.lab.show: the frames are drawn where the state says, the GIF has a frame per step, the grid
 picture's arrows and visits agree with the policy and the oracle, and bad input writes nothing."""
 import copy
 import os
@@ -10,10 +10,11 @@ import pytest
 from PIL import Image
 
 import envs
-from minipg import exact, show
-from minipg.checkpoint import save_checkpoint
-from minipg.cli import run_cli
-from minipg.plotting import plt
+from minipg import exact
+from minipg.lab import show
+from minipg.io.checkpoint import save_checkpoint
+from minipg.io.cli import run_cli
+from minipg.io.figures import plt
 from minipg.policies import SoftmaxPolicy
 from minipg.rollout import sample_paths
 
@@ -134,7 +135,7 @@ def test_the_grid_command_writes_the_before_and_after_picture(tmp_path):
     env = envs.make("gridworld")
     theta = random_theta(SoftmaxPolicy(env.observation_dim, env.n_actions), 3)
     save_checkpoint(tmp_path / "grid.npz", theta, "gridworld", "softmax", {"gamma": 1.0})
-    result = subprocess.run([sys.executable, "-m", "minipg.show", str(tmp_path / "grid.npz"), "--out",
+    result = subprocess.run([sys.executable, "-m", "minipg.lab.show", str(tmp_path / "grid.npz"), "--out",
                              str(tmp_path / "out"), "--episodes", "50"], capture_output=True, text=True, cwd=ROOT,
                             env={**os.environ, "PYTHONPATH": ROOT})
     assert result.returncode == 0, result.stderr

@@ -11,7 +11,7 @@ import pytest
 
 import envs
 from minipg import exact
-from minipg.bench import CONFIGURATIONS
+from minipg.lab.bench import CONFIGURATIONS
 from minipg.config import ENV_DEFAULTS, Config, build, make_policy, resolve
 from minipg.estimators import policy_gradient
 from minipg.rollout import sample_paths

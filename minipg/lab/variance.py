@@ -1,4 +1,4 @@
-"""`python -m minipg.variance`: every estimator's bias and variance, measured against the exact gradient.
+"""`python -m minipg.lab.variance`: every estimator's bias and variance, measured against the exact gradient.
 
 On the gridworld at a fixed, non-trivial theta, many batches of paths are drawn; each estimator turns
 every batch into per-path terms (whose batch mean is its estimate). Pooled over all batches:
@@ -14,10 +14,10 @@ import numpy as np
 import envs
 from minipg import estimators, exact
 from minipg.baselines import LeaveOneOutMean, LinearValueBaseline, TimeIndexedBaseline
-from minipg.cli import Parser, check_memory, check_output_file, integer_in, non_negative_int, positive_int, run_cli
+from minipg.io.cli import Parser, check_memory, check_output_file, integer_in, non_negative_int, positive_int, run_cli
 from minipg.critics import TDCritic
 from minipg.natural import mean_kl
-from minipg.plotting import plot_variance
+from minipg.io.figures import plot_variance
 from minipg.policies import SoftmaxPolicy
 from minipg.rollout import sample_paths
 from minipg.train import batch_bytes
@@ -115,7 +115,7 @@ def print_table(table):
 
 def parse_args(argv):
     parser = Parser(
-        prog="python -m minipg.variance",
+        prog="python -m minipg.lab.variance",
         description="Bias and variance of every gradient estimator on the gridworld, against the exact gradient.")
     parser.add_argument("--batches", type=positive_int, default=100, help="batches drawn (default 100)")
     parser.add_argument("--episodes", type=positive_int, default=50, help="paths per batch, m (default 50)")

@@ -1,4 +1,4 @@
-"""`python -m minipg.show CHECKPOINT`: watch a saved policy act.
+"""`python -m minipg.lab.show CHECKPOINT`: watch a saved policy act.
 
 Cart-pole (both variants): one episode of pi_theta drawn frame by frame from the simulator's state with
 Gymnasium's geometry, written as an animated GIF through matplotlib's Pillow writer (no ffmpeg, no
@@ -20,10 +20,10 @@ import envs
 from envs.cartpole import HALF_LENGTH, TAU, X_THRESHOLD
 from envs.gridworld import MOVES, GridWorld, ShortCorridor
 from minipg import exact
-from minipg.checkpoint import load_checkpoint
-from minipg.cli import (Parser, check_memory, check_output_dir, non_negative_int, positive_int, run_cli,
+from minipg.io.checkpoint import load_checkpoint
+from minipg.io.cli import (Parser, check_memory, check_output_dir, non_negative_int, positive_int, run_cli,
                         write_atomically, writing_together)
-from minipg.plotting import plt, save_figure
+from minipg.io.figures import plt, save_figure
 from minipg.rollout import sample_paths
 from minipg.config import make_policy
 
@@ -340,7 +340,7 @@ def output_names(env_name, env):
 
 
 def parse_args(argv):
-    parser = Parser(prog="python -m minipg.show", description=__doc__.split("\n\n")[0])
+    parser = Parser(prog="python -m minipg.lab.show", description=__doc__.split("\n\n")[0])
     parser.add_argument("checkpoint", help="a .npz written by python -m minipg.train")
     parser.add_argument("--out", default="plots", help="output directory (default plots)")
     parser.add_argument("--seed", type=non_negative_int, default=0, help="seed of the episodes shown (default 0)")

@@ -1,4 +1,4 @@
-"""`python -m minipg.corridor`: Sutton & Barto's Figures 13.1 and 13.2, REINFORCE on the short corridor.
+"""`python -m minipg.lab.corridor`: Sutton & Barto's Figures 13.1 and 13.2, REINFORCE on the short corridor.
 
 Example 13.1: every state looks the same, so a policy can only pick one probability p of 'right'.
 The value of the start state is v(p) = (2p - 4) / (p (1 - p)), best at p* = 2 - sqrt(2), v(p*) = -11.66.
@@ -28,9 +28,9 @@ import time
 import numpy as np
 
 import envs
-from minipg.cli import (Parser, check_memory, check_output_dir, non_negative_int, positive_int, run_cli, write_csv,
+from minipg.io.cli import (Parser, check_memory, check_output_dir, non_negative_int, positive_int, run_cli, write_csv,
                         writing_together)
-from minipg.plotting import plt, save_figure
+from minipg.io.figures import plt, save_figure
 from minipg.policies import SoftmaxPolicy, log_softmax
 from minipg.returns import discounted_cumsum
 
@@ -339,7 +339,7 @@ def memory_bytes(runs, episodes):
 
 
 def parse_args(argv):
-    parser = Parser(prog="python -m minipg.corridor", description=__doc__.split("\n\n")[0])
+    parser = Parser(prog="python -m minipg.lab.corridor", description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=positive_int, default=100, help="independent runs averaged (default 100)")
     parser.add_argument("--episodes", type=positive_int, default=1000, help="episodes per run (default 1000)")
     parser.add_argument("--seed", type=non_negative_int, default=0,

@@ -1,4 +1,4 @@
-"""`python -m minipg.bench`: env steps and training seconds to solve cart-pole, per configuration and seed.
+"""`python -m minipg.lab.bench`: env steps and training seconds to solve cart-pole, per configuration and seed.
 
 After every training iteration the policy is evaluated as the train command evaluates it
 (minipg.evaluation: 100 episodes of the stochastic policy, stepped together, on their own random
@@ -12,12 +12,12 @@ import time
 
 import numpy as np
 
-from minipg.cli import (Parser, check_memory, check_output_dir, non_negative_int, positive_int, run_cli, write_csv,
+from minipg.io.cli import (Parser, check_memory, check_output_dir, non_negative_int, positive_int, run_cli, write_csv,
                         writing_together)
 from minipg.config import Config, build, parse_config
 from minipg.estimators import policy_gradient
 from minipg.evaluation import SOLVED_RETURN
-from minipg.plotting import plot_bench
+from minipg.io.figures import plot_bench
 from minipg.rollout import sample_paths
 from minipg.train import run_bytes, train
 
@@ -135,7 +135,7 @@ def parse_overrides(items):
 
 
 def parse_args(argv):
-    parser = Parser(prog="python -m minipg.bench", description=__doc__.split("\n\n")[0])
+    parser = Parser(prog="python -m minipg.lab.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--env", default="cartpole", choices=sorted(SOLVED_RETURN), help="default cartpole")
     parser.add_argument("--configs", default=",".join(CONFIGURATIONS),
                         help="comma-separated configurations (default: all of " + ", ".join(CONFIGURATIONS) + ")")

@@ -1,8 +1,8 @@
-"""`python -m minipg.derivation`: the README's derivation evaluated, line by line, on an MDP small enough
+"""`python -m minipg.lab.derivation`: the README's derivation evaluated, line by line, on an MDP small enough
 to list every trajectory.
 
-It prints grad U(theta) of TwoRooms by every step of the derivation (minipg.enumeration), the sums the
-derivation drops, the natural gradient beside the compatible critic (minipg.compatible, Eq. 20), the
+It prints grad U(theta) of TwoRooms by every step of the derivation (minipg.lab.enumeration), the sums the
+derivation drops, the natural gradient beside the compatible critic (minipg.lab.compatible, Eq. 20), the
 trust region's surrogate (17) beside the change in U it stands for, and the error of three sampled
 estimators against the exact gradient at growing batch sizes; then draws the gradient field on the slice
 of the policy's two preferences and that error against m.
@@ -15,12 +15,12 @@ import numpy as np
 from envs.gridworld import TwoRooms
 from minipg import estimators, exact
 from minipg.baselines import LinearValueBaseline
-from minipg.cli import Parser, check_output_dir, non_negative_int, run_cli, writing_together
-from minipg.compatible import compatible_critic_weights, natural_gradient, state_weighted_fisher
-from minipg.enumeration import (Enumeration, forms_of, largest_differences, trajectory_probabilities,
+from minipg.io.cli import Parser, check_output_dir, non_negative_int, run_cli, writing_together
+from minipg.lab.compatible import compatible_critic_weights, natural_gradient, state_weighted_fisher
+from minipg.lab.enumeration import (Enumeration, forms_of, largest_differences, trajectory_probabilities,
                                 vanishing_terms_of)
-from minipg.enumeration import gradient_forms  # noqa: F401  (documented as minipg.derivation.gradient_forms)
-from minipg.plotting import plot_error_against_m, plot_gradient_field
+from minipg.lab.enumeration import gradient_forms  # noqa: F401  (documented as minipg.lab.derivation.gradient_forms)
+from minipg.io.figures import plot_error_against_m, plot_gradient_field
 from minipg.policies import SoftmaxPolicy
 from minipg.rollout import Path
 
@@ -145,7 +145,7 @@ def print_sampled(terms, probabilities, truth, rms):
 
 
 def parse_args(argv):
-    parser = Parser(prog="python -m minipg.derivation", description=__doc__.split("\n\n")[0])
+    parser = Parser(prog="python -m minipg.lab.derivation", description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed", type=non_negative_int, default=0, help="seed of theta, theta_old and every sample (default 0)")
     parser.add_argument("--out", default="plots", help="directory for gradient_field.png and derivation.png "
                                                         "(default plots)")

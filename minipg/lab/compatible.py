@@ -11,7 +11,7 @@ Everything here is exact, from the DP oracle, on a tabular env with a SoftmaxPol
 import numpy as np
 
 from minipg import exact
-from minipg.enumeration import check_problem
+from minipg.lab.enumeration import check_problem
 
 NULL_EIGENVALUE = 1e-10         # eigenvalues of F below this fraction of the largest are the null space
 

@@ -1,0 +1,1 @@
+"""Plumbing: flags, one-line errors, signals, files written whole, checkpoints, figures."""

@@ -1,0 +1,1 @@
+"""The commands that study the algorithm: python -m minipg.lab.NAME."""
