@@ -12,7 +12,8 @@ import time
 import numpy as np
 
 from minipg.io.checkpoint import load_checkpoint, save_checkpoint
-from minipg.io.cli import check_memory, check_output_dir, interrupt_status, write_csv, writing_together
+from minipg.io.cli import check_memory, interrupt_status
+from minipg.io.files import check_output_dir, write_csv, writing_together
 from minipg.config import build, parse_config
 from minipg.estimators import policy_gradient
 from minipg.evaluation import SOLVED_RETURN, evaluate_solved, exact_return

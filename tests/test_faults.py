@@ -21,7 +21,7 @@ import pytest
 
 import envs
 from minipg import estimators
-from minipg.io import cli
+from minipg.io import cli, files
 from minipg.baselines import LinearValueBaseline, ridge_fit
 from minipg.critics import RegressionCritic
 from minipg.lab.bench import main as bench_main
@@ -269,7 +269,7 @@ def test_variance_refuses_an_unusable_out_file_before_any_work(tmp_path, capsys)
 
 
 def test_an_out_directory_that_is_missing_is_created(tmp_path):
-    assert cli.check_output_dir("--out", str(tmp_path / "a" / "b"), ["a.csv"]) and (tmp_path / "a" / "b").is_dir()
+    assert files.check_output_dir("--out", str(tmp_path / "a" / "b"), ["a.csv"]) and (tmp_path / "a" / "b").is_dir()
     assert os.listdir(tmp_path / "a" / "b") == []  # the names it tried are gone
 
 
@@ -329,7 +329,7 @@ def test_written_files_take_their_mode_from_the_umask(tmp_path, umask, capsys):
     assert train_main(["--env", "corridor", "--iterations", "1", "--quiet", "--out", str(tmp_path)]) == 0
     assert {name: os.stat(tmp_path / name).st_mode & 0o777 for name in RUN_FILES} == dict.fromkeys(RUN_FILES, 0o640)
     umask(0o002)
-    cli.write_atomically(tmp_path / "x.txt", text_writer(""))
+    files.write_atomically(tmp_path / "x.txt", text_writer(""))
     assert os.stat(tmp_path / "x.txt").st_mode & 0o777 == 0o664
 
 
@@ -342,7 +342,7 @@ def test_a_failed_write_keeps_the_old_file_and_names_the_target(tmp_path):
         raise OSError(28, "No space left on device", temporary)
 
     with pytest.raises(OSError, match="cannot write .*a.csv: No space left on device"):
-        cli.write_atomically(tmp_path / "a.csv", half_then_full_disk)
+        files.write_atomically(tmp_path / "a.csv", half_then_full_disk)
     assert os.listdir(tmp_path) == ["a.csv"] and (tmp_path / "a.csv").read_text() == "old"
 
 
@@ -350,10 +350,10 @@ def test_files_written_together_appear_together_and_stale_ones_go(tmp_path):
     for name in ("a.csv", "a.png"):
         (tmp_path / name).write_text("old run")
     paths = [tmp_path / "a.csv", tmp_path / "a.npz", tmp_path / "a.png"]
-    with cli.writing_together(paths):
-        cli.write_atomically(paths[0], text_writer("new run"))
+    with files.writing_together(paths):
+        files.write_atomically(paths[0], text_writer("new run"))
         assert (tmp_path / "a.csv").read_text() == "old run"  # the rename waits for the block's end
-        cli.write_atomically(paths[1], text_writer("new run"))
+        files.write_atomically(paths[1], text_writer("new run"))
     assert sorted(os.listdir(tmp_path)) == ["a.csv", "a.npz"]  # a.png, of the old run, is gone
     assert (tmp_path / "a.csv").read_text() == (tmp_path / "a.npz").read_text() == "new run"
 
@@ -362,8 +362,8 @@ def test_a_failure_inside_writing_together_renames_nothing(tmp_path):
     (tmp_path / "a.csv").write_text("old run")
     paths = [tmp_path / "a.csv", tmp_path / "a.png"]
     with pytest.raises(RuntimeError, match="plot failed"):
-        with cli.writing_together(paths):
-            cli.write_atomically(paths[0], text_writer("new run"))
+        with files.writing_together(paths):
+            files.write_atomically(paths[0], text_writer("new run"))
             raise RuntimeError("plot failed")
     assert os.listdir(tmp_path) == ["a.csv"] and (tmp_path / "a.csv").read_text() == "old run"
 
@@ -373,9 +373,9 @@ def test_a_target_that_is_not_a_file_stops_the_group_before_anything_moves(tmp_p
     (tmp_path / "a.png").mkdir()
 
     def main(argv):
-        with cli.writing_together([tmp_path / "a.csv", tmp_path / "a.png"]):
-            cli.write_atomically(tmp_path / "a.csv", text_writer("new run"))
-            cli.write_atomically(tmp_path / "a.png", text_writer("new run"))
+        with files.writing_together([tmp_path / "a.csv", tmp_path / "a.png"]):
+            files.write_atomically(tmp_path / "a.csv", text_writer("new run"))
+            files.write_atomically(tmp_path / "a.png", text_writer("new run"))
 
     assert cli.run_cli(main, []) == 2
     assert "a.png" in one_line(capsys.readouterr().err)
@@ -399,9 +399,9 @@ def test_a_failed_rename_puts_every_old_file_back(tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, "replace", second_move_in_fails)
     with pytest.raises(OSError, match="cannot write .*a.npz: Device or resource busy"):
-        with cli.writing_together(paths):
-            cli.write_atomically(paths[0], text_writer("new run"))
-            cli.write_atomically(paths[1], text_writer("new run"))
+        with files.writing_together(paths):
+            files.write_atomically(paths[0], text_writer("new run"))
+            files.write_atomically(paths[1], text_writer("new run"))
     assert len(moved_in) == 2 and sorted(os.listdir(tmp_path)) == ["a.csv", "a.npz", "a.png"]
     assert all(path.read_text() == "old run" for path in paths)
 
@@ -440,10 +440,10 @@ def test_sigterm_is_handled_like_ctrl_c_with_its_own_status(sigterm_guard, capsy
 
 def test_a_signal_during_a_save_is_held_until_every_file_is_written(sigterm_guard, tmp_path, capsys):
     def main(argv):
-        with cli.writing_together([tmp_path / "a.csv", tmp_path / "a.png"]):
-            cli.write_atomically(tmp_path / "a.csv", text_writer("run"))
+        with files.writing_together([tmp_path / "a.csv", tmp_path / "a.png"]):
+            files.write_atomically(tmp_path / "a.csv", text_writer("run"))
             os.kill(os.getpid(), signal.SIGTERM)
-            cli.write_atomically(tmp_path / "a.png", text_writer("run"))
+            files.write_atomically(tmp_path / "a.png", text_writer("run"))
         print("not reached: the held signal is raised once the files are in place")
 
     assert cli.run_cli(main, []) == 143

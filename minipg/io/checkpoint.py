@@ -8,7 +8,7 @@ import zipfile
 
 import numpy as np
 
-from minipg.io.cli import write_atomically
+from minipg.io.files import write_atomically
 
 KEYS = ("theta", "env", "policy", "config")
 MAX_CHECKPOINT_BYTES = 2**20  # a checkpoint takes a few kB; a load reads at most this much from disk, and as arrays

@@ -7,7 +7,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 import numpy as np  # noqa: E402
 
-from minipg.io.cli import write_atomically  # noqa: E402
+from minipg.io.files import write_atomically  # noqa: E402
 
 
 def save_figure(fig, path):

@@ -12,8 +12,8 @@ import time
 
 import numpy as np
 
-from minipg.io.cli import (Parser, check_memory, check_output_dir, non_negative_int, positive_int, run_cli, write_csv,
-                        writing_together)
+from minipg.io.cli import Parser, check_memory, non_negative_int, positive_int, run_cli
+from minipg.io.files import check_output_dir, write_csv, writing_together
 from minipg.config import Config, build, parse_config
 from minipg.estimators import policy_gradient
 from minipg.evaluation import SOLVED_RETURN

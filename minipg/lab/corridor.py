@@ -28,8 +28,8 @@ import time
 import numpy as np
 
 import envs
-from minipg.io.cli import (Parser, check_memory, check_output_dir, non_negative_int, positive_int, run_cli, write_csv,
-                        writing_together)
+from minipg.io.cli import Parser, check_memory, non_negative_int, positive_int, run_cli
+from minipg.io.files import check_output_dir, write_csv, writing_together
 from minipg.io.figures import plt, save_figure
 from minipg.policies import SoftmaxPolicy, log_softmax
 from minipg.returns import discounted_cumsum

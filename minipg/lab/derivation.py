@@ -15,7 +15,8 @@ import numpy as np
 from envs.gridworld import TwoRooms
 from minipg import estimators, exact
 from minipg.baselines import LinearValueBaseline
-from minipg.io.cli import Parser, check_output_dir, non_negative_int, run_cli, writing_together
+from minipg.io.cli import Parser, non_negative_int, run_cli
+from minipg.io.files import check_output_dir, writing_together
 from minipg.lab.compatible import compatible_critic_weights, natural_gradient, state_weighted_fisher
 from minipg.lab.enumeration import (Enumeration, forms_of, largest_differences, trajectory_probabilities,
                                 vanishing_terms_of)

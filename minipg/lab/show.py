@@ -21,8 +21,8 @@ from envs.cartpole import HALF_LENGTH, TAU, X_THRESHOLD
 from envs.gridworld import MOVES, GridWorld, ShortCorridor
 from minipg import exact
 from minipg.io.checkpoint import load_checkpoint
-from minipg.io.cli import (Parser, check_memory, check_output_dir, non_negative_int, positive_int, run_cli,
-                        write_atomically, writing_together)
+from minipg.io.cli import Parser, check_memory, non_negative_int, positive_int, run_cli
+from minipg.io.files import check_output_dir, write_atomically, writing_together
 from minipg.io.figures import plt, save_figure
 from minipg.rollout import sample_paths
 from minipg.config import make_policy

@@ -14,7 +14,8 @@ import numpy as np
 import envs
 from minipg import estimators, exact
 from minipg.baselines import LeaveOneOutMean, LinearValueBaseline, TimeIndexedBaseline
-from minipg.io.cli import Parser, check_memory, check_output_file, integer_in, non_negative_int, positive_int, run_cli
+from minipg.io.cli import Parser, check_memory, integer_in, non_negative_int, positive_int, run_cli
+from minipg.io.files import check_output_file
 from minipg.critics import TDCritic
 from minipg.natural import mean_kl
 from minipg.io.figures import plot_variance
