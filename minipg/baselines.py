@@ -4,8 +4,10 @@ Subtracting b(s_t) leaves the gradient unbiased because E_u[grad log pi(u|s_t)] 
 does not depend on u_t or on the path it multiplies. Every baseline here keeps that condition for a batch
 of a fixed number of paths (with --batch-steps the number of other paths depends on each path's length).
 
-One protocol: a baseline is a number b, or an object whose values(paths, returns) gives b(s_t) for every
-step of every path and whose fit(paths, gamma) learns from a batch once its psi has been formed:
+One protocol: a baseline is an object whose values(paths, returns) gives b(s_t) for every step of every path
+and whose fit(paths, gamma) learns from a batch once its psi has been formed (a plain number b stands for
+Constant(b)):
+  - Constant: a fixed b, 0 for none;
   - LeaveOneOutMean: b = the mean return of the OTHER paths of the batch (Eq. 9);
   - TimeIndexedBaseline: b_t = the mean return-to-go at time t over the OTHER paths of the batch;
   - LinearValueBaseline: b(s_t) = w . x(s_t, t), fitted by ridge regression on the PREVIOUS batches:
@@ -45,8 +47,21 @@ def ridge_fit(features, targets, reg):
 def baseline_values(baseline, paths, returns):
     """b(s_t) for every step of every path, a list of arrays shaped like `returns`: a number b, or baseline.values."""
     if isinstance(baseline, numbers.Real) and not isinstance(baseline, bool):
-        return [np.full(len(path), float(baseline)) for path in paths]
+        baseline = Constant(baseline)
     return baseline.values(paths, returns)
+
+
+class Constant:
+    """b = a fixed number; 0 is no baseline at all."""
+
+    def __init__(self, b=0.0):
+        self.b = float(b)
+
+    def values(self, paths, returns):
+        return [np.full(len(path), self.b) for path in paths]
+
+    def fit(self, paths, gamma):
+        """Nothing to learn."""
 
 
 class LeaveOneOutMean:

@@ -1,24 +1,327 @@
-"""`python -m minipg.train`: sample a batch with pi_theta, weigh its steps, sum, step, log; repeat.
+"""`python -m minipg.train`: learn an env by policy gradient, on the env's own complete setting.
 
-Each env trains on its own defaults (config.ENV_DEFAULTS). Cart-pole is evaluated after every iteration
-on 100 episodes of the stochastic policy and training stops at the first evaluation whose mean return
-reaches 475 (Gymnasium's CartPole-v1 threshold); a tabular env shows the exact U(theta) and stops at its
-iteration cap. The learning curve, a CSV log of every iteration and a checkpoint go into --out.
+The loop in `train` is the algorithm, a line for each step of the derivation: sample tau ~ P(tau; theta)
+(Eq. 2), weigh every step by psi (Eqs. 5-13; PPO: Eq. 21, over epochs and minibatches), form the one sum
+(Eqs. 3-4), step, and let the baseline or critic learn from the batch after its psi was formed. Cart-pole is
+judged after every iteration on 100 episodes of the stochastic policy and training stops at the first
+evaluation whose mean return reaches 475 (Gymnasium's CartPole-v1 threshold); a tabular env shows the exact
+U(theta) and runs to its iteration cap. The learning curve, a CSV log of every iteration and a checkpoint
+go into --out.
 """
+import argparse
+import collections
 import dataclasses
 import os
 import sys
 import time
+
 import numpy as np
 
-from minipg.io.checkpoint import load_checkpoint, save_checkpoint
-from minipg.io.cli import check_memory, interrupt_status
-from minipg.io.files import check_output_dir, write_csv, writing_together
-from minipg.config import build, parse_config
+import envs
+from envs.cartpole import CartPoleVector
+from minipg import estimators, exact
+from minipg.baselines import Constant, LeaveOneOutMean, LinearValueBaseline, TimeIndexedBaseline
+from minipg.critics import RegressionCritic, TDCritic
 from minipg.estimators import policy_gradient
-from minipg.evaluation import SOLVED_RETURN, evaluate_solved, exact_return
+from minipg.io.checkpoint import load_checkpoint, save_checkpoint
+from minipg.io.cli import Parser, check_memory, interrupt_status, non_negative_int, positive_float, positive_int
 from minipg.io.figures import plot_learning_curve
-from minipg.rollout import sample_paths
+from minipg.io.files import check_output_dir, write_csv, writing_together
+from minipg.natural import fisher_matrix, mean_kl, natural_step, trust_region_step
+from minipg.optim import OPTIMIZER_NAMES, make_optimizer
+from minipg.policies import GaussianPolicy, SoftmaxPolicy
+from minipg.rollout import LockStep, OneByOne, Steps, sample_paths
+
+# ---- settings: one Config, each env's complete setting ---------------------------------------------------
+
+ESTIMATORS = ("reinforce", "reward-to-go", "mean-baseline", "baseline", "actor-critic", "importance", "ppo")
+OPTIMIZERS = OPTIMIZER_NAMES + ("natural", "capped-natural", "trust-region")
+OWN_LR = {"adam": 0.001, "sgd": 0.01, "natural": 1.0, "capped-natural": 0.01, "trust-region": 0.0}
+
+
+def _setting(help_text, kind=None):
+    return dataclasses.field(metadata={"help": help_text, "type": kind})
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Every setting of a run, with its help text; the train command's flags are built from it."""
+
+    env: str = _setting("environment: " + ", ".join(envs.ENV_NAMES))
+    policy: str = _setting("softmax (discrete actions) or gaussian (continuous)")
+    estimator: str = _setting("psi: reinforce (Eq. 9, b = mean return of the other paths), reward-to-go (Eq. 10), "
+                              "mean-baseline (Eq. 10, b_t = mean return-to-go of the other paths at t), baseline "
+                              "(Eq. 10, b = V(s, t) fitted on earlier batches), actor-critic (Eq. 13), importance "
+                              "(Eq. 8 over the last --reuse batches), ppo (Eq. 21)")
+    critic: str = _setting("actor-critic's and ppo's V: regression (Eq. 19) or td (Eq. 14)")
+    optimizer: str = _setting("the step: " + ", ".join(OPTIMIZERS) + " (natural: Eq. 16; capped-natural: Eq. 18; "
+                              "trust-region: Eqs. 16-17)")
+    lr: float = _setting("step size: the env's with the env's optimizer, else the optimizer's own ("
+                         + ", ".join(f"{name} {lr:g}" for name, lr in OWN_LR.items() if lr) + "; natural: a multiple"
+                         " of the KL-sized step); trust-region has none", positive_float)
+    kl: float = _setting("natural, capped-natural, trust-region: the KL radius delta", positive_float)
+    iterations: int = _setting("iteration cap", positive_int)
+    episodes: int = _setting("at least m episodes per batch", positive_int)
+    batch_steps: int = _setting("and more episodes until the batch holds this many env steps", non_negative_int)
+    envs: int = _setting("ppo: n envs stepped together", positive_int)
+    steps: int = _setting("ppo: T steps of each env per batch", positive_int)
+    epochs: int = _setting("ppo: K passes over each batch", positive_int)
+    minibatches: int = _setting("ppo: shuffled minibatches per pass", positive_int)
+    clip: float = _setting("ppo: the clip epsilon of Eq. (21)", positive_float)
+    normalise: bool = _setting("ppo: advantages to mean 0 and standard deviation 1 in each minibatch")
+    target_kl: float = _setting("ppo: stop the passes once the mean KL(pi_old || pi) passes this (0: never)",
+                                float)
+    entropy: float = _setting("ppo: coefficient of the entropy bonus", float)
+    gamma: float = _setting("discount factor in (0, 1]", float)
+    lam: float = _setting("actor-critic, ppo: GAE lambda in [0, 1]", float)
+    critic_lr: float = _setting("td critic: the TD(0) step of Eq. (14), in (0, 1]", positive_float)
+    reuse: int = _setting("importance: the number of recent batches reused", positive_int)
+    seed: int = _setting("seed of every random number of the run", non_negative_int)
+    out: str = _setting("directory for the plot, the CSV log and the checkpoint")
+    quiet: bool = _setting("print no progress lines")
+    load: str = _setting("start from the theta of this checkpoint (.npz)")
+    eval: int = _setting("with --load: only evaluate the loaded theta for this many episodes", non_negative_int)
+
+
+_CARTPOLE = Config(env="cartpole", policy="softmax", estimator="actor-critic", critic="regression", optimizer="adam",
+                   lr=0.2, kl=0.01, iterations=300, episodes=2, batch_steps=0, envs=16, steps=32, epochs=10,
+                   minibatches=4, clip=0.2, normalise=False, target_kl=0.0, entropy=0.0, gamma=0.99, lam=1.0,
+                   critic_lr=0.1, reuse=3, seed=0, out="plots", quiet=False, load="", eval=0)
+ENV_DEFAULTS = {  # what `python -m minipg.train --env E` runs with no other flag
+    "cartpole": _CARTPOLE,
+    "cartpole-continuous": dataclasses.replace(_CARTPOLE, env="cartpole-continuous", policy="gaussian",
+                                               optimizer="capped-natural", lr=0.01, episodes=1, batch_steps=500),
+    "gridworld": dataclasses.replace(_CARTPOLE, env="gridworld", estimator="baseline", lr=0.3, iterations=400,
+                                     episodes=20, gamma=1.0),
+    "corridor": dataclasses.replace(_CARTPOLE, env="corridor", estimator="baseline", lr=0.01, iterations=500,
+                                    episodes=20, gamma=1.0),
+}
+PPO_SETTINGS = ("envs", "steps", "epochs", "minibatches", "clip", "normalise", "target_kl", "entropy")
+USED_BY = {  # a setting given for a run that would not read it is refused by name
+    **{name: (lambda c: c.estimator == "ppo", "only --estimator ppo") for name in PPO_SETTINGS},
+    **{name: (lambda c: c.estimator != "ppo", "every estimator but ppo, whose batch is --envs x --steps")
+       for name in ("episodes", "batch_steps")},
+    "lr": (lambda c: c.optimizer != "trust-region", "every optimizer but trust-region, whose step is set by --kl"),
+    "kl": (lambda c: c.optimizer in ("natural", "capped-natural", "trust-region"), "only the natural steps"),
+    "critic": (lambda c: c.estimator in ("actor-critic", "ppo"), "only actor-critic and ppo"),
+    "lam": (lambda c: c.estimator in ("actor-critic", "ppo"), "only actor-critic and ppo"),
+    "critic_lr": (lambda c: c.estimator in ("actor-critic", "ppo") and c.critic == "td", "only the td critic"),
+    "reuse": (lambda c: c.estimator == "importance", "only --estimator importance"),
+    "eval": (lambda c: bool(c.load), "only a run with --load"),
+}
+
+
+def settings(env="cartpole", **given):
+    """env's complete setting, with `given` changing only what it names: an optimizer other than the env's takes
+    its own step size unless lr is given too, and a setting the run would not read is refused by name."""
+    if env not in ENV_DEFAULTS:
+        raise ValueError(f"unknown env {env!r}; known envs: {', '.join(envs.ENV_NAMES)}")
+    config = dataclasses.replace(ENV_DEFAULTS[env], **given)
+    if config.optimizer != ENV_DEFAULTS[env].optimizer and "lr" not in given or config.optimizer == "trust-region":
+        config = dataclasses.replace(config, lr=OWN_LR.get(config.optimizer, 0.0))
+    for name in given:
+        used, by = USED_BY.get(name, (lambda c: True, ""))
+        if not used(config):
+            raise ValueError(f"--{name.replace('_', '-')}: the run does not use it ({by} does)")
+    check(config)
+    return config
+
+
+def _known(value, names, what):
+    if value not in names:
+        raise ValueError(f"unknown {what} {value!r}; known {what}s: {', '.join(names)}")
+
+
+def check(config):
+    """Raise ValueError naming the first bad setting; nothing has been written yet."""
+    _known(config.policy, ("softmax", "gaussian"), "policy")
+    _known(config.estimator, ESTIMATORS, "estimator")
+    _known(config.critic, ("regression", "td"), "critic")
+    _known(config.optimizer, OPTIMIZERS, "optimizer")
+    if config.optimizer == "trust-region" and config.estimator in ("importance", "ppo"):
+        raise ValueError(f"trust-region checks its step on paths drawn at the current theta; {config.estimator} "
+                         "reuses older ones")
+    if config.estimator == "ppo" and config.optimizer not in OPTIMIZER_NAMES:
+        raise ValueError("ppo takes its steps with --optimizer adam or sgd")
+    for name, low, high in (("gamma", 0.0, 1.0), ("lam", 0.0, 1.0), ("critic_lr", 0.0, 1.0)):
+        value = getattr(config, name)
+        if not (low < value <= high if name != "lam" else low <= value <= high):
+            raise ValueError(f"{name.replace('_', '-')} must be in {'[' if name == 'lam' else '('}{low:g}, "
+                             f"{high:g}], got {value}")
+    if config.target_kl < 0 or config.entropy < 0:
+        raise ValueError("target-kl and entropy must be >= 0")
+    if config.minibatches > config.envs * config.steps:
+        raise ValueError(f"minibatches: {config.minibatches} is more than the {config.envs * config.steps} steps "
+                         "of a batch (--envs x --steps)")
+
+
+def parse_config(argv):
+    """A Config from command-line flags: the chosen env's setting with each given flag changing what it names."""
+    env, given = parse_flags(argv)
+    return settings(env, **given)
+
+
+def parse_flags(argv):
+    """(env, {setting: typed value}) of the flags given on the command line, and no others."""
+    parser = Parser(prog="python -m minipg.train", description=__doc__.split("\n\n")[0],
+                    formatter_class=argparse.RawDescriptionHelpFormatter, argument_default=argparse.SUPPRESS,
+                    epilog="Each env's setting (a flag given on the command line changes only what it names):\n"
+                           + defaults_table())
+    for field in dataclasses.fields(Config):
+        flag = "--" + field.name.replace("_", "-")
+        if field.type is bool:
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, help=field.metadata["help"])
+        else:
+            parser.add_argument(flag, type=field.metadata["type"] or str, help=field.metadata["help"])
+    given = vars(parser.parse_args(argv))
+    return given.pop("env", "cartpole"), given
+
+
+def defaults_table():
+    """The settings that differ between envs, one row per env, for --help."""
+    names = [f.name for f in dataclasses.fields(Config)
+             if len({getattr(c, f.name) for c in ENV_DEFAULTS.values()}) > 1 and f.name != "env"]
+    lines = [f"{'':<20}" + "".join(f"{name.replace('_', '-'):>15}" for name in names)]
+    for env, config in ENV_DEFAULTS.items():
+        lines.append(f"{env:<20}" + "".join(f"{getattr(config, name)!s:>15}" for name in names))
+    return "\n".join(lines)
+
+
+# ---- the algorithm -----------------------------------------------------------------------------------
+
+def make_policy(env, name):
+    """The linear policy: softmax over discrete actions, Gaussian over continuous ones."""
+    discrete = hasattr(env, "n_actions")
+    if (name == "softmax") != discrete:
+        raise ValueError(f"policy {name!r} does not fit this env's {'discrete' if discrete else 'continuous'} actions")
+    return SoftmaxPolicy(env.observation_dim, env.n_actions) if discrete else GaussianPolicy(env.observation_dim,
+                                                                                             env.action_dim)
+
+
+def bootstraps_time_limit(env):
+    """Whether V(s_T) of a path cut by env's time limit is bootstrapped: cart-pole's 500 steps stand in for
+    balancing forever; a tabular env's limit is the horizon H of the exact U(theta) it is judged by, after
+    which nothing is collected (V(s_H) = 0)."""
+    return not hasattr(env, "P")
+
+
+def make_value(config, env):
+    """What psi subtracts, learning from each batch after its psi is formed: b of Eqs. (9)-(10), or V (13)-(14), (19)."""
+    if config.estimator in ("actor-critic", "ppo"):
+        if config.critic == "td":
+            return TDCritic(env.observation_dim, lr=config.critic_lr, bootstrap_truncated=bootstraps_time_limit(env))
+        return RegressionCritic(env.observation_dim, bootstrap_truncated=bootstraps_time_limit(env))
+    baselines = {"reinforce": LeaveOneOutMean, "mean-baseline": TimeIndexedBaseline, "baseline": LinearValueBaseline}
+    return baselines.get(config.estimator, Constant)()
+
+
+def make_sampler(config, env):
+    """PPO's batches of n envs x T steps: stepped together where the env has a vectorised twin, else one by one."""
+    if config.env.startswith("cartpole"):
+        return LockStep(CartPoleVector(config.envs, continuous=config.env == "cartpole-continuous"), config.seed)
+    return OneByOne(lambda: envs.make(config.env), config.envs, config.seed)
+
+
+def estimator_psi(config, policy, theta, paths, value):
+    """psi_t for every step of the batch, by the estimator the config names."""
+    if config.estimator == "reinforce":
+        return estimators.total_return_psi(paths, config.gamma, value)  # Eq. (9), the others' mean return
+    if config.estimator == "actor-critic":
+        return estimators.advantage_psi(paths, value, config.gamma, config.lam)  # Eq. (13)
+    if config.estimator == "importance":
+        return estimators.per_decision_psi(policy, theta, paths, config.gamma)  # Eq. (8)
+    return estimators.reward_to_go_psi(paths, config.gamma, value)  # Eq. (10): b = 0, b_t, or V(s, t)
+
+
+def step(config, optimizer, policy, theta, gradient, paths, psi):
+    """The next theta: Adam or SGD, or the natural step on the batch's Fisher matrix, Eqs. (15)-(18)."""
+    if optimizer is not None:
+        return optimizer.step(theta, gradient)
+    fisher = fisher_matrix(policy, theta, paths)
+    if config.optimizer == "capped-natural":
+        return theta + natural_step(fisher, gradient, config.kl, lr=config.lr)  # Eq. (18)
+    direction = natural_step(fisher, gradient, config.kl)  # Eq. (16)
+    if config.optimizer == "natural":
+        return theta + config.lr * direction
+    return trust_region_step(policy, theta, direction, paths, psi, config.kl)  # Eq. (17)
+
+
+def reused(recent, paths):
+    """The paths psi weighs: this batch, and for the importance estimator the --reuse - 1 drawn before it."""
+    recent.append(paths)
+    return [path for batch in recent for path in batch]
+
+
+def train(config, theta=None, progress=None, stop_when_solved=True, stop_early=True):
+    """Run the training loop of `config` from theta (zeros by default); never touches the disk.
+
+    After every iteration progress(log_row, training_seconds, theta) is called if given; if it returns True,
+    training stops there. With stop_when_solved, training stops at the first evaluation that finds cart-pole
+    solved. Time spent judging or inside progress is not training time.
+    """
+    env = envs.make(config.env)
+    policy, rng = make_policy(env, config.policy), np.random.default_rng(config.seed)
+    value = make_value(config, env)
+    optimizer = make_optimizer(config.optimizer, config.lr) if config.optimizer in OPTIMIZER_NAMES else None
+    sampler = make_sampler(config, env) if config.estimator == "ppo" else None
+    recent = collections.deque(maxlen=config.reuse if config.estimator == "importance" else 1)
+    theta = np.zeros(policy.n_params) if theta is None else theta
+    judge, run = Judge(config, env, policy, stop_early), Run(theta, [], "cap", 0.0)
+    start, outside = time.perf_counter(), 0.0
+    try:
+        for iteration in range(1, config.iterations + 1):
+            theta_old = theta
+            with np.errstate(over="raise", invalid="raise"):  # a NaN or inf is divergence, reported as such
+                # ---- the algorithm: one iteration ----
+                if config.estimator == "ppo":
+                    paths = sampler.sample(policy, theta, config.steps)  # tau ~ P(tau; theta), Eq. (2)
+                    steps = Steps.of(paths)
+                    advantages = np.concatenate(estimators.advantage_psi(paths, value, config.gamma, config.lam))
+                    for epoch in range(config.epochs):  # K passes over the batch ...
+                        for rows in np.array_split(rng.permutation(len(steps)), config.minibatches):  # ... shuffled
+                            minibatch, advantage = steps.take(rows), advantages[rows]
+                            advantage = estimators.normalised(advantage) if config.normalise else advantage
+                            psi = estimators.ppo_psi(policy, theta, minibatch, advantage, config.clip)  # Eq. (21)
+                            gradient = policy_gradient(policy, theta, [minibatch], [psi])  # Eqs. (3)-(4)
+                            if config.entropy:
+                                gradient = gradient + config.entropy * policy.path_entropy_gradients(
+                                    theta, minibatch.observations).mean(axis=0)
+                            theta = optimizer.step(theta, gradient)
+                        if config.target_kl and mean_kl(policy, theta, theta_old, paths) > config.target_kl:
+                            break
+                else:
+                    paths = sample_paths(env, policy, theta, config.episodes, rng,
+                                         min_steps=config.batch_steps)  # tau ~ P(tau; theta), Eq. (2)
+                    batch = reused(recent, paths)
+                    psi = estimator_psi(config, policy, theta, batch, value)  # psi_t, Eqs. (5)-(13)
+                    gradient = policy_gradient(policy, theta, batch, psi)  # Eqs. (3)-(4)
+                    theta = step(config, optimizer, policy, theta, gradient, batch, psi)  # Adam, or Eqs. (16)-(18)
+                value.fit(paths, config.gamma)  # b or V learns from the batch, after its psi was formed
+            # ---- plumbing: judge, log, progress ----
+            run.theta, entered = theta, time.perf_counter()
+            solved, row = judge.log_row(iteration, paths, gradient, theta, theta_old, run.log)
+            run.log.append(row)
+            stop = progress(row, entered - start - outside, theta) if progress else False
+            outside += time.perf_counter() - entered
+            if stop:
+                break
+            if solved and stop_when_solved:
+                run.status = "solved"
+                break
+    except FloatingPointError:
+        run.status = "diverged"
+        run.message = (f"iteration {iteration}: theta or its gradient is not finite; the step size --lr is "
+                       "likely too large")
+    except KeyboardInterrupt:
+        run.status, run.message = "interrupted", "interrupted: stopped after saving the last finite theta"
+    run.seconds, run.eval_seconds = time.perf_counter() - start - outside, judge.seconds
+    return run
+
+
+# ---- how an iteration is judged, and what the log keeps of it -------------------------------------------
+
+SOLVED_RETURN = {"cartpole": 475.0, "cartpole-continuous": 475.0}
+EVAL_EPISODES = 100
 
 
 @dataclasses.dataclass
@@ -27,12 +330,14 @@ class LogRow:
 
     iteration: int
     env_steps: int
-    episodes: int
-    mean_return: float
+    paths: int  # paths drawn so far: whole episodes, or PPO's segments of n envs x T steps
+    mean_return: float  # of the batch's paths
     std_return: float
     min_return: float
     max_return: float
-    gradient_norm: float
+    gradient_norm: float  # PPO: of the last minibatch's gradient
+    kl: float  # PPO: mean KL(pi_old || pi) over the batch's states after the passes; else nan
+    clip_fraction: float  # PPO: the share of the batch's ratios outside 1 +- epsilon after the passes; else nan
     eval_mean_return: float  # cart-pole: 100 evaluation episodes (nan once 475 was out of reach); else nan
     eval_env_steps: int  # evaluation steps so far, not counted in env_steps
     exact_return: float  # tabular envs: U(theta) by the oracle; else nan
@@ -50,102 +355,71 @@ class Run:
     message: str = ""
 
 
-class Diverged(Exception):
-    pass
+def evaluate_solved(env_name, policy, theta, rng, episodes=EVAL_EPISODES, stop_early=True):
+    """(solved, mean return, env steps) of `episodes` episodes of pi_theta stepped together; solved if their mean
+    return reaches the threshold.
 
-
-def finite(value, what, iteration):
-    """value, or Diverged naming the iteration if any entry is NaN or inf."""
-    if not np.isfinite(value).all():
-        raise Diverged(f"iteration {iteration}: {what} is not finite; the step size --lr is likely too large")
-    return value
+    With stop_early the episodes stop as soon as the mean can no longer reach it (mean return nan), the verdict
+    unchanged: an episode still running collects at most one reward per step up to the time limit.
+    """
+    vector = CartPoleVector(episodes, continuous=env_name == "cartpole-continuous")
+    observations = vector.reset(rng.integers(2**32, size=episodes))
+    returns, steps, target = np.zeros(episodes), 0, SOLVED_RETURN[env_name] * episodes
+    while not vector.done.all():
+        steps += np.count_nonzero(~vector.done)
+        observations, rewards, _, _ = vector.step(policy.act_batch(theta, observations, rng))
+        returns += rewards
+        if stop_early and returns.sum() + np.sum((vector.max_episode_steps - vector.steps)[~vector.done]) < target:
+            return False, float("nan"), steps
+    return bool(returns.sum() >= target), float(returns.mean()), steps
 
 
 class Judge:
-    """After each iteration: cart-pole's evaluation (is it solved?), or a tabular env's exact U(theta)."""
+    """After each iteration: cart-pole's evaluation (is it solved?) or a tabular env's exact U(theta), and the
+    iteration's log row. Evaluation k draws from its own stream, seeded by (seed, 2024, k), so an evaluation
+    stopped early (train) and one run to the end (bench) leave the next one's draws alike."""
 
-    def __init__(self, config, pieces, stop_early=True):
-        self.config, self.pieces, self.stop_early = config, pieces, stop_early
-        self.env_steps, self.seconds, self.evaluations = 0, 0.0, 0
+    def __init__(self, config, env, policy, stop_early=True):
+        self.config, self.env, self.policy, self.stop_early = config, env, policy, stop_early
+        self.env_steps, self.episodes, self.seconds = 0, 0, 0.0
 
-    def __call__(self, theta):
-        """(solved, evaluation mean return, exact U(theta)), timing itself.
-
-        Evaluation k draws from its own stream, seeded by (seed, 2024, k): training draws are unchanged,
-        and an evaluation stopped early cannot shift the draws of the next, so the train command and
-        the bench (which lets every evaluation run to the end) reach the same verdicts on the same seed.
-        """
+    def log_row(self, iteration, paths, gradient, theta, theta_old, log):
+        """(solved, LogRow) of the iteration that turned theta_old into theta with `paths`."""
         start = time.perf_counter()
-        solved, mean_return, exact = False, float("nan"), float("nan")
+        solved, eval_mean_return, eval_steps, exact_return = False, float("nan"), 0, float("nan")
         if self.config.env in SOLVED_RETURN:
-            rng = np.random.default_rng([self.config.seed, 2024, self.evaluations])
-            self.evaluations += 1
-            evaluation = evaluate_solved(self.config.env, self.pieces.policy, theta, rng, stop_early=self.stop_early)
-            solved, mean_return = evaluation.solved, evaluation.mean_return
-            self.env_steps += evaluation.env_steps
-        elif hasattr(self.pieces.env, "P"):
-            exact = exact_return(self.pieces.env, self.pieces.policy, theta, self.config.gamma)
+            solved, eval_mean_return, eval_steps = evaluate_solved(
+                self.config.env, self.policy, theta, np.random.default_rng([self.config.seed, 2024, iteration - 1]),
+                stop_early=self.stop_early)
+        elif hasattr(self.env, "P"):
+            exact_return = exact.expected_return(self.env, self.policy, theta, self.env.max_episode_steps,
+                                                 self.config.gamma)
+        kl = clip_fraction = float("nan")
+        if self.config.estimator == "ppo":
+            kl = float(mean_kl(self.policy, theta, theta_old, paths))
+            ratios = np.exp(np.concatenate([estimators.log_ratios(self.policy, theta, path) for path in paths]))
+            clip_fraction = float(np.mean(np.abs(ratios - 1.0) > self.config.clip))
+        self.env_steps += eval_steps
         self.seconds += time.perf_counter() - start
-        return solved, mean_return, exact
+        returns = [float(path.rewards.sum()) for path in paths]
+        previous = log[-1] if log else None
+        row = LogRow(iteration, (previous.env_steps if previous else 0) + sum(len(path) for path in paths),
+                     (previous.paths if previous else 0) + len(paths), float(np.mean(returns)), float(np.std(returns)), min(returns), max(returns),
+                     float(np.linalg.norm(gradient)), kl, clip_fraction, eval_mean_return, self.env_steps,
+                     exact_return)
+        return solved, row
 
 
-def train(config, pieces=None, theta=None, progress=None, stop_when_solved=True, stop_early=True):
-    """Run the training loop of `config` from theta (zeros by default); never touches the disk.
+# ---- the command: files, progress, summary ---------------------------------------------------------------
 
-    pieces: what build(config) returns for it (built here if not given). After every iteration
-    progress(log_row, training_seconds, theta) is called if given; if it returns True training stops
-    there. With stop_when_solved, training stops at the first evaluation that finds cart-pole solved.
-    Time spent evaluating or inside progress is not counted as training time.
-    """
-    if pieces is None:
-        config, pieces = build(config)
-    policy, rng, judge = pieces.policy, np.random.default_rng(config.seed), Judge(config, pieces, stop_early)
-    theta = np.zeros(policy.n_params) if theta is None else theta
-    log, env_steps, episodes, start, outside = [], 0, 0, time.perf_counter(), 0.0
-    run = Run(theta, log, "cap", 0.0)
-    try:
-        for iteration in range(1, config.iterations + 1):
-            with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported as divergence
-                paths = sample_paths(pieces.env, policy, theta, config.episodes, rng, min_steps=config.batch_steps)
-                batch = pieces.weigh(theta, paths)
-                gradient = finite(policy_gradient(policy, theta, batch.paths, batch.weights), "the gradient", iteration)
-                theta = run.theta = finite(pieces.step(theta, gradient, batch), "theta", iteration)
-            entered = time.perf_counter()
-            solved, eval_mean_return, exact = judge(theta)
-            returns = [float(path.rewards.sum()) for path in paths]
-            env_steps += sum(len(path) for path in paths)
-            episodes += len(paths)
-            log.append(LogRow(iteration, env_steps, episodes, float(np.mean(returns)), float(np.std(returns)),
-                              min(returns), max(returns), float(np.linalg.norm(gradient)), eval_mean_return,
-                              judge.env_steps, exact))
-            stop = progress(log[-1], entered - start - outside, theta) if progress else False
-            outside += time.perf_counter() - entered
-            if stop:
-                break
-            if solved and stop_when_solved:
-                run.status = "solved"
-                break
-    except Diverged as error:
-        run.status, run.message = "diverged", str(error)
-    except KeyboardInterrupt:
-        run.status, run.message = "interrupted", "interrupted: stopped after saving the last finite theta"
-    run.seconds, run.eval_seconds = time.perf_counter() - start - outside, judge.seconds
-    return run
-
-
-def evaluate(env, policy, theta, episodes, rng):
-    """Returns of `episodes` episodes of the stochastic policy pi_theta."""
-    return [float(path.rewards.sum()) for path in sample_paths(env, policy, theta, episodes, rng)]
-
-
-def load_theta(path, config, policy):
-    """theta from a checkpoint, refusing one written for another env or policy, or of the wrong size."""
-    checkpoint = load_checkpoint(path)
-    if checkpoint.env != config.env or checkpoint.policy != config.policy:
-        raise ValueError(f"checkpoint {path} is for env {checkpoint.env!r} with policy {checkpoint.policy!r}, "
+def load_theta(config, policy):
+    """theta of --load, refusing a checkpoint written for another env or policy, or of the wrong size."""
+    checkpoint = load_checkpoint(config.load)
+    if (checkpoint.env, checkpoint.policy) != (config.env, config.policy):
+        raise ValueError(f"checkpoint {config.load} is for env {checkpoint.env!r} with policy {checkpoint.policy!r}, "
                          f"not env {config.env!r} with policy {config.policy!r}")
     if checkpoint.theta.shape != (policy.n_params,):
-        raise ValueError(f"checkpoint {path} has theta of shape {checkpoint.theta.shape}, "
+        raise ValueError(f"checkpoint {config.load} has theta of shape {checkpoint.theta.shape}, "
                          f"the policy needs ({policy.n_params},)")
     return checkpoint.theta
 
@@ -173,11 +447,19 @@ def write_outputs(run, config):
     return paths if run.log else paths[:2]
 
 
+def judgement(row):
+    """The evaluation's mean return, or the exact U(theta), or '< 475' for an evaluation stopped early."""
+    if not np.isnan(row.exact_return):
+        return f"{row.exact_return:.4f}"
+    return "< 475" if np.isnan(row.eval_mean_return) else f"{row.eval_mean_return:.1f}"
+
+
 class Progress:
     """Prints a progress line at most once a second, so a fast run does not flood the terminal."""
 
-    def __init__(self, judged_by, every_seconds=1.0):
-        self.judged_by, self.every, self.last = judged_by, every_seconds, -np.inf
+    def __init__(self, config, every_seconds=1.0):
+        self.every, self.last = every_seconds, -np.inf
+        judged_by = "eval return" if config.env in SOLVED_RETURN else "exact U"
         print(f"{'iter':>6} {'env steps':>10} {'mean return':>12} {judged_by:>12} {'|grad|':>10} {'seconds':>8}")
 
     def __call__(self, row, elapsed, theta):
@@ -187,58 +469,54 @@ class Progress:
                   f"{row.gradient_norm:10.3g} {elapsed:8.1f}")
 
 
-def judgement(row):
-    """The evaluation's mean return, or the exact U(theta), or '< 475' for an evaluation stopped early."""
-    if not np.isnan(row.exact_return):
-        return f"{row.exact_return:.4f}"
-    return "< 475" if np.isnan(row.eval_mean_return) else f"{row.eval_mean_return:.1f}"
-
-
 def summary(run, config, written):
     """The closing line: how the run ended, what it cost, how it was judged, and what was written."""
     row = run.log[-1] if run.log else None
-    steps = row.env_steps if row else 0
-    cost = f"{len(run.log)} iterations, {steps} env steps, {run.seconds:.2f} s"
+    cost = f"{len(run.log)} iterations, {row.env_steps if row else 0} env steps, {run.seconds:.2f} s"
     if config.env in SOLVED_RETURN:
-        judged = (f"evaluation mean return {judgement(row)} over 100 episodes "
+        judged = (f"evaluation mean return {judgement(row)} over {EVAL_EPISODES} episodes "
                   f"(+{row.eval_env_steps} env steps, {run.eval_seconds:.2f} s)" if row else "no evaluation")
     else:
         judged = f"exact U(theta) {row.exact_return:.4f}" if row else "no iteration"
     return f"{run.status}: {config.env} after {cost}; {judged}; wrote {', '.join(written)}"
 
 
-ROW_BYTES = 512  # a LogRow held in memory: 11 Python numbers and their object (measured: about 470 bytes)
-PATH_BYTES = 1024  # a Path's objects, besides the data of its arrays (measured: under 1 kB)
+ROW_BYTES, PATH_BYTES = 512, 1024  # a LogRow held in memory, a Path's objects besides its arrays (measured)
 
 
 def batch_bytes(env, episodes, min_steps=0, horizon=None):
-    """At most what one batch holds: >= `episodes` paths of <= H steps and >= min_steps steps in all, so at most
-    max(episodes, min_steps) paths and max(episodes H, min_steps + H) steps, each step an observation, an action,
-    a reward, log pi and psi (float64)."""
+    """At most what one batch of whole episodes holds: >= `episodes` paths of <= H steps and >= min_steps steps in
+    all, so at most max(episodes, min_steps) paths and max(episodes H, min_steps + H) steps, each an observation,
+    an action, a reward, log pi and psi (float64)."""
     horizon = horizon or env.max_episode_steps
     steps = max(episodes * horizon, min_steps + horizon)
     return max(episodes, min_steps) * PATH_BYTES + steps * 8 * (env.observation_dim + 4)
 
 
-def run_bytes(config, env, iterations=None):
-    """At most what a run's counts ask of memory: the batches it holds at once (the importance estimator keeps
-    --reuse of them) and its log, a row per iteration."""
-    kept = config.reuse if config.estimator == "importance" else 1
-    return kept * batch_bytes(env, config.episodes, config.batch_steps) + (iterations or config.iterations) * ROW_BYTES
+def run_bytes(config, env):
+    """At most what a run's counts ask of memory: the batches it holds at once (importance keeps --reuse of
+    them; PPO's is --envs x --steps) and its log, a row per iteration."""
+    if config.estimator == "ppo":
+        batch = config.envs * config.steps * (PATH_BYTES + 8 * (env.observation_dim + 8))
+    else:
+        batch = config.reuse * batch_bytes(env, config.episodes, config.batch_steps)
+    return batch + config.iterations * ROW_BYTES
 
 
 def main(argv=None):
-    config, pieces = build(parse_config(argv, description=__doc__.split("\n\n")[0]))
-    theta = load_theta(config.load, config, pieces.policy) if config.load else None
+    config = parse_config(argv)
+    env = envs.make(config.env)
+    policy = make_policy(env, config.policy)
+    theta = load_theta(config, policy) if config.load else None
     if config.eval:
-        check_memory("--eval", batch_bytes(pieces.env, config.eval))
-        returns = evaluate(pieces.env, pieces.policy, theta, config.eval, np.random.default_rng(config.seed))
+        check_memory("--eval", batch_bytes(env, config.eval))
+        returns = [estimators.path_return(path) for path in
+                   sample_paths(env, policy, theta, config.eval, np.random.default_rng(config.seed))]
         print(f"{config.env}: mean return {np.mean(returns):.1f} ± {np.std(returns):.1f} over {config.eval} episodes")
         return 0
-    check_memory("--episodes, --batch-steps, --iterations and --reuse", run_bytes(config, pieces.env))
+    check_memory("--episodes, --batch-steps, --envs, --steps, --iterations and --reuse", run_bytes(config, env))
     check_output_dir("--out", config.out, output_names(config))
-    judged_by = "eval return" if config.env in SOLVED_RETURN else "exact U"
-    run = train(config, pieces, theta, progress=None if config.quiet else Progress(judged_by))
+    run = train(config, theta, progress=None if config.quiet else Progress(config))
     print(summary(run, config, write_outputs(run, config)))
     if run.message:
         print(run.message, file=sys.stderr)

@@ -287,12 +287,12 @@ def test_actor_critic_on_a_tabular_env_ends_at_the_horizon_and_is_unbiased():
     step 50; with lam = 1 and a critic fitted on 1,000 other paths, then frozen, psi_t = G_t - V(s_t) is unbiased
     for grad U_50 within 4 SE in every touched coordinate. Bootstrapping V(s_50) misses it by ~1.6 of |grad U| = 2.5
     (max z ~11)."""
-    from minipg.config import Config, make_critic, resolve
+    from minipg.train import make_value, settings
 
     env = envs.make("gridworld")
     policy = SoftmaxPolicy(env.observation_dim, env.n_actions)
     theta = np.zeros(policy.n_params)
-    critic = make_critic(resolve(Config(env="gridworld", estimator="actor-critic")), env)
+    critic = make_value(settings("gridworld", estimator="actor-critic"), env)
     critic.fit(sample_paths(env, policy, theta, 1000, np.random.default_rng(1)), 1.0)
     paths = sample_paths(env, policy, theta, 3000, np.random.default_rng(2))
     assert 0.2 < np.mean([path.truncated for path in paths]) < 0.4

@@ -12,10 +12,9 @@ import pytest
 import envs
 from minipg import exact
 from minipg.lab.bench import CONFIGURATIONS
-from minipg.config import ENV_DEFAULTS, Config, build, make_policy, resolve
-from minipg.estimators import policy_gradient
+from minipg.estimators import path_return, policy_gradient
 from minipg.rollout import sample_paths
-from minipg.train import evaluate, main, train
+from minipg.train import ENV_DEFAULTS, main, make_policy, settings, step, train
 
 
 def run_cli(*args, cwd=None):
@@ -66,34 +65,41 @@ def test_a_run_writes_plot_log_and_a_checkpoint_that_loads(tmp_path):
 @pytest.mark.parametrize("env, optimizer, lr, expected", [
     ("cartpole", None, None, 0.2), ("cartpole-continuous", None, None, 0.01), ("cartpole", "adam", None, 0.2),
     ("cartpole", "sgd", None, 0.01), ("cartpole-continuous", "adam", None, 0.001), ("cartpole", "natural", None, 1.0),
-    ("cartpole", "capped-natural", None, 0.01), ("cartpole", "trust-region", None, None),
+    ("cartpole", "capped-natural", None, 0.01), ("cartpole", "trust-region", None, 0.0),
     ("cartpole", None, 0.5, 0.5), ("gridworld", None, None, 0.3)])
 def test_step_size_is_the_envs_with_its_own_optimizer_else_the_optimizers_own(env, optimizer, lr, expected):
-    assert resolve(Config(env=env, optimizer=optimizer, lr=lr)).lr == expected
+    given = {name: value for name, value in (("optimizer", optimizer), ("lr", lr)) if value is not None}
+    assert settings(env, **given).lr == expected
 
 
-def test_trust_region_refuses_a_step_size():
-    with pytest.raises(ValueError, match="--lr: trust-region has no step size"):
-        resolve(Config(optimizer="trust-region", lr=0.5))
+@pytest.mark.parametrize("given, flag", [({"optimizer": "trust-region", "lr": 0.5}, "--lr"),
+                                         ({"clip": 0.3}, "--clip"), ({"estimator": "ppo", "episodes": 3}, "--episodes"),
+                                         ({"kl": 0.02}, "--kl"), ({"lam": 0.9, "estimator": "baseline"}, "--lam"),
+                                         ({"reuse": 2}, "--reuse"), ({"eval": 3}, "--eval")])
+def test_a_setting_the_run_does_not_use_is_refused_by_name(given, flag):
+    with pytest.raises(ValueError, match=f"^{flag}: the run does not use it"):
+        settings("cartpole", **given)
 
 
 def test_natural_without_lr_takes_the_kl_sized_step():
     """Eq. (16): the step's quadratic KL 1/2 d^T F d is the radius delta itself, not a hundredth of the step."""
     from minipg.natural import fisher_matrix
 
-    config, pieces = build(Config(optimizer="natural", kl=0.02))
-    theta = 0.1 * np.random.default_rng(0).standard_normal(pieces.policy.n_params)
-    paths = sample_paths(pieces.env, pieces.policy, theta, 3, np.random.default_rng(1))
-    batch = pieces.weigh(theta, paths)
-    step = pieces.step(theta, policy_gradient(pieces.policy, theta, batch.paths, batch.weights), batch) - theta
-    assert 0.5 * step @ fisher_matrix(pieces.policy, theta, paths) @ step == pytest.approx(0.02, rel=1e-9)
+    config = settings(optimizer="natural", kl=0.02)
+    env = envs.make("cartpole")
+    policy = make_policy(env, "softmax")
+    theta = 0.1 * np.random.default_rng(0).standard_normal(policy.n_params)
+    paths = sample_paths(env, policy, theta, 3, np.random.default_rng(1))
+    psi = [np.cumsum(path.rewards[::-1])[::-1] for path in paths]
+    d = step(config, None, policy, theta, policy_gradient(policy, theta, paths, psi), paths, psi) - theta
+    assert 0.5 * d @ fisher_matrix(policy, theta, paths) @ d == pytest.approx(0.02, rel=1e-9)
 
 
-def test_every_env_default_is_used_unless_a_flag_overrides_it():
-    for env, defaults in ENV_DEFAULTS.items():
-        resolved = resolve(Config(env=env))
-        assert all(getattr(resolved, name) == value for name, value in defaults.items())
-    assert resolve(Config(env="gridworld", episodes=3)).episodes == 3
+def test_every_env_setting_is_complete_and_a_flag_changes_only_what_it_names():
+    for env, config in ENV_DEFAULTS.items():
+        assert settings(env) == config and all(value is not None for value in dataclasses.asdict(config).values())
+    changed = settings("gridworld", episodes=3)
+    assert changed.episodes == 3 and dataclasses.replace(changed, episodes=20) == ENV_DEFAULTS["gridworld"]
 
 
 def test_checkpoint_records_the_step_size_and_policy_actually_used(tmp_path):
@@ -114,7 +120,7 @@ def test_same_seed_same_csv_byte_for_byte(tmp_path):
 def test_divergence_stops_with_status_1_and_keeps_the_last_finite_theta(tmp_path):
     result = run_cli("--optimizer", "sgd", "--lr", "1e308", "--out", str(tmp_path), "--quiet")
     assert result.returncode == 1
-    assert "iteration 1: theta is not finite; the step size --lr is likely too large" in result.stderr
+    assert "iteration 1: theta or its gradient is not finite; the step size --lr is likely too large" in result.stderr
     with np.load(tmp_path / "cartpole.npz") as checkpoint:
         assert np.all(np.isfinite(checkpoint["theta"]))
 
@@ -142,19 +148,19 @@ def test_interrupt_stops_cleanly_with_what_was_learned():
         if row.iteration == 3:
             raise KeyboardInterrupt
 
-    run = train(Config(iterations=10), progress=interrupt_at_third)
+    run = train(settings(iterations=10), progress=interrupt_at_third)
     assert run.status == "interrupted" and len(run.log) == 3 and np.all(np.isfinite(run.theta))
 
 
 def test_a_solved_cartpole_run_stops_at_its_first_solved_evaluation():
-    run = train(Config(iterations=400))
+    run = train(settings(iterations=400))
     assert run.status == "solved" and len(run.log) < 400
     assert run.log[-1].eval_mean_return >= 475.0
     assert all(not row.eval_mean_return >= 475.0 for row in run.log[:-1])  # nan (stopped early) or below
     # the saved theta, evaluated afresh; a first solved evaluation sits near 475, fresh episodes vary a little
-    config, pieces = build(Config())
-    returns = evaluate(pieces.env, pieces.policy, run.theta, 100, np.random.default_rng(99))
-    assert np.mean(returns) >= 450.0
+    env = envs.make("cartpole")
+    paths = sample_paths(env, make_policy(env, "softmax"), run.theta, 100, np.random.default_rng(99))
+    assert np.mean([path_return(path) for path in paths]) >= 450.0
 
 
 def test_train_and_bench_find_the_same_first_solve():
@@ -162,39 +168,40 @@ def test_train_and_bench_find_the_same_first_solve():
 
     With one stream shared by all evaluations, seed 0 solves at a different iteration in each.
     """
-    stopped = train(Config(seed=0, iterations=400))
-    full = train(Config(seed=0, iterations=400), progress=lambda row, seconds, theta: row.eval_mean_return >= 475.0,
+    stopped = train(settings(seed=0, iterations=400))
+    full = train(settings(seed=0, iterations=400), progress=lambda row, seconds, theta: row.eval_mean_return >= 475.0,
                  stop_when_solved=False, stop_early=False)
     assert stopped.status == "solved" and len(full.log) == len(stopped.log)
     assert np.array_equal(full.theta, stopped.theta)
 
 
 def test_an_unsolved_run_goes_on_to_the_cap():
-    run = train(Config(iterations=3))
+    run = train(settings(iterations=3))
     assert run.status == "cap" and len(run.log) == 3 and run.log[-1].eval_env_steps > 0
 
 
 def test_gridworld_learns_within_5_percent_of_optimal_on_its_defaults():
     """Judged by the exact oracle: U(theta) of the learned policy against value iteration, both at H = 50."""
-    run = train(Config(env="gridworld"))
+    run = train(settings("gridworld"))
     env = envs.make("gridworld")
     best = exact.optimal_return(env, env.max_episode_steps)
     assert run.log[-1].exact_return >= best - 0.05 * abs(best)
-    assert run.log[-1].exact_return == pytest.approx(exact.expected_return(env, make_policy(env), run.theta, 50))
+    assert run.log[-1].exact_return == pytest.approx(exact.expected_return(env, make_policy(env, "softmax"), run.theta, 50))
 
 
 def test_corridor_learns_the_stochastic_optimum_on_its_defaults():
     """S&B Example 13.1: P(right) ~ 2 - sqrt(2) = 0.586 is best among policies that cannot tell states apart."""
-    run = train(Config(env="corridor"))
+    run = train(settings("corridor"))
     env = envs.make("corridor")
-    prob_right = make_policy(env).probs(run.theta, np.ones(1))[1]
+    prob_right = make_policy(env, "softmax").probs(run.theta, np.ones(1))[1]
     assert abs(prob_right - (2.0 - np.sqrt(2.0))) < 0.05
 
 
-@pytest.mark.parametrize("overrides", [CONFIGURATIONS["baseline+adam"], CONFIGURATIONS["actor-critic"],
+@pytest.mark.parametrize("overrides", [CONFIGURATIONS["baseline"], CONFIGURATIONS["td-critic"],
                                        {"env": "cartpole-continuous"}],
-                         ids=["baseline+adam", "actor-critic-td", "continuous-gaussian"])
+                         ids=["baseline", "td-critic", "continuous-gaussian"])
 def test_cartpole_is_solved(overrides):
     """Stopped at an evaluation of 100 episodes with mean return >= 475, within the iteration cap."""
-    run = train(dataclasses.replace(Config(iterations=400), **overrides))
+    overrides = dict(overrides)
+    run = train(settings(overrides.pop("env", "cartpole"), **{"iterations": 400, **overrides}))
     assert run.status == "solved" and run.log[-1].eval_mean_return >= 475.0

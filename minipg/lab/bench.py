@@ -1,37 +1,40 @@
 """`python -m minipg.lab.bench`: env steps and training seconds to solve cart-pole, per configuration and seed.
 
-After every training iteration the policy is evaluated as the train command evaluates it
-(minipg.evaluation: 100 episodes of the stochastic policy, stepped together, on their own random
-stream; the steps are neither counted nor timed). A run is solved at the first evaluation whose mean
-return is >= 475; it then trains on for --after iterations to measure whether it stays solved.
+After every training iteration the policy is judged as the train command judges it (100 episodes of the
+stochastic policy, stepped together, on their own random stream; those steps are neither counted nor
+timed). A run is solved at the first evaluation whose mean return is >= 475; it then trains on for --after
+iterations to measure whether it stays solved. Seeds run in --jobs processes at once; every number but the
+seconds is the same for any --jobs, and the throughput columns are measured alone, after the seeds.
 """
 import dataclasses
+import multiprocessing
 import os
+import signal
 import sys
 import time
 
 import numpy as np
 
+import envs
+from minipg import estimators
 from minipg.io.cli import Parser, check_memory, non_negative_int, positive_int, run_cli
-from minipg.io.files import check_output_dir, write_csv, writing_together
-from minipg.config import Config, build, parse_config
-from minipg.estimators import policy_gradient
-from minipg.evaluation import SOLVED_RETURN
 from minipg.io.figures import plot_bench
-from minipg.rollout import sample_paths
-from minipg.train import run_bytes, train
+from minipg.io.files import check_output_dir, write_csv, writing_together
+from minipg.rollout import Steps, sample_paths
+from minipg.train import (SOLVED_RETURN, Config, estimator_psi, make_policy, make_sampler, make_value, parse_flags,
+                          run_bytes, settings, train)
 
-FITTED_BASELINE = {"estimator": "baseline", "optimizer": "adam", "lr": 0.1, "episodes": 10, "batch_steps": 0}
-REINFORCE = {"estimator": "mean-baseline", "optimizer": "adam", "lr": 0.3, "episodes": 5, "batch_steps": 0}
-NATURAL = {"estimator": "actor-critic", "episodes": 1, "batch_steps": 500}  # one 500-step batch per natural step
-CONFIGURATIONS = {
+CONFIGURATIONS = {  # train flags on top of the env's own setting
     "default": {},
-    "reinforce": REINFORCE,
-    "capped-natural": {**NATURAL, "optimizer": "capped-natural", "lr": 0.001},
-    "baseline+adam": FITTED_BASELINE,
-    "actor-critic": {**FITTED_BASELINE, "estimator": "actor-critic", "critic": "td", "lam": 0.98},
-    "natural": {**NATURAL, "optimizer": "natural"},
-    "trust-region": {**NATURAL, "optimizer": "trust-region"},
+    "mean-baseline": {"estimator": "mean-baseline", "optimizer": "adam", "lr": 0.3, "episodes": 5, "batch_steps": 0},
+    "baseline": {"estimator": "baseline", "optimizer": "adam", "lr": 0.1, "episodes": 10, "batch_steps": 0},
+    "td-critic": {"estimator": "actor-critic", "critic": "td", "lam": 0.98, "optimizer": "adam", "lr": 0.1,
+                  "episodes": 10, "batch_steps": 0},
+    "capped-natural": {"estimator": "actor-critic", "optimizer": "capped-natural", "lr": 0.001, "episodes": 1,
+                       "batch_steps": 500},
+    "natural": {"estimator": "actor-critic", "optimizer": "natural", "episodes": 1, "batch_steps": 500},
+    "trust-region": {"estimator": "actor-critic", "optimizer": "trust-region", "episodes": 1, "batch_steps": 500},
+    "ppo": {"estimator": "ppo", "optimizer": "adam", "lr": 0.1},
 }
 POINT_BYTES = 128  # a (env steps, return) point of a curve: two Python numbers in a tuple (measured: 120 bytes)
 
@@ -47,10 +50,8 @@ class SeedResult:
 
 def bench_seed(config, seed, after, max_steps):
     """Train one seed, judged after every iteration; see the module docstring."""
-    iterations = config.iterations or 10**9  # the bench's own cap is --max-steps
-    config, pieces = build(dataclasses.replace(config, seed=seed, quiet=True, iterations=iterations))
-    threshold = SOLVED_RETURN[config.env]
-    result = SeedResult(False, 0, 0.0, [], [])
+    config = dataclasses.replace(config, seed=seed, quiet=True, iterations=10**9)  # the bench's cap is max_steps
+    threshold, result = SOLVED_RETURN[config.env], SeedResult(False, 0, 0.0, [], [])
 
     def check(row, seconds, theta):
         solved = row.eval_mean_return >= threshold
@@ -63,35 +64,47 @@ def bench_seed(config, seed, after, max_steps):
             return after == 0
         return row.env_steps >= max_steps
 
-    run = train(config, pieces, progress=check, stop_when_solved=False, stop_early=False)
-    if run.status == "interrupted":
+    if train(config, progress=check, stop_when_solved=False, stop_early=False).status == "interrupted":
         raise KeyboardInterrupt  # train stopped and kept theta; bench stops too, writing nothing
     return result
 
 
+def batch_steps(config):
+    """The fewest env steps one iteration of config takes."""
+    return config.envs * config.steps if config.estimator == "ppo" else max(config.episodes, config.batch_steps)
+
+
 def bench_bytes(configs, seeds, max_steps, after):
-    """At most what the bench's counts ask of memory: per configuration, one seed's run at a time and every
-    seed's curve, a point per iteration; an iteration takes at least max(episodes, batch_steps) env steps."""
+    """At most what the bench's counts ask of memory: per configuration, a run per job at a time and every seed's
+    curve, a point per iteration."""
     total = 0
     for config in configs:
-        config, pieces = build(config)
-        iterations = max_steps // max(config.episodes, config.batch_steps) + after + 1
-        total += run_bytes(config, pieces.env, iterations) + seeds * iterations * POINT_BYTES
+        iterations = max_steps // batch_steps(config) + after + 1
+        total += run_bytes(dataclasses.replace(config, iterations=iterations), envs.make(config.env)) \
+            + seeds * iterations * POINT_BYTES
     return total
 
 
 def steps_per_second(config, seconds=2.0):
-    """Env steps per second of sampling alone, and of sampling plus the gradient, at theta = 0."""
-    config, pieces = build(config)
-    theta = np.zeros(pieces.policy.n_params)
+    """Env steps per second at theta = 0 of sampling alone, and of sampling with psi and the one sum on the batch."""
+    env = envs.make(config.env)
+    policy = make_policy(env, config.policy)
+    theta = np.zeros(policy.n_params)
     rates = []
     for with_gradient in (False, True):
-        rng, steps, start = np.random.default_rng(0), 0, time.perf_counter()
+        rng, sampler, value = np.random.default_rng(0), make_sampler(config, env), make_value(config, env)
+        steps, start = 0, time.perf_counter()
         while time.perf_counter() - start < seconds:
-            paths = sample_paths(pieces.env, pieces.policy, theta, config.episodes, rng)
-            if with_gradient:
-                batch = pieces.weigh(theta, paths)
-                policy_gradient(pieces.policy, theta, batch.paths, batch.weights)
+            if config.estimator == "ppo":
+                paths = sampler.sample(policy, theta, config.steps)
+                if with_gradient:
+                    advantages = np.concatenate(estimators.advantage_psi(paths, value, config.gamma, config.lam))
+                    psi = estimators.ppo_psi(policy, theta, Steps.of(paths), advantages, config.clip)
+                    estimators.policy_gradient(policy, theta, [Steps.of(paths)], [psi])
+            else:
+                paths = sample_paths(env, policy, theta, config.episodes, rng, min_steps=config.batch_steps)
+                if with_gradient:
+                    estimators.policy_gradient(policy, theta, paths, estimator_psi(config, policy, theta, paths, value))
             steps += sum(len(path) for path in paths)
         rates.append(steps / (time.perf_counter() - start))
     return rates
@@ -120,7 +133,7 @@ NOT_SETTABLE = {"env": "use the bench's --env", "seed": "the bench runs seeds 0.
 def parse_overrides(items):
     """{"lam": 0.98} from ["lam=0.98"], each value checked and typed by the train command's own parser."""
     known = {field.name for field in dataclasses.fields(Config)}
-    names, argv = [], []
+    argv = []
     for item in items:
         flag, equals, value = item.partition("=")
         name = flag.replace("-", "_")
@@ -128,10 +141,14 @@ def parse_overrides(items):
             raise ValueError(f"--set expects FLAG=VALUE with a flag of python -m minipg.train, got {item!r}")
         if name in NOT_SETTABLE:
             raise ValueError(f"--set {item} is not a training setting: {NOT_SETTABLE[name]}")
-        names.append(name)
-        argv += ["--" + name.replace("_", "-"), value]
-    parsed = parse_config(argv)
-    return {name: getattr(parsed, name) for name in names}
+        argv.append(f"--{name.replace('_', '-')}={value}" if value not in ("True", "False")
+                    else f"--{'' if value == 'True' else 'no-'}{name.replace('_', '-')}")
+    return parse_flags(argv)[1]
+
+
+def configurations(env, names, overrides):
+    """Each named configuration on env with every --set applied, checked as the train command checks its flags."""
+    return {name: settings(env, **{**CONFIGURATIONS[name], **overrides}) for name in names}
 
 
 def parse_args(argv):
@@ -140,8 +157,12 @@ def parse_args(argv):
     parser.add_argument("--configs", default=",".join(CONFIGURATIONS),
                         help="comma-separated configurations (default: all of " + ", ".join(CONFIGURATIONS) + ")")
     parser.add_argument("--seeds", type=positive_int, default=10, help="seeds per configuration (default 10)")
-    parser.add_argument("--after", type=non_negative_int, default=20, help="iterations trained after the first solve (default 20)")
-    parser.add_argument("--max-steps", type=positive_int, default=200_000, help="training env steps cap (default 200000)")
+    parser.add_argument("--after", type=non_negative_int, default=20,
+                        help="iterations trained after the first solve (default 20)")
+    parser.add_argument("--max-steps", type=positive_int, default=200_000,
+                        help="training env steps cap (default 200000)")
+    parser.add_argument("--jobs", type=positive_int, default=os.cpu_count() or 1,
+                        help="seeds trained at once, one process each (default: this machine's cores)")
     parser.add_argument("--quick", action="store_true", help="CI smoke run: 2 seeds, 3,000-step cap, 2 iterations after")
     parser.add_argument("--out", default="plots", help="directory for bench_<env>.csv and .png (default plots)")
     parser.add_argument("--quiet", action="store_true", help="print only the table, not a line per seed")
@@ -149,7 +170,8 @@ def parse_args(argv):
                         help="a train flag applied to every configuration, e.g. --set lam=0.98 (repeatable)")
     args = parser.parse_args(argv)
     args.overrides = parse_overrides(args.set)
-    unknown = [name for name in args.configs.split(",") if name not in CONFIGURATIONS]
+    args.names = args.configs.split(",")
+    unknown = [name for name in args.names if name not in CONFIGURATIONS]
     if unknown:
         raise ValueError(f"unknown configuration {unknown[0]!r}; known: {', '.join(CONFIGURATIONS)}")
     if args.quick:
@@ -167,40 +189,66 @@ def seed_line(name, seed, result, seconds_left):
     return f"{name:<15} seed {seed:3d}: {outcome}; about {seconds_left / 60:.1f} min left"
 
 
+def _ignore_ctrl_c():
+    """A worker leaves Ctrl-C, which the terminal sends to every process, to the bench: it stops them all."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _bench_task(task):
+    name, config, seed, after, max_steps = task
+    return name, seed, bench_seed(config, seed, after, max_steps)
+
+
+def run_seeds(configs, args):
+    """Every (configuration, seed), --jobs at a time, a line as each finishes: {name: [SeedResult per seed]}."""
+    tasks = [(name, config, seed, args.after, args.max_steps) for name, config in configs.items()
+             for seed in range(args.seeds)]
+    results, start = {name: [None] * args.seeds for name in configs}, time.perf_counter()
+    pool = (multiprocessing.get_context("spawn").Pool(min(args.jobs, len(tasks)), initializer=_ignore_ctrl_c)
+            if args.jobs > 1 else None)
+    try:
+        finished = pool.imap_unordered(_bench_task, tasks) if pool else map(_bench_task, tasks)
+        for done, (name, seed, result) in enumerate(finished, start=1):
+            results[name][seed] = result
+            if not args.quiet:
+                left = (time.perf_counter() - start) / done * (len(tasks) - done)
+                print(seed_line(name, seed, result, left), flush=True)
+    except BaseException:
+        if pool:
+            pool.terminate()  # Ctrl-C, SIGTERM or a failure: every worker stops with the bench
+        raise
+    finally:
+        if pool:
+            pool.close()
+            pool.join()
+    return results
+
+
 def main(argv=None):
     args = parse_args(argv)
-    names = args.configs.split(",")
-    configs = {name: dataclasses.replace(Config(env=args.env, **CONFIGURATIONS[name]), **args.overrides)
-               for name in names}
-    for config in configs.values():
-        build(config)  # refuses a bad setting before any run
+    configs = configurations(args.env, args.names, args.overrides)  # refuses a bad setting before any run
     check_memory("--seeds, --max-steps, --after and --set", bench_bytes(configs.values(), args.seeds, args.max_steps,
                                                                        args.after))
     files = [f"bench_{args.env}.csv", f"bench_{args.env}.png"]
     check_output_dir("--out", args.out, files)
-    rows, curves, start, done, total = [], {}, time.perf_counter(), 0, len(names) * args.seeds
-    for name in names:
-        results = []
-        for seed in range(args.seeds):
-            results.append(bench_seed(configs[name], seed, args.after, args.max_steps))
-            done += 1
-            if not args.quiet:
-                left = (time.perf_counter() - start) / done * (total - done)
-                print(seed_line(name, seed, results[-1], left), flush=True)
-        rollout_rate, gradient_rate = steps_per_second(configs[name], seconds=0.5 if args.quick else 2.0)
-        rows.append({"configuration": name, **summary(results), "rollout_steps_per_s": rollout_rate,
+    results = run_seeds(configs, args)
+    rows = []
+    for name, config in configs.items():
+        rollout_rate, gradient_rate = steps_per_second(config, seconds=0.5 if args.quick else 2.0)
+        rows.append({"configuration": name, **summary(results[name]), "rollout_steps_per_s": rollout_rate,
                      "rollout_gradient_steps_per_s": gradient_rate})
-        curves[name] = [r.curve for r in results]
-    print(f"{'configuration':<15} {'solved':>6} {'median steps':>12} {'IQR':>8} {'median s':>9} {'IQR':>6} "
+    seconds = f"median s ({args.jobs} job{'s' if args.jobs > 1 else ''})"
+    print(f"{'configuration':<15} {'solved':>6} {'median steps':>12} {'IQR':>8} {seconds:>17} {'IQR':>6} "
           f"{'stays solved':>12} {'steps/s rollout':>15} {'+gradient':>10}")
     for row in rows:
         print(f"{row['configuration']:<15} {row['solved']:>6} {row['median_steps']:12.0f} {row['iqr_steps']:8.0f} "
-              f"{row['median_seconds']:9.2f} {row['iqr_seconds']:6.2f} {row['stays_solved']:12.0%} "
+              f"{row['median_seconds']:17.2f} {row['iqr_seconds']:6.2f} {row['stays_solved']:12.0%} "
               f"{row['rollout_steps_per_s']:15.0f} {row['rollout_gradient_steps_per_s']:10.0f}")
     csv_path, png_path = paths = [os.path.join(args.out, name) for name in files]
     with writing_together(paths):
         write_csv(csv_path, list(rows[0]), [list(row.values()) for row in rows])
-        plot_bench(curves, SOLVED_RETURN[args.env], png_path, f"minipg on {args.env}: evaluation after every iteration")
+        plot_bench({name: [r.curve for r in results[name]] for name in configs}, SOLVED_RETURN[args.env], png_path,
+                   f"minipg on {args.env}: evaluation after every iteration")
     print(f"wrote {csv_path} and {png_path}")
 
 

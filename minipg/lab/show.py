@@ -25,7 +25,7 @@ from minipg.io.cli import Parser, check_memory, non_negative_int, positive_int, 
 from minipg.io.files import check_output_dir, write_atomically, writing_together
 from minipg.io.figures import plt, save_figure
 from minipg.rollout import sample_paths
-from minipg.config import make_policy
+from minipg.train import make_policy
 
 # Gymnasium's CartPole render geometry, in pixels of a 600 x 400 image with y pointing up.
 SCREEN_WIDTH, SCREEN_HEIGHT = 600, 400
