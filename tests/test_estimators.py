@@ -134,9 +134,10 @@ def test_effective_sample_size_is_m_at_theta_old_and_falls_away_from_it(setup):
 
 
 def two_step_path(observations, actions):
-    """A path of two 1-d states with the chosen actions (rewards 0: only the policy's probabilities matter)."""
+    """A path of two 1-d states with the chosen actions, drawn at theta_old = 0 (log pi_old = log 1/2 each step);
+    rewards 0: only the policy's probabilities matter."""
     return Path(observations=np.array(observations, dtype=np.float64)[:, None], actions=np.array(actions),
-                rewards=np.zeros(2), log_probs=np.zeros(2), terminated=True, final_observation=np.zeros(1))
+                rewards=np.zeros(2), log_probs=np.log([0.5, 0.5]), terminated=True, final_observation=np.zeros(1))
 
 
 def test_importance_weights_are_the_path_probability_ratios():

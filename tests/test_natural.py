@@ -155,9 +155,9 @@ def test_line_search_keeps_theta_old_when_no_backtracked_step_fits(batch):
 
 
 # theta_old = 0: pi_old(.|s) = (1/2, 1/2). theta gives action 1 the logit s log 3: pi(.|1) = (1/4, 3/4),
-# pi(.|2) = (1/10, 9/10). The path visits s = 1, 2 and takes action 1 both times.
+# pi(.|2) = (1/10, 9/10). The path, drawn at theta_old, visits s = 1, 2 and takes action 1 both times.
 TWO_STATES = Path(observations=np.array([[1.0], [2.0]]), actions=np.array([1, 1]), rewards=np.zeros(2),
-                  log_probs=np.zeros(2), terminated=True, final_observation=np.zeros(1))
+                  log_probs=np.log([0.5, 0.5]), terminated=True, final_observation=np.zeros(1))
 THETA_LOG_3 = np.array([0.0, 0.0, np.log(3.0), 0.0])
 
 
