@@ -151,6 +151,24 @@ def test_reward_is_one_per_step_and_truncation_comes_at_500():
     assert truncated and not terminated and len(rewards) == 500 and set(rewards) == {1.0}
 
 
+def balancing_push(states):
+    """A linear controller that keeps the pole up: push right when the pole leans or turns right."""
+    x, x_dot, theta, theta_dot = np.asarray(states).T
+    return (theta + 0.5 * theta_dot + 0.01 * x + 0.05 * x_dot > 0).astype(int)
+
+
+def test_vector_rows_are_truncated_at_step_500():
+    """CartPoleVector, stepped directly: four rows balanced to the time limit are truncated at their 500th step,
+    not at the 499th or the 501st (a bench evaluation would score such a row 499 or 501)."""
+    vector = envs.cartpole.CartPoleVector(4)
+    states = vector.reset([[1, row] for row in range(4)])
+    for step in range(1, 501):
+        states, rewards, terminated, truncated = vector.step(balancing_push(states))
+        assert not terminated.any() and np.all(rewards == 1.0)
+        np.testing.assert_array_equal(truncated, np.full(4, step == 500))
+    assert vector.done.all()
+
+
 def test_terminal_step_is_rewarded():
     env = CartPoleEnv()
     env.reset(seed=0)

@@ -1,4 +1,5 @@
 """The bench and variance commands: they run end to end, print what they measure, and refuse bad flags."""
+import csv
 import os
 import subprocess
 import sys
@@ -40,3 +41,21 @@ def test_variance_command_prints_every_estimator_and_writes_the_plot(tmp_path, c
     printed = capsys.readouterr().out
     names = [row[0] for row in estimator_rows(None, None, None, 1)]
     assert all(name in printed for name in names) and out.stat().st_size > 0
+
+
+def test_bench_jobs_change_no_number_but_the_seconds(tmp_path):
+    """Three seeds, one process, then two at once: the same CSV but the timing columns, with seeds that solve."""
+    tables = []
+    for jobs in ("1", "2"):
+        result = subprocess.run([sys.executable, "-m", "minipg.lab.bench", "--configs", "default", "--seeds", "3",
+                                 "--max-steps", "20000", "--after", "2", "--jobs", jobs, "--quiet",
+                                 "--out", str(tmp_path / jobs)], capture_output=True,
+                                text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": ROOT}, timeout=300)
+        assert result.returncode == 0, result.stderr
+        assert f"median s ({jobs} job" in result.stdout
+        with open(tmp_path / jobs / "bench_cartpole.csv", newline="") as file:
+            tables.append(list(csv.DictReader(file)))
+    assert tables[0][0]["solved"] != "0/3"  # numbers worth comparing
+    timing = {"median_seconds", "iqr_seconds", "rollout_steps_per_s", "rollout_gradient_steps_per_s"}
+    assert [{k: v for k, v in row.items() if k not in timing} for row in tables[0]] == \
+        [{k: v for k, v in row.items() if k not in timing} for row in tables[1]]

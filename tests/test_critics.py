@@ -147,3 +147,71 @@ def test_td_step_is_the_same_at_every_feature_scale():
     w = 0.3 * 2.0 * 0.5 / 16.0
     w += 0.3 * (1.0 - 4.0 * w) * 4.0 / 16.0
     np.testing.assert_allclose(values[0], [0.5 * w, 4.0 * w], rtol=1e-12)
+
+
+def hand_path(observations, rewards, final, terminated):
+    """A path of 1-d observations s_0..s_{T-1} with the chosen rewards, ending in s_T = final."""
+    steps = len(observations)
+    return Path(observations=np.array(observations, dtype=np.float64)[:, None], actions=np.zeros(steps, int),
+                rewards=np.array(rewards, dtype=np.float64), log_probs=np.zeros(steps), terminated=terminated,
+                final_observation=np.array([final], dtype=np.float64))
+
+
+def critic_valuing_s(bootstrap_truncated=True):
+    """The TD critic with every weight 0 but that of the feature s itself: V(s, t) = s."""
+    critic = TDCritic(1, bootstrap_truncated=bootstrap_truncated)
+    critic.weights[0] = 1.0
+    return critic
+
+
+# the path s = 1, 2, 3, then s_T = 4, rewards 1, 0, 2; with V(s) = s: V = 1, 2, 3 and V(s_T) = 4 or 0
+ENDINGS = [(False, True, 4.0), (True, True, 0.0), (False, False, 0.0)]  # terminated, bootstrap_truncated, V(s_T)
+ENDING_IDS = ["truncated", "terminated", "truncated-at-the-horizon"]
+
+
+@pytest.mark.parametrize("terminated, bootstrap, final_value", ENDINGS, ids=ENDING_IDS)
+def test_state_values_bootstrap_after_truncation_and_end_at_zero_after_termination(terminated, bootstrap, final_value):
+    path = hand_path([1.0, 2.0, 3.0], [1.0, 0.0, 2.0], 4.0, terminated)
+    np.testing.assert_array_equal(critic_valuing_s(bootstrap).state_values(path), [1.0, 2.0, 3.0, final_value])
+
+
+@pytest.mark.parametrize("terminated, bootstrap, final_value", ENDINGS, ids=ENDING_IDS)
+def test_td_error_bootstraps_from_the_next_state(terminated, bootstrap, final_value):
+    """delta_t = r_t + 0.5 V(s_{t+1}) - V(s_t) by hand: 1 + 0.5 * 2 - 1, 0 + 0.5 * 3 - 2, 2 + 0.5 V(s_T) - 3."""
+    path = hand_path([1.0, 2.0, 3.0], [1.0, 0.0, 2.0], 4.0, terminated)
+    np.testing.assert_array_equal(critic_valuing_s(bootstrap).td_errors(path, 0.5),
+                                  [1.0, -0.5, 2.0 + 0.5 * final_value - 3.0])
+
+
+@pytest.mark.parametrize("lam, expected", [(0.5, [0.9375, -0.25, 1.0]), (1.0, [1.0, 0.0, 1.0])])
+def test_gae_advantages_worked_by_hand(lam, expected):
+    """The truncated path above, gamma = 0.5: delta = 1, -0.5, 1. lam = 0.5: A_2 = 1, A_1 = -0.5 + 0.25 * 1,
+    A_0 = 1 + 0.25 A_1. lam = 1: G - V with G_2 = 2 + 0.5 * 4 = 4, G_1 = 0.5 * 4 = 2, G_0 = 1 + 0.5 * 2 = 2."""
+    path = hand_path([1.0, 2.0, 3.0], [1.0, 0.0, 2.0], 4.0, terminated=False)
+    np.testing.assert_allclose(critic_valuing_s().advantages(path, 0.5, lam), expected, rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("terminated, bootstrap, expected", [(False, True, 1.375), (True, True, 0.8125),
+                                                             (False, False, 0.8125)], ids=ENDING_IDS)
+def test_td_update_bootstraps_from_the_next_state(terminated, bootstrap, expected):
+    """One sweep of Eq. (14) on x(s) = s, w = 1, s = 1, 2 then s_T = 4, rewards 1, 1, gamma = 0.5, lr = 0.5, by hand.
+    max |x_t|^2 = 4. delta_0 = 1 + 0.5 * 2 - 1 = 1: w = 1 + 0.5 * 1 * 1 / 4 = 1.125. Bootstrapped,
+    delta_1 = 1 + 0.5 * 4 w - 2 w = 1: w = 1.125 + 0.5 * 1 * 2 / 4 = 1.375; with V(s_T) = 0, delta_1 = 1 - 2 w
+    = -1.25: w = 1.125 - 0.3125 = 0.8125."""
+    critic = RawFeatureCritic(1, lr=0.5, bootstrap_truncated=bootstrap)
+    critic.weights = np.ones(1)
+    critic.fit([hand_path([1.0, 2.0], [1.0, 1.0], 4.0, terminated)], 0.5)
+    np.testing.assert_allclose(critic.weights, [expected], rtol=1e-15)
+
+
+@pytest.mark.parametrize("terminated, bootstrap, expected", [(False, True, [2.25, 2.5]), (True, True, [1.5, 1.0]),
+                                                             (False, False, [1.5, 1.0])], ids=ENDING_IDS)
+def test_regression_critic_targets_bootstrap_from_v_of_the_final_state(terminated, bootstrap, expected):
+    """V(s) = s before the fit; s = 1, 2 then s_T = 3, rewards 1, 1, gamma = 0.5. Bootstrapped: G_1 = 1 + 0.5 * 3,
+    G_0 = 1 + 0.5 G_1; else G_1 = 1, G_0 = 1.5. Three features [s, s^2, 1] interpolate two states, so after
+    the fit (keep 1, reg 1e-9) V(s_t) = G_t to about reg."""
+    critic = RegressionCritic(1, keep=1, reg=1e-9, bootstrap_truncated=bootstrap)
+    critic.weights = np.array([1.0, 0.0, 0.0])
+    path = hand_path([1.0, 2.0], [1.0, 1.0], 3.0, terminated)
+    critic.fit([path], 0.5)
+    np.testing.assert_allclose(state_features(path.observations) @ critic.weights, expected, rtol=0, atol=1e-7)

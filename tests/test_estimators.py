@@ -15,7 +15,7 @@ from minipg.baselines import LeaveOneOutMean, LinearValueBaseline, TimeIndexedBa
 from minipg.critics import TDCritic
 from minipg.returns import discounted_cumsum
 from minipg.policies import SoftmaxPolicy
-from minipg.rollout import sample_paths
+from minipg.rollout import Path, sample_paths
 from tests.helpers import central_difference, relative_error
 
 HORIZON = 12
@@ -141,6 +141,25 @@ def test_effective_sample_size_is_m_at_theta_old_and_falls_away_from_it(setup):
     assert estimators.importance_weights(policy, shifted, few)[1] < 250.0
 
 
+def two_step_path(observations, actions):
+    """A path of two 1-d states with the chosen actions, drawn at theta_old = 0 (log pi_old = log 1/2 each step);
+    rewards 0: only the policy's probabilities matter."""
+    return Path(observations=np.array(observations, dtype=np.float64)[:, None], actions=np.array(actions),
+                rewards=np.zeros(2), log_probs=np.log([0.5, 0.5]), terminated=True, final_observation=np.zeros(1))
+
+
+def test_importance_weights_are_the_path_probability_ratios():
+    """theta_old = 0: pi_old = 1/2 everywhere. theta gives action 1 the logit s log 3: pi(1|s=1) = 3/4,
+    pi(1|s=2) = 9/10. By hand w = (3/4)/(1/2) * (9/10)/(1/2) = 2.7 for actions 1, 1 and (1/4)/(1/2) * 1.8 = 0.9
+    for actions 0, 1; ESS = 3.6^2 / (2.7^2 + 0.9^2) = 1.6."""
+    policy = SoftmaxPolicy(1, 2)
+    theta = np.array([0.0, 0.0, np.log(3.0), 0.0])
+    paths = [two_step_path([1.0, 2.0], [1, 1]), two_step_path([1.0, 2.0], [0, 1])]  # recorded log pi_old = log 1/2
+    weights, ess = estimators.importance_weights(policy, theta, paths)
+    np.testing.assert_allclose(weights, [2.7, 0.9], rtol=1e-13)
+    assert ess == pytest.approx(1.6, rel=1e-13)
+
+
 def test_reward_to_go_has_less_variance_than_whole_trajectory(setup):
     _, policy, theta, paths = setup
     whole = total_variance(estimators.likelihood_ratio(policy, theta, paths, per_path=True))
@@ -171,18 +190,26 @@ class ModelHidden:
 
 
 def test_estimators_need_no_dynamics_model():
-    """Eq. (4) as code: sampling and every estimator run on envs with no P or R at all."""
+    """Eq. (4) as code: sampling and every estimator run on envs with no P or R at all, and give the one sum
+    with psi written out here from the rewards alone: R(tau); G_t minus the mean G_t of the other paths
+    still running at t; G_t (per-decision weights at theta_old are all 1)."""
     for env in [ModelHidden(envs.make("gridworld")), envs.make("cartpole")]:
         assert not hasattr(env, "P") and not hasattr(env, "R")
         policy = SoftmaxPolicy(env.observation_dim, env.n_actions)
         theta = np.zeros(policy.n_params)
         paths = sample_paths(env, policy, theta, 3, np.random.default_rng(0), horizon=20)
-        for gradient in [
-            estimators.likelihood_ratio(policy, theta, paths),
-            estimators.reward_to_go(policy, theta, paths, baseline=TimeIndexedBaseline()),
-            estimators.importance_sampled(policy, theta, theta, paths, per_decision=True),
+        to_go = [np.cumsum(p.rewards[::-1])[::-1] for p in paths]
+        time_baseline = [np.array([np.mean([g[t] for j, g in enumerate(to_go) if j != i and len(g) > t] or [0.0])
+                                   for t in range(len(p))]) for i, p in enumerate(paths)]  # 0 if no other runs
+        for gradient, psi in [
+            (estimators.likelihood_ratio(policy, theta, paths), [np.full(len(p), p.rewards.sum()) for p in paths]),
+            (estimators.reward_to_go(policy, theta, paths, baseline=TimeIndexedBaseline()),
+             [g - b for g, b in zip(to_go, time_baseline)]),
+            (estimators.importance_sampled(policy, theta, theta, paths, per_decision=True), to_go),
         ]:
-            assert gradient.shape == (policy.n_params,) and np.all(np.isfinite(gradient))
+            expected = independent_sum(policy, theta, paths, psi)
+            assert np.linalg.norm(expected) > 0.1
+            np.testing.assert_allclose(gradient, expected, rtol=1e-10, atol=1e-12)
 
 
 def test_leave_one_out_mean_is_the_mean_of_the_others(setup):
@@ -191,6 +218,17 @@ def test_leave_one_out_mean_is_the_mean_of_the_others(setup):
     np.testing.assert_array_equal([b[0] for b in LeaveOneOutMean().values(paths, returns)], [4.0, 3.5, 1.5])
     assert all(len(b) == len(path) and np.all(b == b[0]) for b, path in zip(LeaveOneOutMean().values(paths, returns), paths))
     np.testing.assert_array_equal(LeaveOneOutMean().values(paths[:1], returns[:1])[0], 0.0)
+
+
+def test_time_indexed_baseline_is_the_mean_return_to_go_of_the_other_paths_still_running():
+    """Returns-to-go (3, 2, 1), (5, 4), (6), by hand: b = (mean(5, 6), 4, 0), (mean(3, 6), 2), (mean(3, 5)).
+    Path i's own G_t left in would make b depend on tau_i: a bias of order 1/m that no m = 6,000 test sees."""
+    returns = [np.array([3.0, 2.0, 1.0]), np.array([5.0, 4.0]), np.array([6.0])]
+    paths = [Path(observations=np.zeros((len(g), 1)), actions=np.zeros(len(g), int), rewards=np.zeros(len(g)),
+                  log_probs=np.zeros(len(g)), terminated=True, final_observation=np.zeros(1)) for g in returns]
+    baseline = TimeIndexedBaseline().values(paths, returns)
+    for b, expected in zip(baseline, [[5.5, 4.0, 0.0], [4.5, 2.0], [4.0]]):
+        np.testing.assert_array_equal(b, expected)
 
 
 def test_mean_baseline_is_unbiased_even_for_two_paths(setup):

@@ -503,7 +503,7 @@ def test_sigterm_at_any_moment_of_a_short_run_leaves_no_temporary_file(tmp_path)
 
 def test_ctrl_c_stops_bench_with_130_and_writes_nothing_unfinished(tmp_path):
     process = start("minipg.lab.bench", "--quick", "--configs", "default,natural", "--out", str(tmp_path))
-    assert "seed   0:" in process.stdout.readline()  # seed 0 is done, the others are training
+    assert " seed " in process.stdout.readline()  # a seed is done, the others are training
     time.sleep(0.5)
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=60)

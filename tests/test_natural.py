@@ -7,7 +7,7 @@ from minipg.estimators import reward_to_go
 from minipg.natural import fisher_matrix, mean_kl, natural_step, surrogate, trust_region_step
 from minipg.policies import GaussianPolicy, SoftmaxPolicy
 from minipg.returns import discounted_cumsum
-from minipg.rollout import sample_paths
+from minipg.rollout import Path, sample_paths
 from tests.helpers import central_hessian, relative_error
 
 
@@ -29,13 +29,15 @@ def test_fisher_is_the_hessian_of_the_mean_kl(batch):
 
 
 def test_fisher_of_a_clipped_log_sigma_is_zero():
-    """Where log sigma is clipped the policy does not depend on it: its row and column of F vanish."""
+    """Where log sigma is clipped the policy does not depend on it: its row and column of F vanish, and the mean's
+    block is sum_t phi~_t phi~_t^T / sigma^2 with the clipped sigma = e^2, not e^3."""
     policy = GaussianPolicy(4, 1)
     theta = np.array([0.1, -0.2, 0.3, 0.4, 0.5, 3.0])  # log sigma 3 > the clip's upper end 2
     observations = np.random.default_rng(2).standard_normal((6, 4))
     fisher = policy.path_fisher(theta, observations)
     assert not fisher[-1].any() and not fisher[:, -1].any()
-    assert np.all(np.diag(fisher)[:-1] > 0)
+    features = np.hstack([observations, np.ones((6, 1))])
+    np.testing.assert_allclose(fisher[:-1, :-1], features.T @ features / np.exp(4.0), rtol=1e-14)
 
 
 def test_softmax_fisher_is_the_expected_outer_product_of_scores():
@@ -178,3 +180,31 @@ def test_cartpole_has_a_curvature_below_the_damping(seed):
     damped = natural_step(fisher, gradient, kl_radius=0.01)
     undamped = np.linalg.pinv(fisher, rcond=1e-10, hermitian=True) @ gradient
     assert 0.8 < damped @ undamped / np.linalg.norm(damped) / np.linalg.norm(undamped) < 1.0
+
+
+# theta_old = 0: pi_old(.|s) = (1/2, 1/2). theta gives action 1 the logit s log 3: pi(.|1) = (1/4, 3/4),
+# pi(.|2) = (1/10, 9/10). The path, drawn at theta_old, visits s = 1, 2 and takes action 1 both times.
+TWO_STATES = Path(observations=np.array([[1.0], [2.0]]), actions=np.array([1, 1]), rewards=np.zeros(2),
+                  log_probs=np.log([0.5, 0.5]), terminated=True, final_observation=np.zeros(1))
+THETA_LOG_3 = np.array([0.0, 0.0, np.log(3.0), 0.0])
+
+
+def test_mean_kl_is_the_expectation_under_pi_old():
+    """KL(pi_old || pi_theta) = E_{u ~ pi_old}[log pi_old - log pi_theta] by hand: 1/2 log(1/2 / 1/4) + 1/2 log(1/2 / 3/4) = 1/2 log(4/3) at s = 1,
+    1/2 log 5 + 1/2 log(5/9) = 1/2 log(25/9) at s = 2; their mean is 1/4 log(100/27) = 0.327. The other order,
+    KL(pi_theta || pi_old), is 0.249."""
+    kl = mean_kl(SoftmaxPolicy(1, 2), THETA_LOG_3, np.zeros(4), [TWO_STATES])
+    assert kl == pytest.approx(0.25 * np.log(100.0 / 27.0), rel=1e-13)
+
+
+def test_trust_region_bounds_the_kl_under_pi_old():
+    """delta = 0.3 lies between the full step's KL(pi_old || pi_theta) = 0.327 and KL(pi_theta || pi_old) = 0.249:
+    the full step is refused and the halved one (KL 0.091) accepted, psi = 1 so L rises with pi(1|s)."""
+    step = trust_region_step(SoftmaxPolicy(1, 2), np.zeros(4), THETA_LOG_3, [TWO_STATES], [np.ones(2)], 0.3)
+    np.testing.assert_array_equal(step, 0.5 * THETA_LOG_3)
+
+
+def test_surrogate_is_the_mean_probability_ratio_times_psi():
+    """Eq. (17) by hand: ratios (3/4)/(1/2) = 1.5 and (9/10)/(1/2) = 1.8, psi = 2, -1: L = (3 - 1.8) / 2 = 0.6."""
+    value = surrogate(SoftmaxPolicy(1, 2), THETA_LOG_3, [TWO_STATES], [np.array([2.0, -1.0])])
+    assert value == pytest.approx(0.6, rel=1e-13)

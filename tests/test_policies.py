@@ -22,11 +22,13 @@ def test_softmax_score_matches_finite_differences(scale):
 
 
 def test_softmax_extreme_logits_stay_finite():
+    """Logits +1000 and -1000 at obs = 1: pi = (1, e^-2000) = (1, 0) in float64, and the score of action 1 is
+    (1[a = 1] - pi(a)) phi~ = (-1, -1) on row 0 and (1, 1) on row 1, exactly."""
     policy = SoftmaxPolicy(n_features=1, n_actions=2)
-    theta = np.array([1000.0, 0.0, -1000.0, 0.0])  # logits +1000 and -1000 at obs = 1
+    theta = np.array([1000.0, 0.0, -1000.0, 0.0])
     assert policy.log_prob(theta, np.ones(1), 1) == pytest.approx(-2000.0)
-    assert np.all(np.isfinite(policy.grad_log_prob(theta, np.ones(1), 1)))
-    assert policy.probs(theta, np.ones(1))[0] == 1.0
+    np.testing.assert_array_equal(policy.grad_log_prob(theta, np.ones(1), 1), [-1.0, -1.0, 1.0, 1.0])
+    np.testing.assert_array_equal(policy.probs(theta, np.ones(1)), [1.0, 0.0])
 
 
 @pytest.mark.parametrize("log_std", [-8.0, -1.0, 0.0, 1.5], ids=["tiny-sigma", "small-sigma", "unit-sigma", "large-sigma"])
@@ -98,6 +100,48 @@ def test_gaussian_act_has_policy_mean_and_std():
     draws = np.array([policy.act(theta, obs, rng)[0] for _ in range(20_000)])
     assert abs(draws.mean() - 0.0) < 4.0 * 0.5 / np.sqrt(len(draws))
     assert draws.std() == pytest.approx(0.5, rel=0.02)
+
+
+@pytest.mark.parametrize("draw", ["act", "act_batch"])
+@pytest.mark.parametrize("stored, sigma", [(5.0, np.exp(2.0)), (-15.0, np.exp(-10.0))], ids=["above", "below"])
+def test_gaussian_acts_with_the_clipped_sigma(draw, stored, sigma):
+    """A stored log sigma beyond LOG_STD_RANGE = (-10, 2) acts with the clipped sigma, the one its log_prob and
+    score use: e^2, not e^5 (20 times wider); e^-10, not e^-15. 20,000 draws at mu = 0: the sample std is within
+    2% of sigma (its standard error is 1/sqrt(2 * 20,000) = 0.5%)."""
+    rng = np.random.default_rng(11)
+    policy = GaussianPolicy(n_features=1, action_dim=1)
+    theta, obs = np.array([2.0, -1.0, stored]), np.array([0.5])
+    if draw == "act":
+        draws = np.array([policy.act(theta, obs, rng)[0] for _ in range(20_000)])
+    else:
+        draws = policy.act_batch(theta, np.tile(obs, (20_000, 1)), rng)[:, 0]
+    assert draws.std() == pytest.approx(sigma, rel=0.02)
+
+
+def test_gaussian_log_prob_worked_by_hand():
+    """mu = 2 * 0.5 - 1 = 0, sigma = 1/2, u = 1/2: pi(u|s) = exp(-1/2) / (sigma sqrt(2 pi)). With a second action
+    dimension, mu = 1, sigma = 1, u = 1: the density times 1 / sqrt(2 pi)."""
+    density = np.exp(-0.5) / (0.5 * np.sqrt(2.0 * np.pi))
+    one = GaussianPolicy(n_features=1, action_dim=1)
+    assert one.log_prob(np.array([2.0, -1.0, np.log(0.5)]), np.array([0.5]), np.array([0.5])) == pytest.approx(
+        np.log(density), rel=1e-14)
+    two = GaussianPolicy(n_features=1, action_dim=2)
+    theta = np.array([2.0, -1.0, 0.0, 1.0, np.log(0.5), 0.0])
+    assert two.log_prob(theta, np.array([0.5]), np.array([0.5, 1.0])) == pytest.approx(
+        np.log(density / np.sqrt(2.0 * np.pi)), rel=1e-14)
+
+
+def test_gaussian_density_integrates_to_one():
+    """exp(log pi(u|s)) summed over a grid of 4,001 actions spaced 0.0025 apart over mu +- 10 sigma, times the
+    spacing: 1 to 1e-10 (the rectangle rule is that exact on a Gaussian's whole support), from log_prob one action at
+    a time and from path_log_probs with the grid as the path's actions."""
+    policy = GaussianPolicy(n_features=1, action_dim=1)
+    theta, obs = np.array([2.0, -1.0, np.log(0.5)]), np.array([0.5])
+    grid, spacing = np.linspace(-5.0, 5.0, 4001), 0.0025
+    one_by_one = np.exp([policy.log_prob(theta, obs, np.array([u])) for u in grid])
+    as_a_path = np.exp(policy.path_log_probs(theta, np.tile(obs, (len(grid), 1)), grid))
+    assert np.sum(one_by_one) * spacing == pytest.approx(1.0, abs=1e-10)
+    assert np.sum(as_a_path) * spacing == pytest.approx(1.0, abs=1e-10)
 
 
 @pytest.mark.parametrize(
