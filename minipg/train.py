@@ -24,7 +24,8 @@ from minipg.baselines import Constant, LeaveOneOutMean, LinearValueBaseline, Tim
 from minipg.critics import RegressionCritic, TDCritic
 from minipg.estimators import policy_gradient
 from minipg.io.checkpoint import load_checkpoint, save_checkpoint
-from minipg.io.cli import Parser, check_memory, interrupt_status, non_negative_int, positive_float, positive_int
+from minipg.io.cli import (Parser, Progress, check_memory, interrupt_status, non_negative_int, positive_float,
+                           positive_int)
 from minipg.io.figures import plot_learning_curve
 from minipg.io.files import check_output_dir, write_csv, writing_together
 from minipg.natural import fisher_matrix, mean_kl, natural_step, trust_region_step
@@ -454,19 +455,9 @@ def judgement(row):
     return "< 475" if np.isnan(row.eval_mean_return) else f"{row.eval_mean_return:.1f}"
 
 
-class Progress:
-    """Prints a progress line at most once a second, so a fast run does not flood the terminal."""
-
-    def __init__(self, config, every_seconds=1.0):
-        self.every, self.last = every_seconds, -np.inf
-        judged_by = "eval return" if config.env in SOLVED_RETURN else "exact U"
-        print(f"{'iter':>6} {'env steps':>10} {'mean return':>12} {judged_by:>12} {'|grad|':>10} {'seconds':>8}")
-
-    def __call__(self, row, elapsed, theta):
-        if elapsed - self.last >= self.every:
-            self.last = elapsed
-            print(f"{row.iteration:6d} {row.env_steps:10d} {row.mean_return:12.1f} {judgement(row):>12} "
-                  f"{row.gradient_norm:10.3g} {elapsed:8.1f}")
+def progress_line(row, elapsed):
+    return (f"{row.iteration:6d} {row.env_steps:10d} {row.mean_return:12.1f} {judgement(row):>12} "
+            f"{row.gradient_norm:10.3g} {elapsed:8.1f}")
 
 
 def summary(run, config, written):
@@ -516,7 +507,11 @@ def main(argv=None):
         return 0
     check_memory("--episodes, --batch-steps, --envs, --steps, --iterations and --reuse", run_bytes(config, env))
     check_output_dir("--out", config.out, output_names(config))
-    run = train(config, theta, progress=None if config.quiet else Progress(config))
+    printer = None if config.quiet else Progress(1.0, f"{'iter':>6} {'env steps':>10} {'mean return':>12} "
+                                                   f"{'eval return' if config.env in SOLVED_RETURN else 'exact U':>12} "
+                                                   f"{'|grad|':>10} {'seconds':>8}")
+    run = train(config, theta, progress=printer and (lambda row, elapsed, theta: printer.show(
+        elapsed, progress_line(row, elapsed))))
     print(summary(run, config, write_outputs(run, config)))
     if run.message:
         print(run.message, file=sys.stderr)

@@ -1,15 +1,11 @@
-"""Numerical tools shared by the tests: the finite differences every analytic gradient is checked against."""
+"""Numerical tools shared by the tests: the finite differences every analytic gradient is checked against.
+
+central_difference is the package's own (minipg.lab.enumeration, where the derivation command uses it): one
+implementation of (f(theta + h e_j) - f(theta - h e_j)) / 2h.
+"""
 import numpy as np
 
-
-def central_difference(f, theta, step=1e-6):
-    """(f(theta + h e_j) - f(theta - h e_j)) / 2h for every coordinate j; error O(h^2)."""
-    gradient = np.zeros_like(theta)
-    for j in range(len(theta)):
-        shift = np.zeros_like(theta)
-        shift[j] = step
-        gradient[j] = (f(theta + shift) - f(theta - shift)) / (2.0 * step)
-    return gradient
+from minipg.lab.enumeration import central_difference  # noqa: F401
 
 
 def central_hessian(f, theta, step=1e-4):

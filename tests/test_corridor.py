@@ -13,6 +13,7 @@ from minipg.io.cli import run_cli
 from minipg.lab.corridor import (EPISODE_LIMIT, SETTINGS, Setting, best_p_right, make_corridor, mean_curves,
                              reinforce_update, run_loop, run_vectorised, start_theta, true_value)
 from minipg.policies import SoftmaxPolicy
+from minipg.rollout import sample_path
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -64,9 +65,10 @@ def test_our_alpha_moves_the_preferences_as_the_books_alpha_moves_theta():
     theta = start_theta()
     theta_book = np.array([0.0, math.log(0.05 / 0.95)])  # (left, right)
     for _ in range(20):
-        observations, actions, rewards, _ = corridor.generate_episode(env, policy, theta, rng)
-        theta = reinforce_update(policy, theta, observations, actions, rewards, corridor.our_alpha(2.0**-10), 1.0)
-        theta_book = books_reinforce_update(theta_book, actions, rewards, 2.0**-10)
+        path = sample_path(env, policy, theta, rng, env.max_episode_steps)
+        theta = reinforce_update(policy, theta, path.observations, path.actions, path.rewards,
+                                 corridor.our_alpha(2.0**-10), 1.0)
+        theta_book = books_reinforce_update(theta_book, path.actions, path.rewards, 2.0**-10)
     preferences = theta.reshape(2, 2) @ [1.0, 1.0]  # h(a) = W[a, 0] * 1 + W[a, 1]
     assert abs(preferences[1] - preferences[0] - math.log(0.05 / 0.95)) > 0.5  # the policy did move
     np.testing.assert_allclose(preferences, theta_book, rtol=1e-12, atol=1e-12)

@@ -55,7 +55,7 @@ def evaluated(request):
     name, gamma = request.param
     env, policy, theta, theta_old, horizon = problem_at(name, gamma)
     problem = enumeration.Enumeration.of(env, policy, theta, theta_old, horizon, gamma)
-    return problem, enumeration.forms_of(problem), enumeration.vanishing_terms_of(problem)
+    return problem, derivation.forms_of(problem), derivation.vanishing_terms_of(problem)
 
 
 def test_two_rooms_is_a_proper_mdp():
@@ -96,14 +96,14 @@ def test_enumerated_return_is_the_oracles(evaluated):
 def test_every_exact_form_agrees_with_every_other(evaluated):
     _, forms, _ = evaluated
     exact_forms = forms[:-1]
-    assert max(enumeration.largest_differences(exact_forms, len(exact_forms))) < 1e-10
+    assert max(derivation.largest_differences(exact_forms, len(exact_forms))) < 1e-10
     assert min(np.linalg.norm(gradient) for _, gradient in forms) > 1e-4  # far above the tolerance
 
 
 def test_finite_differences_agree_with_the_exact_forms(evaluated):
     _, forms, _ = evaluated
     assert forms[-1][0].startswith("finite")
-    assert enumeration.largest_differences(forms, len(forms) - 1)[-1] < 1e-7
+    assert derivation.largest_differences(forms, len(forms) - 1)[-1] < 1e-7
 
 
 def test_dropped_terms_are_zero(evaluated):
@@ -115,7 +115,7 @@ def test_dropped_terms_are_zero(evaluated):
 
 def test_vanishing_terms_is_the_public_face_of_the_dropped_sums():
     env, policy, theta, _, horizon = problem_at("two-rooms H=4", 0.9, seed=4)
-    terms = enumeration.vanishing_terms(env, policy, theta, horizon, gamma=0.9)
+    terms = derivation.vanishing_terms(env, policy, theta, horizon, gamma=0.9)
     assert [label.split()[0] for label, _ in terms] == ["(3)→(4)", "(4)→(10)", "(10)"]
     assert all(np.max(np.abs(vector)) < 1e-12 for _, vector in terms)
 
@@ -143,11 +143,17 @@ def test_probability_gradient_matches_finite_differences():
 
 
 class FlippedScore(SoftmaxPolicy):
-    """A planted bug: the score of action 1 in the first state has the wrong sign."""
+    """A planted bug: the score of action 1 in the first state has the wrong sign, step by step and path by path."""
 
     def grad_log_prob(self, theta, obs, action):
         score = super().grad_log_prob(theta, obs, action)
         return -score if action == 1 and obs[0] == 1.0 else score
+
+    def path_scores(self, theta, observations, actions):
+        scores = super().path_scores(theta, observations, actions)
+        flipped = (np.asarray(actions) == 1) & (observations[:, 0] == 1.0)
+        scores[flipped] *= -1.0
+        return scores
 
 
 def test_a_sign_flip_in_one_score_makes_the_forms_disagree():
@@ -292,7 +298,7 @@ def test_command_refuses_an_out_that_is_a_file(tmp_path, capsys):
 
 def batch_expectation(problem, batches, baseline):
     """sum over enumerated batches of P(batch) g(batch), g the likelihood-ratio estimate with `baseline`."""
-    paths = [derivation.as_path(problem.env, problem.tables, tau) for tau in problem.trajectories]
+    paths = [enumeration.as_path(problem.env, problem.tables, tau) for tau in problem.trajectories]
     probabilities = enumeration.trajectory_probabilities(problem)
     return sum(np.prod(probabilities[list(batch)])
                * estimators.likelihood_ratio(problem.policy, problem.theta, [paths[k] for k in batch], baseline=baseline)
@@ -307,8 +313,8 @@ def test_leave_one_out_mean_is_exactly_unbiased_for_a_fixed_number_of_paths():
     pairs = [(a, b) for a in range(len(problem.trajectories)) for b in range(len(problem.trajectories))]
     truth = exact.gradient(env, policy, theta, horizon)
     assert np.max(np.abs(batch_expectation(problem, pairs, LeaveOneOutMean()) - truth)) < 1e-12
-    returns = [enumeration.trajectory_return(tau, 1.0) for tau in problem.trajectories]
-    paths = [derivation.as_path(env, problem.tables, tau) for tau in problem.trajectories]
+    returns = [estimators.path_return(tau, 1.0) for tau in problem.trajectories]
+    paths = [enumeration.as_path(env, problem.tables, tau) for tau in problem.trajectories]
     probabilities = enumeration.trajectory_probabilities(problem)
     with_itself = sum(probabilities[a] * probabilities[b] * estimators.likelihood_ratio(
         policy, theta, [paths[a], paths[b]], baseline=(returns[a] + returns[b]) / 2) for a, b in pairs)
@@ -342,7 +348,8 @@ def test_a_batch_of_steps_biases_even_the_leave_one_out_mean():
 @pytest.mark.parametrize("name", list(PROBLEMS))
 def test_per_decision_importance_sampling_gives_the_change_in_u_exactly(name):
     env, policy, theta, theta_old, horizon = problem_at(name, 0.9)
-    change, pdis, _, _ = enumeration.Enumeration.of(env, policy, theta, theta_old, horizon, 0.9).surrogate_terms()
+    change, pdis, _, _ = enumeration.surrogate_terms(enumeration.Enumeration.of(env, policy, theta, theta_old, horizon,
+                                                                                0.9))
     assert change == pytest.approx(exact.expected_return(env, policy, theta, horizon, 0.9)
                                    - exact.expected_return(env, policy, theta_old, horizon, 0.9), abs=1e-12)
     assert abs(pdis - change) < 1e-12 and abs(change) > 1e-3
@@ -355,7 +362,7 @@ def test_the_surrogate_of_eq_17_is_right_to_first_order_only():
     env, policy, theta, theta_old, horizon = problem_at("two-rooms H=4", 1.0)
 
     def terms(at):
-        return enumeration.Enumeration.of(env, policy, at, theta_old, horizon).surrogate_terms()
+        return enumeration.surrogate_terms(enumeration.Enumeration.of(env, policy, at, theta_old, horizon))
 
     change, _, surrogate, kl = terms(theta)
     assert abs(surrogate - change) > 0.3 * abs(change) and kl > 0.1
@@ -387,7 +394,7 @@ def test_what_actor_critic_and_importance_sampling_target_when_gamma_is_below_on
     env, policy, theta, theta_old, horizon = problem_at("two-rooms H=4", gamma)
     problem = enumeration.Enumeration.of(env, policy, theta, theta_old, horizon, gamma)
     probabilities = enumeration.trajectory_probabilities(problem)
-    paths = [derivation.as_path(env, problem.tables, tau) for tau in problem.trajectories]
+    paths = [enumeration.as_path(env, problem.tables, tau) for tau in problem.trajectories]
     _, v = exact.q_values(env, problem.tables.pi, horizon, gamma)
     critic = ExactCritic(v)
 

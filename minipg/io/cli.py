@@ -12,7 +12,6 @@ import contextlib
 import os
 import signal
 import sys
-import time
 
 MAX_COUNT = 10**9  # a larger count overflows C integers (deque, numpy) or would run for years
 MAX_BYTES = 2**30  # the most memory a command's counts may ask for (1 GiB); each command estimates its own
@@ -58,6 +57,21 @@ def positive_float(text):
     if not 0.0 < value < float("inf"):
         raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
     return value
+
+
+class Progress:
+    """Prints a line at most once every `seconds` of a run's clock, and always the last, so that a fast loop
+    does not flood the terminal."""
+
+    def __init__(self, seconds, header=None):
+        self.seconds, self.last = seconds, -float("inf")
+        if header:
+            print(header, flush=True)
+
+    def show(self, elapsed, line, last=False):
+        if last or elapsed - self.last >= self.seconds:
+            self.last = elapsed
+            print(line, flush=True)
 
 
 class Parser(argparse.ArgumentParser):

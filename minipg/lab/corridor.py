@@ -28,11 +28,13 @@ import time
 import numpy as np
 
 import envs
-from minipg.io.cli import Parser, check_memory, non_negative_int, positive_int, run_cli
+from minipg.io.cli import Parser, Progress, check_memory, non_negative_int, positive_int, run_cli
 from minipg.io.files import check_output_dir, write_csv, writing_together
 from minipg.io.figures import plt, save_figure
-from minipg.policies import SoftmaxPolicy, log_softmax
+from envs.sampling import inverse_cdf
+from minipg.policies import SoftmaxPolicy, linear, log_softmax
 from minipg.returns import discounted_cumsum
+from minipg.rollout import RowStreams, sample_path
 
 GAMMA = 1.0
 START_P_RIGHT = 0.05
@@ -87,20 +89,6 @@ def make_corridor():
 
 # ---- the loop twin: the book's boxed algorithms, one episode and one step t at a time ----
 
-def generate_episode(env, policy, theta, rng):
-    """S_0, A_0, R_1, ..., S_{T-1}, A_{T-1}, R_T following pi(.|., theta); and whether the limit cut it."""
-    observation, _ = env.reset()
-    observations, actions, rewards = [], [], []
-    terminated = truncated = False
-    while not (terminated or truncated):
-        action = policy.act(theta, observation, rng)
-        observations.append(observation)
-        actions.append(action)
-        observation, reward, terminated, truncated, _ = env.step(action)
-        rewards.append(reward)
-    return np.array(observations), np.array(actions), np.array(rewards), truncated
-
-
 def reinforce_update(policy, theta, observations, actions, rewards, alpha, gamma):
     """For t = 0..T-1:  G <- sum_{k=t+1}^T gamma^(k-t-1) R_k;  theta <- theta + alpha gamma^t G grad ln pi(A_t|S_t).
 
@@ -136,43 +124,20 @@ def run_loop(setting, episodes, seed, gamma=GAMMA):
     theta, w = start_theta(), np.zeros(env.observation_dim)
     returns = np.full(episodes, np.nan)
     for episode in range(episodes):
-        observations, actions, rewards, truncated = generate_episode(env, policy, theta, rng)
-        if truncated:
+        path = sample_path(env, policy, theta, rng, env.max_episode_steps)  # S_0, A_0, R_1, ... following pi
+        if path.truncated:
             break
         if setting.alpha_w is None:
-            theta = reinforce_update(policy, theta, observations, actions, rewards, our_alpha(setting.alpha_theta),
-                                     gamma)
+            theta = reinforce_update(policy, theta, path.observations, path.actions, path.rewards,
+                                     our_alpha(setting.alpha_theta), gamma)
         else:
-            theta, w = reinforce_with_baseline_update(policy, theta, w, observations, actions, rewards,
+            theta, w = reinforce_with_baseline_update(policy, theta, w, path.observations, path.actions, path.rewards,
                                                       our_alpha(setting.alpha_theta), setting.alpha_w, gamma)
-        returns[episode] = rewards.sum()
+        returns[episode] = path.rewards.sum()
     return returns, theta, w
 
 
 # ---- the vectorised twin: many runs, each with its own seed, stepped together ----
-
-class UniformStreams:
-    """Row r draws its uniforms from default_rng(seeds[r]), in order, a block at a time.
-
-    A Generator gives the same numbers whether drawn one by one or in blocks, so row r sees exactly
-    the uniforms that policy.act draws from default_rng(seeds[r]) in the loop twin.
-    """
-
-    def __init__(self, seeds, block=UNIFORM_BLOCK):
-        self.generators = [np.random.default_rng(seed) for seed in seeds]
-        self.block = block
-        self.buffer = np.array([generator.random(block) for generator in self.generators])
-        self.position = np.zeros(len(seeds), dtype=int)
-
-    def next(self, rows):
-        """The next uniform of each row in `rows` (indices)."""
-        for r in rows[self.position[rows] == self.block]:
-            self.buffer[r] = self.generators[r].random(self.block)
-            self.position[r] = 0
-        values = self.buffer[rows, self.position[rows]]
-        self.position[rows] += 1
-        return values
-
 
 def corridor_tables(env):
     """s' and r(s, u, s') of every (s, u) as tables, the terminal flags and s_0, after checking that the
@@ -203,7 +168,8 @@ def generate_episodes(thetas, streams, tables, features, limit, running):
     A row whose episode has ended takes no more uniforms, as its loop twin would not.
     """
     next_state, reward_table, terminal, start = tables
-    cumulative = np.cumsum(policy_probs(thetas, features), axis=1)  # theta is fixed during an episode
+    logits = linear(thetas.reshape(len(thetas), -1, len(features)), features[:-1])  # theta is fixed in an episode
+    weights = np.exp(logits - logits.max(axis=1, keepdims=True))  # pi up to its normaliser, as policy.act draws
     states = np.full(len(thetas), start)
     running = running.copy()
     lengths = np.zeros(len(thetas), dtype=int)
@@ -211,8 +177,7 @@ def generate_episodes(thetas, streams, tables, features, limit, running):
     while running.any() and len(actions) < limit:
         rows = np.flatnonzero(running)
         action = np.zeros(len(thetas), dtype=int)
-        below = cumulative[rows] <= streams.next(rows)[:, None]  # searchsorted(side="right"), as policy.act
-        action[rows] = np.minimum(below.sum(axis=1), cumulative.shape[1] - 1)
+        action[rows] = inverse_cdf(weights[rows], streams.random_at(rows))
         reward = np.where(running, reward_table[states, action], 0.0)
         states = np.where(running, next_state[states, action], states)
         actions.append(action)
@@ -220,16 +185,6 @@ def generate_episodes(thetas, streams, tables, features, limit, running):
         lengths += running
         running &= ~terminal[states]
     return np.array(actions), np.array(rewards), lengths, running
-
-
-def returns_to_go(rewards, gamma):
-    """G_t = R_{t+1} + gamma G_{t+1} for every row, rows of rewards padded with zeros after their end."""
-    returns = np.zeros_like(rewards)
-    future = np.zeros(rewards.shape[1])
-    for t in reversed(range(len(rewards))):
-        future = rewards[t] + gamma * future
-        returns[t] = future
-    return returns
 
 
 def run_vectorised(settings, episodes, seeds, gamma=GAMMA, progress=None):
@@ -244,7 +199,7 @@ def run_vectorised(settings, episodes, seeds, gamma=GAMMA, progress=None):
     n = len(settings) * len(seeds)
     alpha_theta = np.repeat([our_alpha(s.alpha_theta) for s in settings], len(seeds))
     alpha_w = np.repeat([s.alpha_w or 0.0 for s in settings], len(seeds))
-    streams = UniformStreams(list(seeds) * len(settings))
+    streams = RowStreams(list(seeds) * len(settings))
     thetas = np.tile(start_theta(), (n, 1))
     w = np.zeros(n)
     returns = np.full((n, episodes), np.nan)
@@ -254,7 +209,7 @@ def run_vectorised(settings, episodes, seeds, gamma=GAMMA, progress=None):
                                                            ~diverged)
         diverged |= cut
         updated = lengths * ~diverged  # steps t = 0..T-1 of the rows that learn from this episode
-        to_go = returns_to_go(rewards, gamma)
+        to_go = discounted_cumsum(rewards, gamma)  # G_t of every row, rows padded with zeros after their end
         for t in range(updated.max(initial=0)):
             delta = np.where(t < updated, to_go[t] - w, 0.0)  # v(S_t, w) = w . x(S_t) = w, as x(s) = [1]
             w = w + alpha_w * delta  # grad v(S_t, w) = x(S_t) = [1]
@@ -302,21 +257,6 @@ def write_curves(path, settings, curves):
                for episode, value in enumerate(curve)])
 
 
-class Progress:
-    """A line at most every few seconds: episodes done and seconds so far."""
-
-    def __init__(self, every_seconds=5.0):
-        self.start = time.perf_counter()
-        self.every = every_seconds
-        self.last = 0.0
-
-    def __call__(self, episode, episodes):
-        elapsed = time.perf_counter() - self.start
-        if elapsed - self.last >= self.every or episode == episodes:
-            self.last = elapsed
-            print(f"episode {episode:5d} of {episodes}  {elapsed:6.1f} s", flush=True)
-
-
 def print_summary(settings, returns, thetas, curves, diverged):
     runs = returns.shape[1]
     print(f"{'setting':<52} {'diverged':>8} {'first 10':>9} {'last 100':>9} {'p(right)':>9}")
@@ -354,7 +294,10 @@ def main(argv=None):
     check_output_dir("--out", args.out, FILES)
     seeds = [[args.seed, j] for j in range(args.runs)]
     print(f"{len(SETTINGS)} settings x {args.runs} runs x {args.episodes} episodes, stepped together")
-    returns, thetas, _ = run_vectorised(SETTINGS, args.episodes, seeds, progress=Progress())
+    printer, start = Progress(5.0), time.perf_counter()
+    returns, thetas, _ = run_vectorised(SETTINGS, args.episodes, seeds, progress=lambda episode, episodes: printer.show(
+        time.perf_counter() - start, f"episode {episode:5d} of {episodes}  {time.perf_counter() - start:6.1f} s",
+        last=episode == episodes))
     curves, diverged = mean_curves(returns)
     print_summary(SETTINGS, returns, thetas, curves, diverged)
     index = {setting: k for k, setting in enumerate(SETTINGS)}

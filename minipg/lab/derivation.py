@@ -18,12 +18,12 @@ from minipg.baselines import LinearValueBaseline
 from minipg.io.cli import Parser, non_negative_int, run_cli
 from minipg.io.files import check_output_dir, writing_together
 from minipg.lab.compatible import compatible_critic_weights, natural_gradient, state_weighted_fisher
-from minipg.lab.enumeration import (Enumeration, forms_of, largest_differences, trajectory_probabilities,
-                                vanishing_terms_of)
-from minipg.lab.enumeration import gradient_forms  # noqa: F401  (documented as minipg.lab.derivation.gradient_forms)
+from minipg.lab.enumeration import (DIFFERENCE_STEP, Enumeration, as_path, central_difference, dynamics_term,
+                                    enumerated_return, importance_sampled_forms, log_derivative_form,
+                                    product_rule_form, reward_to_go_terms, score_form, surrogate_terms,
+                                    trajectory_probabilities)
 from minipg.io.figures import plot_error_against_m, plot_gradient_field
 from minipg.policies import SoftmaxPolicy
-from minipg.rollout import Path
 
 HORIZON = 4
 BATCH_SIZES = (10, 100, 1000, 10000)
@@ -72,15 +72,67 @@ def slice_values(env, policy, horizon, grid, gamma=1.0):
                       for x_a in grid] for x_b in grid])
 
 
+# EVERY FORM OF THE DERIVATION, as sums over the enumeration
+
+def gradient_forms(env, policy, theta, theta_old, horizon, gamma=1.0):
+    """grad U(theta) by every step of the derivation: a list of (label, gradient), the label led by its equation."""
+    problem = Enumeration.of(env, policy, theta, theta_old, horizon, gamma)
+    return forms_of(problem)
+
+
+def forms_of(problem):
+    """The (label, gradient) list of gradient_forms, for an Enumeration."""
+    env, tables, model, trajectories, gamma = (problem.env, problem.tables, problem.model, problem.trajectories,
+                                               problem.gamma)
+    kept, _, _ = reward_to_go_terms(env, tables, problem.value_baseline(), trajectories, gamma)
+    whole_path, per_decision = importance_sampled_forms(problem)
+    return [
+        ("(3)      Σ_τ ∇P(τ;θ) R(τ), product rule over (2), no log",
+         product_rule_form(env, tables, model, trajectories, gamma)),
+        ("(3)      Σ_τ P ∇log P R, ∇log P with the dynamics terms",
+         log_derivative_form(env, tables, model, trajectories, gamma)),
+        ("(4)      Σ_τ P [Σ_t ∇log π(u_t|s_t)] R, dynamics dropped",
+         score_form(env, tables, trajectories, gamma)),
+        ("(7)      Σ_τ P(τ;θ_old) w(τ) [Σ_t ∇log π] R", whole_path),
+        ("(8)      Σ_τ P(τ;θ_old) Σ_t ∇log π Σ_k≥t w_0:k γ^k r_k", per_decision),
+        ("(10-11)  Σ_τ P Σ_t γ^t ∇log π (G_t - V_t(s_t))", kept),
+        ("(12)     exact.gradient, Σ_t γ^t Σ_s d_t Σ_u π ∇log π Q_t",
+         exact.gradient(env, problem.policy, problem.theta, problem.horizon, gamma)),
+        (f"finite   central differences of Σ_τ P R, h = {DIFFERENCE_STEP:g}",
+         central_difference(lambda th: enumerated_return(env, problem.policy, th, trajectories, gamma),
+                            problem.theta)),
+    ]
+
+
+def vanishing_terms(env, policy, theta, horizon, gamma=1.0):
+    """The sums the derivation drops, each a vector that must be 0: a list of (label, vector)."""
+    return vanishing_terms_of(Enumeration.of(env, policy, theta, theta, horizon, gamma))
+
+
+def vanishing_terms_of(problem):
+    """The (label, vector) list of vanishing_terms, for an Enumeration."""
+    env, tables, trajectories, gamma = problem.env, problem.tables, problem.trajectories, problem.gamma
+    _, past, dropped_baseline = reward_to_go_terms(env, tables, problem.value_baseline(), trajectories, gamma)
+    return [
+        ("(3)→(4)  Σ_τ P [∇log μ(s_0) + Σ_t ∇log P(s_t+1|s_t,u_t)] R",
+         dynamics_term(env, tables, problem.model, trajectories, gamma)),
+        ("(4)→(10) Σ_τ P Σ_t ∇log π(u_t|s_t) Σ_k<t γ^k r_k, past rewards", past),
+        ("(10)     Σ_τ P Σ_t γ^t ∇log π(u_t|s_t) V_t(s_t), the baseline", dropped_baseline),
+    ]
+
+
+def largest_differences(forms, n_exact):
+    """For each form, max_j |g_j - g'_j| over the first n_exact forms g' other than itself.
+
+    The forms after the first n_exact (finite differences) are approximate: they are judged against the
+    exact ones, and do not count in the difference of an exact form.
+    """
+    gradients = [gradient for _, gradient in forms]
+    return [max(np.max(np.abs(g - gradients[k])) for k in range(n_exact) if k != i) for i, g in enumerate(gradients)]
+
+
+
 # THE COMMAND: sampled estimators, printing, pictures
-
-def as_path(env, tables, trajectory):
-    """tau as the rollout.Path that sample_paths returns when it draws this trajectory."""
-    states, actions = np.array(trajectory.states), np.array(trajectory.actions, dtype=np.int64)
-    return Path(observations=env.state_observations[states[:-1]], actions=actions,
-                rewards=np.array(trajectory.rewards), log_probs=tables.log_pi[states[:-1], actions],
-                terminated=bool(env.terminal[states[-1]]), final_observation=env.state_observations[states[-1]])
-
 
 def estimator_terms(problem, rng):
     """g(tau) of REINFORCE (5), reward-to-go (10) and reward-to-go minus a fitted V (10) for every enumerated tau.
@@ -182,7 +234,7 @@ def main(argv=None):
                   compatible_critic_weights(env, policy, theta, HORIZON))],
                 2, "Eq.      natural gradient = compatible critic")
     print()
-    print_surrogate(*problem.surrogate_terms())
+    print_surrogate(*surrogate_terms(problem))
     print()
 
     truth = exact.gradient(env, policy, theta, HORIZON)

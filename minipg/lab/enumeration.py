@@ -17,9 +17,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from minipg import exact
+from minipg import estimators, exact
+from minipg.estimators import path_return
 from minipg.policies import SoftmaxPolicy
 from minipg.returns import discounted_cumsum
+from minipg.rollout import Path
 
 MAX_TRAJECTORIES = 200_000
 DIFFERENCE_STEP = 1e-5          # h of the central differences of U: truncation ~h^2, rounding ~1e-16 / h
@@ -88,11 +90,6 @@ def steps(trajectory):
             for t, (s, u) in enumerate(zip(trajectory.states, trajectory.actions))]
 
 
-def trajectory_return(trajectory, gamma):
-    """R(tau) = sum_t gamma^t r_t, Eq. (1)."""
-    return sum(gamma**t * r for t, r in enumerate(trajectory.rewards))
-
-
 def trajectory_probability(env, pi, trajectory):
     """P(tau; theta) = mu(s_0) prod_t pi(u_t|s_t) P(s_{t+1}|s_t, u_t), Eq. (2); pi is the table pi(u|s)."""
     probability = env.start[trajectory.states[0]]
@@ -104,7 +101,7 @@ def trajectory_probability(env, pi, trajectory):
 def enumerated_return(env, policy, theta, trajectories, gamma=1.0):
     """U(theta) = sum_tau P(tau; theta) R(tau), Eq. (1), literally."""
     pi = exact.policy_table(env, policy, theta)
-    return sum(trajectory_probability(env, pi, tau) * trajectory_return(tau, gamma) for tau in trajectories)
+    return sum(trajectory_probability(env, pi, tau) * path_return(tau, gamma) for tau in trajectories)
 
 
 def central_difference(f, theta, step=DIFFERENCE_STEP):
@@ -207,53 +204,43 @@ def model_score(model, trajectory):
 
 def product_rule_form(env, tables, model, trajectories, gamma):
     """sum_tau grad P(tau; theta) R(tau), grad P by the product rule over the factors of Eq. (2)."""
-    return sum(product_rule(factors(env, tables, model, tau)) * trajectory_return(tau, gamma) for tau in trajectories)
+    return sum(product_rule(factors(env, tables, model, tau)) * path_return(tau, gamma) for tau in trajectories)
 
 
 def log_derivative_form(env, tables, model, trajectories, gamma):
     """Eq. (3): sum_tau P(tau; theta) grad log P(tau; theta) R(tau), grad log P with the dynamics terms."""
     return sum(trajectory_probability(env, tables.pi, tau) * (model_score(model, tau) + policy_score(tables, tau))
-               * trajectory_return(tau, gamma) for tau in trajectories)
+               * path_return(tau, gamma) for tau in trajectories)
 
 
 def dynamics_term(env, tables, model, trajectories, gamma):
     """sum_tau P(tau; theta) [grad log mu(s_0) + sum_t grad log P(s_{t+1}|s_t, u_t)] R(tau): what Eq. (4) drops."""
-    return sum(trajectory_probability(env, tables.pi, tau) * model_score(model, tau) * trajectory_return(tau, gamma)
+    return sum(trajectory_probability(env, tables.pi, tau) * model_score(model, tau) * path_return(tau, gamma)
                for tau in trajectories)
 
 
 def score_form(env, tables, trajectories, gamma):
     """Eq. (4) in Eq. (3): sum_tau P(tau; theta) [sum_t grad log pi(u_t|s_t)] R(tau)."""
-    return sum(trajectory_probability(env, tables.pi, tau) * policy_score(tables, tau) * trajectory_return(tau, gamma)
+    return sum(trajectory_probability(env, tables.pi, tau) * policy_score(tables, tau) * path_return(tau, gamma)
                for tau in trajectories)
 
 
-def log_weights(tables, old_tables, trajectory):
-    """log w_{0:t} = sum_{k<=t} [log pi_theta(u_k|s_k) - log pi_theta_old(u_k|s_k)] for every t, Eq. (6)."""
-    return np.cumsum([tables.log_pi[s, u] - old_tables.log_pi[s, u] for _, s, u, _ in steps(trajectory)])
+def as_path(env, tables, trajectory):
+    """tau as the rollout.Path that sample_paths returns when it draws this trajectory with the policy of `tables`."""
+    states, actions = np.array(trajectory.states), np.array(trajectory.actions, dtype=np.int64)
+    return Path(observations=env.state_observations[states[:-1]], actions=actions,
+                rewards=np.array(trajectory.rewards), log_probs=tables.log_pi[states[:-1], actions],
+                terminated=bool(env.terminal[states[-1]]), final_observation=env.state_observations[states[-1]])
 
 
-def importance_sampled_form(env, tables, old_tables, trajectories, gamma):
-    """Eq. (7): sum_tau P(tau; theta_old) w(tau) [sum_t grad log pi_theta(u_t|s_t)] R(tau), w = exp log w_{0:T-1}."""
-    total = 0.0
-    for tau in trajectories:
-        weight = np.exp(log_weights(tables, old_tables, tau)[-1]) if tau.actions else 1.0
-        total = total + (trajectory_probability(env, old_tables.pi, tau) * weight * policy_score(tables, tau)
-                         * trajectory_return(tau, gamma))
-    return total
-
-
-def per_decision_form(env, tables, old_tables, trajectories, gamma):
-    """Eq. (8): sum_tau P(tau; theta_old) sum_t grad log pi_theta(u_t|s_t) sum_{k>=t} w_{0:k} gamma^k r_k."""
-    total = 0.0
-    for tau in trajectories:
-        weighted_rewards = np.exp(log_weights(tables, old_tables, tau)) * gamma ** np.arange(len(tau.rewards)) \
-            * np.array(tau.rewards)
-        to_go = discounted_cumsum(weighted_rewards, 1.0)   # sum_{k>=t} w_{0:k} gamma^k r_k
-        probability = trajectory_probability(env, old_tables.pi, tau)
-        for t, s, u, _ in steps(tau):
-            total = total + probability * tables.scores[s, u] * to_go[t]
-    return total
+def importance_sampled_forms(problem):
+    """Eqs. (7) and (8): sum_tau P(tau; theta_old) g(tau), g the estimators' importance-sampled gradient at theta from
+    tau drawn at theta_old, whole-path and per decision: what the estimators average to over theta_old's paths."""
+    old = [as_path(problem.env, problem.old_tables, tau) for tau in problem.trajectories]
+    probabilities = np.array([trajectory_probability(problem.env, problem.old_tables.pi, tau)
+                              for tau in problem.trajectories])
+    return [probabilities @ estimators.importance_sampled(problem.policy, problem.theta, None, old, per_decision,
+                                                         problem.gamma, per_path=True) for per_decision in (False, True)]
 
 
 def reward_to_go_terms(env, tables, baseline, trajectories, gamma):
@@ -278,27 +265,30 @@ def reward_to_go_terms(env, tables, baseline, trajectories, gamma):
     return kept, past, dropped_baseline
 
 
-def surrogate_terms(env, tables, old_tables, trajectories, horizon, gamma):
+def surrogate_terms(problem):
     """Eq. (17) beside the change in U it stands for, theta_old -> theta, over the trajectories of theta_old:
 
     change     sum_tau P(tau; theta) R(tau) - sum_tau P(tau; theta_old) R(tau)
-    pdis       sum_tau P(tau; theta_old) sum_t w_{0:t} gamma^t r_t - U(theta_old), per-decision IS: the same, exactly
+    pdis       sum_tau P(tau; theta_old) sum_t (w_{0:t} - 1) gamma^t r_t, per-decision IS: the same, exactly
     surrogate  sum_tau P(tau; theta_old) sum_t gamma^t [pi_theta / pi_old](u_t|s_t) A_t(s_t, u_t), A of theta_old:
                one ratio per decision, as if the states stayed those of theta_old (first order in theta - theta_old)
     kl         the mean KL(pi_old(.|s_t) || pi_theta(.|s_t)) over the decisions of theta_old
     """
-    q, v = exact.q_values(env, old_tables.pi, horizon, gamma)
+    env, tables, old_tables, gamma = problem.env, problem.tables, problem.old_tables, problem.gamma
+    q, v = exact.q_values(env, old_tables.pi, problem.horizon, gamma)
     advantage = q - v[:-1, :, None]
     pi_kl = np.sum(old_tables.pi * (old_tables.log_pi - tables.log_pi), axis=1)
     change = pdis = surrogate = kl = decisions = 0.0
-    for tau in trajectories:
-        old_probability, weights = trajectory_probability(env, old_tables.pi, tau), np.exp(log_weights(tables, old_tables, tau))
-        change += (trajectory_probability(env, tables.pi, tau) - old_probability) * trajectory_return(tau, gamma)
-        for t, s, u, _ in steps(tau):
-            pdis += old_probability * (weights[t] - 1.0) * gamma**t * tau.rewards[t]
-            surrogate += old_probability * gamma**t * np.exp(tables.log_pi[s, u] - old_tables.log_pi[s, u]) * advantage[t, s, u]
-            kl += old_probability * pi_kl[s]
-            decisions += old_probability
+    for tau in problem.trajectories:
+        path, old_probability = as_path(env, old_tables, tau), trajectory_probability(env, old_tables.pi, tau)
+        change += (trajectory_probability(env, tables.pi, tau) - old_probability) * path_return(tau, gamma)
+        discounts, states = gamma ** np.arange(len(path)), np.array(tau.states[:-1])
+        pdis += old_probability * discounts @ ((np.exp(estimators.log_weights(problem.policy, problem.theta, path))
+                                               - 1.0) * path.rewards)
+        ratios = np.exp(estimators.log_ratios(problem.policy, problem.theta, path))
+        surrogate += old_probability * discounts @ (ratios * advantage[np.arange(len(path)), states, path.actions])
+        kl += old_probability * pi_kl[states].sum()
+        decisions += old_probability * len(path)
     return change, pdis, surrogate, kl / decisions
 
 
@@ -332,66 +322,6 @@ class Enumeration:
     def expected_return(self):
         return enumerated_return(self.env, self.policy, self.theta, self.trajectories, self.gamma)
 
-    def surrogate_terms(self):
-        return surrogate_terms(self.env, self.tables, self.old_tables, self.trajectories, self.horizon, self.gamma)
-
-
-def gradient_forms(env, policy, theta, theta_old, horizon, gamma=1.0):
-    """grad U(theta) by every step of the derivation: a list of (label, gradient), the label led by its equation."""
-    problem = Enumeration.of(env, policy, theta, theta_old, horizon, gamma)
-    return forms_of(problem)
-
-
-def forms_of(problem):
-    """The (label, gradient) list of gradient_forms, for an Enumeration."""
-    env, tables, model, trajectories, gamma = (problem.env, problem.tables, problem.model, problem.trajectories,
-                                               problem.gamma)
-    kept, _, _ = reward_to_go_terms(env, tables, problem.value_baseline(), trajectories, gamma)
-    return [
-        ("(3)      Σ_τ ∇P(τ;θ) R(τ), product rule over (2), no log",
-         product_rule_form(env, tables, model, trajectories, gamma)),
-        ("(3)      Σ_τ P ∇log P R, ∇log P with the dynamics terms",
-         log_derivative_form(env, tables, model, trajectories, gamma)),
-        ("(4)      Σ_τ P [Σ_t ∇log π(u_t|s_t)] R, dynamics dropped",
-         score_form(env, tables, trajectories, gamma)),
-        ("(7)      Σ_τ P(τ;θ_old) w(τ) [Σ_t ∇log π] R",
-         importance_sampled_form(env, tables, problem.old_tables, trajectories, gamma)),
-        ("(8)      Σ_τ P(τ;θ_old) Σ_t ∇log π Σ_k≥t w_0:k γ^k r_k",
-         per_decision_form(env, tables, problem.old_tables, trajectories, gamma)),
-        ("(10-11)  Σ_τ P Σ_t γ^t ∇log π (G_t - V_t(s_t))", kept),
-        ("(12)     exact.gradient, Σ_t γ^t Σ_s d_t Σ_u π ∇log π Q_t",
-         exact.gradient(env, problem.policy, problem.theta, problem.horizon, gamma)),
-        (f"finite   central differences of Σ_τ P R, h = {DIFFERENCE_STEP:g}",
-         central_difference(lambda th: enumerated_return(env, problem.policy, th, trajectories, gamma),
-                            problem.theta)),
-    ]
-
-
-def vanishing_terms(env, policy, theta, horizon, gamma=1.0):
-    """The sums the derivation drops, each a vector that must be 0: a list of (label, vector)."""
-    return vanishing_terms_of(Enumeration.of(env, policy, theta, theta, horizon, gamma))
-
-
-def vanishing_terms_of(problem):
-    """The (label, vector) list of vanishing_terms, for an Enumeration."""
-    env, tables, trajectories, gamma = problem.env, problem.tables, problem.trajectories, problem.gamma
-    _, past, dropped_baseline = reward_to_go_terms(env, tables, problem.value_baseline(), trajectories, gamma)
-    return [
-        ("(3)→(4)  Σ_τ P [∇log μ(s_0) + Σ_t ∇log P(s_t+1|s_t,u_t)] R",
-         dynamics_term(env, tables, problem.model, trajectories, gamma)),
-        ("(4)→(10) Σ_τ P Σ_t ∇log π(u_t|s_t) Σ_k<t γ^k r_k, past rewards", past),
-        ("(10)     Σ_τ P Σ_t γ^t ∇log π(u_t|s_t) V_t(s_t), the baseline", dropped_baseline),
-    ]
-
-
-def largest_differences(forms, n_exact):
-    """For each form, max_j |g_j - g'_j| over the first n_exact forms g' other than itself.
-
-    The forms after the first n_exact (finite differences) are approximate: they are judged against the
-    exact ones, and do not count in the difference of an exact form.
-    """
-    gradients = [gradient for _, gradient in forms]
-    return [max(np.max(np.abs(g - gradients[k])) for k in range(n_exact) if k != i) for i, g in enumerate(gradients)]
 
 
 def trajectory_probabilities(problem):
