@@ -1,5 +1,5 @@
 """Critics V_w(s) for actor-critic and PPO: TD errors and GAE advantages, Eq. (13); learned by TD, Eq. (14), or
-by regression on bootstrapped returns, Eq. (19).
+by regression on bootstrapped returns, Eq. (15).
 """
 from collections import deque
 
@@ -79,7 +79,7 @@ class TDCritic(Critic):
 
 
 class RegressionCritic(Critic):
-    """V_w(s) = w . x(s) on the state alone, fitted by ridge regression to bootstrapped returns, Eq. (19)
+    """V_w(s) = w . x(s) on the state alone, fitted by ridge regression to bootstrapped returns, Eq. (15)
     (`--critic regression`).
 
     The targets are G_t = r_t + gamma r_{t+1} + ... + gamma^(T-t) V(s_T), with V(s_T) = 0 after

@@ -1,19 +1,19 @@
-"""Natural policy gradient and a trust region on the importance-sampled surrogate, Eqs. (15)-(18).
+"""Natural policy gradient and a trust region on the importance-sampled surrogate, Eqs. (16)-(19).
 
 The Fisher matrix of the policy, averaged over the N states of a batch sampled at theta_old,
 
-    F = 1/N sum_i sum_t E_{u ~ pi(.|s_t)}[grad log pi(u|s_t) grad log pi(u|s_t)^T]       (15)
+    F = 1/N sum_i sum_t E_{u ~ pi(.|s_t)}[grad log pi(u|s_t) grad log pi(u|s_t)^T]       (16)
 
 is the Hessian of the mean KL(pi_old || pi_theta) at theta_old: KL = 1/2 d^T F d + O(|d|^3). The
 expectation over u is taken exactly by the policy (`path_fisher`), not estimated from the one
 action sampled at s_t. The natural step
 solves F x = g and scales x so that this quadratic KL equals the radius delta:
 
-    d = sqrt(2 delta / x^T F x) x                                                         (16)
+    d = sqrt(2 delta / x^T F x) x                                                         (17)
 
 The surrogate L puts one ratio on each decision of the same batch, with the weights psi_t the gradient used:
 
-    L(theta) = 1/N sum_i sum_t [pi_theta(u_t|s_t) / pi_old(u_t|s_t)] psi_t               (17)
+    L(theta) = 1/N sum_i sum_t [pi_theta(u_t|s_t) / pi_old(u_t|s_t)] psi_t               (18)
 
 (at theta_old its gradient is the policy gradient times m/N: the one sum with 1/N for 1/m). It keeps the
 states of theta_old, so it is right to first order in theta - theta_old only (Kakade & Langford 2002,
@@ -21,9 +21,9 @@ TRPO): exact per-decision importance sampling would weigh each reward by all the
 trust-region step backtracks along d until L improves and the sample mean KL(pi_old || pi_theta) <= delta.
 The capped step
 
-    d = min(lr, sqrt(2 delta / x^T F x)) x                                                (18)
+    d = min(lr, sqrt(2 delta / x^T F x)) x                                                (19)
 
-is Eq. (16) used as a bound rather than a length: it shrinks with the gradient.
+is Eq. (17) used as a bound rather than a length: it shrinks with the gradient.
 """
 import numpy as np
 
@@ -31,7 +31,7 @@ from minipg.estimators import log_ratios
 
 
 def fisher_matrix(policy, theta, paths):
-    """F of Eq. (15): 1/N sum_i sum_t F(s_t), with F(s) = E_{u ~ pi(.|s)}[score score^T] exact per state.
+    """F of Eq. (16): 1/N sum_i sum_t F(s_t), with F(s) = E_{u ~ pi(.|s)}[score score^T] exact per state.
 
     The outer products of the sampled scores, 1/N sum_t s_t s_t^T, estimate the same matrix without
     bias, but on a nearly deterministic policy one rare action, whose score is large, dominates
@@ -46,9 +46,9 @@ def fisher_matrix(policy, theta, paths):
 
 
 def natural_step(fisher, gradient, kl_radius, damping=1e-3, lr=None):
-    """Eq. (16): x solves (F + damping I) x = g; the step is sqrt(2 delta / x^T F x) x.
+    """Eq. (17): x solves (F + damping I) x = g; the step is sqrt(2 delta / x^T F x) x.
 
-    With lr, the step is lr x instead, shortened to that KL-sized step when it is longer (Eq. 18):
+    With lr, the step is lr x instead, shortened to that KL-sized step when it is longer (Eq. 19):
     it then shrinks with the gradient, and stops where the gradient vanishes.
     The linear policies here have tens of parameters, so F is formed and solved directly; a network
     with millions of parameters would solve F x = g by conjugate gradients on products F v.
@@ -72,7 +72,7 @@ def natural_step(fisher, gradient, kl_radius, damping=1e-3, lr=None):
 
 
 def surrogate(policy, theta, paths, psi):
-    """L(theta) of Eq. (17): 1/N sum_i sum_t [pi_theta(u_t|s_t) / pi_old(u_t|s_t)] psi_t, pi_old as the paths recorded."""
+    """L(theta) of Eq. (18): 1/N sum_i sum_t [pi_theta(u_t|s_t) / pi_old(u_t|s_t)] psi_t, pi_old as the paths recorded."""
     total = sum(np.exp(log_ratios(policy, theta, path)) @ psi_i for path, psi_i in zip(paths, psi))
     return total / sum(len(path) for path in paths)
 

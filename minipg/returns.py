@@ -3,7 +3,7 @@
     y_t = x_t + c y_{t+1},  y_T = final     so     y_t = sum_{k>=t} c^(k-t) x_k + c^(T-t) final
 
 With x = rewards and c = gamma it is the return-to-go G_t of Eq. (10) (bootstrapped by final = V(s_T)
-in Eq. 19); with x = TD errors and c = gamma lambda the GAE advantage of Eq. (13); with
+in Eq. 15); with x = TD errors and c = gamma lambda the GAE advantage of Eq. (13); with
 x_k = w_{0:k} gamma^k r_k and c = 1 the per-decision importance sum of Eq. (8).
 """
 import numpy as np

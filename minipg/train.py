@@ -54,9 +54,9 @@ class Config:
                               "mean-baseline (Eq. 10, b_t = mean return-to-go of the other paths at t), baseline "
                               "(Eq. 10, b = V(s, t) fitted on earlier batches), actor-critic (Eq. 13), importance "
                               "(Eq. 8 over the last --reuse batches), ppo (Eq. 21)")
-    critic: str = _setting("actor-critic's and ppo's V: regression (Eq. 19) or td (Eq. 14)")
-    optimizer: str = _setting("the step: " + ", ".join(OPTIMIZERS) + " (natural: Eq. 16; capped-natural: Eq. 18; "
-                              "trust-region: Eqs. 16-17)")
+    critic: str = _setting("actor-critic's and ppo's V: regression (Eq. 15) or td (Eq. 14)")
+    optimizer: str = _setting("the step: " + ", ".join(OPTIMIZERS) + " (natural: Eq. 17; capped-natural: Eq. 19; "
+                              "trust-region: Eqs. 17-18)")
     lr: float = _setting("step size: the env's with the env's optimizer, else the optimizer's own ("
                          + ", ".join(f"{name} {lr:g}" for name, lr in OWN_LR.items() if lr) + "; natural: a multiple"
                          " of the KL-sized step); trust-region has none", positive_float)
@@ -207,7 +207,7 @@ def bootstraps_time_limit(env):
 
 
 def make_value(config, env):
-    """What psi subtracts, learning from each batch after its psi is formed: b of Eqs. (9)-(10), or V (13)-(14), (19)."""
+    """What psi subtracts, learning from each batch after its psi is formed: b of Eqs. (9)-(10), or V of Eqs. (13)-(15)."""
     if config.estimator in ("actor-critic", "ppo"):
         if config.critic == "td":
             return TDCritic(env.observation_dim, lr=config.critic_lr, bootstrap_truncated=bootstraps_time_limit(env))
@@ -235,16 +235,16 @@ def estimator_psi(config, policy, theta, paths, value):
 
 
 def step(config, optimizer, policy, theta, gradient, paths, psi):
-    """The next theta: Adam or SGD, or the natural step on the batch's Fisher matrix, Eqs. (15)-(18)."""
+    """The next theta: Adam or SGD, or the natural step on the batch's Fisher matrix, Eqs. (16)-(19)."""
     if optimizer is not None:
         return optimizer.step(theta, gradient)
     fisher = fisher_matrix(policy, theta, paths)
     if config.optimizer == "capped-natural":
-        return theta + natural_step(fisher, gradient, config.kl, lr=config.lr)  # Eq. (18)
-    direction = natural_step(fisher, gradient, config.kl)  # Eq. (16)
+        return theta + natural_step(fisher, gradient, config.kl, lr=config.lr)  # Eq. (19)
+    direction = natural_step(fisher, gradient, config.kl)  # Eq. (17)
     if config.optimizer == "natural":
         return theta + config.lr * direction
-    return trust_region_step(policy, theta, direction, paths, psi, config.kl)  # Eq. (17)
+    return trust_region_step(policy, theta, direction, paths, psi, config.kl)  # Eq. (18)
 
 
 def reused(recent, paths):
@@ -296,7 +296,7 @@ def train(config, theta=None, progress=None, stop_when_solved=True, stop_early=T
                     batch = reused(recent, paths)
                     psi = estimator_psi(config, policy, theta, batch, value)  # psi_t, Eqs. (5)-(13)
                     gradient = policy_gradient(policy, theta, batch, psi)  # Eqs. (3)-(4)
-                    theta = step(config, optimizer, policy, theta, gradient, batch, psi)  # Adam, or Eqs. (16)-(18)
+                    theta = step(config, optimizer, policy, theta, gradient, batch, psi)  # Adam, or Eqs. (17)-(19)
                 value.fit(paths, config.gamma)  # b or V learns from the batch, after its psi was formed
             # ---- plumbing: judge, log, progress ----
             run.theta, entered = theta, time.perf_counter()

@@ -22,7 +22,7 @@ def batch(request):
 
 
 def test_fisher_is_the_hessian_of_the_mean_kl(batch):
-    """Eq. (15)'s claim KL(pi_old || pi_theta) = 1/2 d^T F d + O(|d|^3), second derivatives by finite differences."""
+    """Eq. (16)'s claim KL(pi_old || pi_theta) = 1/2 d^T F d + O(|d|^3), second derivatives by finite differences."""
     policy, theta, paths, _ = batch
     hessian = central_hessian(lambda theta_new: mean_kl(policy, theta_new, theta, paths), theta)
     assert relative_error(fisher_matrix(policy, theta, paths), hessian) < 1e-6
@@ -115,7 +115,7 @@ def test_surrogate_at_theta_old_is_the_mean_advantage(batch):
 
 
 def test_surrogate_gradient_at_theta_old_is_the_policy_gradient(batch):
-    """d/dtheta of Eq. (17) at theta_old = 1/N sum_t score_t A_t (ratio' = ratio * score, ratio = 1)."""
+    """d/dtheta of Eq. (18) at theta_old = 1/N sum_t score_t A_t (ratio' = ratio * score, ratio = 1)."""
     policy, theta, paths, advantages = batch
     scores = np.vstack([policy.path_scores(theta, path.observations, path.actions) for path in paths])
     expected = scores.T @ np.concatenate(advantages) / len(scores)
@@ -205,6 +205,6 @@ def test_trust_region_bounds_the_kl_under_pi_old():
 
 
 def test_surrogate_is_the_mean_probability_ratio_times_psi():
-    """Eq. (17) by hand: ratios (3/4)/(1/2) = 1.5 and (9/10)/(1/2) = 1.8, psi = 2, -1: L = (3 - 1.8) / 2 = 0.6."""
+    """Eq. (18) by hand: ratios (3/4)/(1/2) = 1.5 and (9/10)/(1/2) = 1.8, psi = 2, -1: L = (3 - 1.8) / 2 = 0.6."""
     value = surrogate(SoftmaxPolicy(1, 2), THETA_LOG_3, [TWO_STATES], [np.array([2.0, -1.0])])
     assert value == pytest.approx(0.6, rel=1e-13)

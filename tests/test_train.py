@@ -86,7 +86,7 @@ def test_a_setting_the_run_does_not_use_is_refused_by_name(given, flag):
 
 
 def test_natural_without_lr_takes_the_kl_sized_step():
-    """Eq. (16): the step's quadratic KL 1/2 d^T F d is the radius delta itself, not a hundredth of the step."""
+    """Eq. (17): the step's quadratic KL 1/2 d^T F d is the radius delta itself, not a hundredth of the step."""
     from minipg.natural import fisher_matrix
 
     config = settings(optimizer="natural", kl=0.02)

@@ -3,7 +3,7 @@ to list every trajectory.
 
 It prints grad U(theta) of TwoRooms by every step of the derivation (minipg.lab.enumeration), the sums the
 derivation drops, the natural gradient beside the compatible critic (minipg.lab.compatible, Eq. 20), the
-trust region's surrogate (17) beside the change in U it stands for, and the error of three sampled
+trust region's surrogate (18) beside the change in U it stands for, and the error of three sampled
 estimators against the exact gradient at growing batch sizes; then draws the gradient field on the slice
 of the policy's two preferences and that error against m.
 """
@@ -178,11 +178,11 @@ def print_vanishing(terms):
 
 
 def print_surrogate(change, pdis, surrogate, kl):
-    """U(theta) - U(theta_old) exactly, by per-decision importance sampling, and by the first-order surrogate (17)."""
+    """U(theta) - U(theta_old) exactly, by per-decision importance sampling, and by the first-order surrogate (18)."""
     print(f"{f'Eq.      θ_old → θ, mean KL(π_old ‖ π_θ) = {kl:.3f} per decision':<64} {'change':>10}")
     for label, value in [("         U(θ) - U(θ_old), Σ_τ [P(τ;θ) - P(τ;θ_old)] R(τ)", change),
                          ("(8)      Σ_τ P(τ;θ_old) Σ_t (w_0:t - 1) γ^t r_t, per decision", pdis),
-                         ("(17)     Σ_τ P(τ;θ_old) Σ_t γ^t π_θ/π_old A_t, first order", surrogate)]:
+                         ("(18)     Σ_τ P(τ;θ_old) Σ_t γ^t π_θ/π_old A_t, first order", surrogate)]:
         print(f"{label:<64} {value:10.6f}")
 
 

@@ -266,7 +266,7 @@ def reward_to_go_terms(env, tables, baseline, trajectories, gamma):
 
 
 def surrogate_terms(problem):
-    """Eq. (17) beside the change in U it stands for, theta_old -> theta, over the trajectories of theta_old:
+    """Eq. (18) beside the change in U it stands for, theta_old -> theta, over the trajectories of theta_old:
 
     change     sum_tau P(tau; theta) R(tau) - sum_tau P(tau; theta_old) R(tau)
     pdis       sum_tau P(tau; theta_old) sum_t (w_{0:t} - 1) gamma^t r_t, per-decision IS: the same, exactly
