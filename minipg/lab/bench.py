@@ -179,6 +179,19 @@ def parse_args(argv):
     return args
 
 
+def table(rows, jobs):
+    """The bench's table: a header, then one line per configuration, from rows as the CSV holds them."""
+    seconds = f"median s ({jobs} job{'s' if jobs > 1 else ''})"
+    lines = [f"{'configuration':<15} {'solved':>6} {'median steps':>12} {'IQR':>8} {seconds:>17} {'IQR':>6} "
+             f"{'stays solved':>12} {'steps/s rollout':>15} {'+gradient':>10}"]
+    for row in rows:
+        lines.append(f"{row['configuration']:<15} {row['solved']:>6} {float(row['median_steps']):12.0f} "
+                     f"{float(row['iqr_steps']):8.0f} {float(row['median_seconds']):17.2f} "
+                     f"{float(row['iqr_seconds']):6.2f} {float(row['stays_solved']):12.0%} "
+                     f"{float(row['rollout_steps_per_s']):15.0f} {float(row['rollout_gradient_steps_per_s']):10.0f}")
+    return lines
+
+
 def seed_line(name, seed, result, seconds_left):
     """One finished seed, and how long the rest of the bench should take."""
     if result.solved:
@@ -237,13 +250,7 @@ def main(argv=None):
         rollout_rate, gradient_rate = steps_per_second(config, seconds=0.5 if args.quick else 2.0)
         rows.append({"configuration": name, **summary(results[name]), "rollout_steps_per_s": rollout_rate,
                      "rollout_gradient_steps_per_s": gradient_rate})
-    seconds = f"median s ({args.jobs} job{'s' if args.jobs > 1 else ''})"
-    print(f"{'configuration':<15} {'solved':>6} {'median steps':>12} {'IQR':>8} {seconds:>17} {'IQR':>6} "
-          f"{'stays solved':>12} {'steps/s rollout':>15} {'+gradient':>10}")
-    for row in rows:
-        print(f"{row['configuration']:<15} {row['solved']:>6} {row['median_steps']:12.0f} {row['iqr_steps']:8.0f} "
-              f"{row['median_seconds']:17.2f} {row['iqr_seconds']:6.2f} {row['stays_solved']:12.0%} "
-              f"{row['rollout_steps_per_s']:15.0f} {row['rollout_gradient_steps_per_s']:10.0f}")
+    print("\n".join(table(rows, args.jobs)))
     csv_path, png_path = paths = [os.path.join(args.out, name) for name in files]
     with writing_together(paths):
         write_csv(csv_path, list(rows[0]), [list(row.values()) for row in rows])

@@ -165,16 +165,23 @@ def exact_moments(terms, probabilities):
     return mean, probabilities @ np.sum(terms**2, axis=1) - mean @ mean
 
 
+def rounding(x, floor=1e-14):
+    """x as 1.4e-3, or "< 1e-14" for a difference below what float64 rounding (or, with floor = 1e-10, central
+    differences at h = 1e-5) can resolve: below it the digits change from machine to machine."""
+    return f"{x:.1e}" if abs(x) >= floor else f"< {floor:.0e}"
+
+
 def print_forms(forms, n_exact, title):
     print(f"{title:<64} {'|g|':>10} {'max diff':>10}")
-    for (label, gradient), difference in zip(forms, largest_differences(forms, n_exact)):
-        print(f"{label:<64} {np.linalg.norm(gradient):10.6f} {difference:10.1e}", flush=True)
+    for k, ((label, gradient), difference) in enumerate(zip(forms, largest_differences(forms, n_exact))):
+        floor = 1e-14 if k < n_exact else 1e-10  # the forms after n_exact are central differences
+        print(f"{label:<64} {np.linalg.norm(gradient):10.6f} {rounding(difference, floor):>10}", flush=True)
 
 
 def print_vanishing(terms):
     print(f"{'Eq.      dropped sums, each a vector that must be 0':<64} {'max |.|':>10}")
     for label, vector in terms:
-        print(f"{label:<64} {np.max(np.abs(vector)):10.1e}", flush=True)
+        print(f"{label:<64} {rounding(np.max(np.abs(vector))):>10}", flush=True)
 
 
 def print_surrogate(change, pdis, surrogate, kl):
@@ -193,7 +200,7 @@ def print_sampled(terms, probabilities, truth, rms):
     print(" " * 47 + "".join(f"{f'm = {m}':>10}" for m in BATCH_SIZES))
     for name, values in terms.items():
         mean, variance = exact_moments(values, probabilities)
-        print(f"{name:<20} {np.max(np.abs(mean - truth)):14.1e} {np.sqrt(variance):8.3f}   "
+        print(f"{name:<20} {rounding(np.max(np.abs(mean - truth))):>14} {np.sqrt(variance):8.3f}   "
               + "".join(f"{error:10.4f}" for error in rms[name]))
 
 
@@ -218,10 +225,10 @@ def main(argv=None):
     x_a, x_b = preferences(env, policy, theta)
     u_enumerated = problem.expected_return()
     print(f"TwoRooms (A, B, exit; slip 0.2), H = {HORIZON}, γ = 1, seed {args.seed}: "
-          f"{len(problem.trajectories)} trajectories, Σ_τ P(τ;θ) - 1 = {probabilities.sum() - 1:.1e}")
+          f"{len(problem.trajectories)} trajectories, Σ_τ P(τ;θ) - 1 = {rounding(probabilities.sum() - 1)}")
     print(f"θ: x_A = log π(go|A)/π(wait|A) = {x_a:.3f}, x_B = log π(exit|B)/π(back|B) = {x_b:.3f}")
     print(f"U(θ) = Σ_τ P(τ;θ) R(τ) = {u_enumerated:.12f}; exact.expected_return - it = "
-          f"{exact.expected_return(env, policy, theta, HORIZON) - u_enumerated:.1e}")
+          f"{rounding(exact.expected_return(env, policy, theta, HORIZON) - u_enumerated)}")
     print()
     forms = forms_of(problem)
     print_forms(forms, len(forms) - 1, "Eq.      form of ∇U(θ)")
