@@ -1,4 +1,5 @@
 """The training command: its files, its errors, its reproducibility, and that it learns on every env."""
+import csv
 import dataclasses
 import os
 import signal
@@ -252,3 +253,50 @@ def test_cartpole_is_solved(overrides):
     overrides = dict(overrides)
     run = train(settings(overrides.pop("env", "cartpole"), **{"iterations": 400, **overrides}))
     assert run.status == "solved" and run.log[-1].eval_mean_return >= 475.0
+
+
+def test_a_ppo_iteration_is_its_epochs_of_minibatch_steps_rebuilt_by_hand():
+    """One PPO iteration on cart-pole from the public pieces: 4 envs x 32 steps stepped together, A_t by GAE from the
+    critic as it stood before the batch, then 2 passes over 3 shuffled minibatches, each advantage normalised in its
+    minibatch, psi of Eq. (21), the one sum plus 0.1 of the entropy's gradient, an Adam step; then the critic fits.
+    theta is train's bit for bit."""
+    from envs.cartpole import CartPoleVector
+    from minipg import estimators
+    from minipg.rollout import LockStep, Steps
+
+    config = settings(estimator="ppo", envs=4, steps=32, epochs=2, minibatches=3, normalise=True, entropy=0.1,
+                      lr=0.05, iterations=2)
+    policy, rng, adam = make_policy(envs.make("cartpole"), "softmax"), np.random.default_rng(0), Adam(0.05)
+    sampler, critic = LockStep(CartPoleVector(4), 0), RegressionCritic(4)
+    theta = np.zeros(policy.n_params)
+    for _ in range(2):
+        paths = sampler.sample(policy, theta, 32)
+        steps = Steps.of(paths)
+        advantages = np.concatenate([critic.advantages(path, 0.99, 1.0) for path in paths])
+        for _ in range(2):
+            for rows in np.array_split(rng.permutation(len(steps)), 3):
+                a = advantages[rows]
+                psi = estimators.ppo_psi(policy, theta, steps.take(rows), (a - a.mean()) / a.std(), 0.2)
+                gradient = policy_gradient(policy, theta, [steps.take(rows)], [psi]) + 0.1 * np.mean(
+                    policy.path_entropy_gradients(theta, steps.observations[rows]), axis=0)
+                theta = adam.step(theta, gradient)
+        critic.fit(paths, 0.99)
+    np.testing.assert_array_equal(train(config).theta, theta)
+
+
+def test_ppo_stops_its_passes_once_the_kl_passes_the_target():
+    """A target no pass can stay under stops after the first: the same theta as one pass per batch."""
+    early = train(settings(estimator="ppo", epochs=10, target_kl=1e-12, iterations=3))
+    one_pass = train(settings(estimator="ppo", epochs=1, iterations=3))
+    np.testing.assert_array_equal(early.theta, one_pass.theta)
+    assert not np.array_equal(train(settings(estimator="ppo", epochs=10, iterations=3)).theta, one_pass.theta)
+
+
+def test_ppo_logs_the_kl_and_clip_fraction_of_every_iteration_and_trains_a_tabular_env(tmp_path):
+    assert main(["--estimator", "ppo", "--iterations", "3", "--quiet", "--out", str(tmp_path)]) == 0
+    with open(tmp_path / "cartpole.csv", newline="") as file:
+        rows = list(csv.DictReader(file))
+    assert len(rows) == 3 and all(float(row["kl"]) > 0 and 0 <= float(row["clip_fraction"]) < 1 for row in rows)
+    assert int(rows[-1]["env_steps"]) == 3 * 16 * 32  # n envs x T steps a batch
+    run = train(settings("gridworld", estimator="ppo", envs=2, steps=25, iterations=2))
+    assert run.log[-1].env_steps == 100 and np.isfinite(run.log[-1].exact_return)
