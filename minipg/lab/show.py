@@ -171,7 +171,8 @@ def write_filmstrip(path, states, returns, title):
               for step in steps]
     columns = 4
     rows = -(-len(steps) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(3.6 * columns, 2.7 * rows + 0.8), squeeze=False)
+    height = 2.7 * rows + 0.8  # inches
+    fig, axes = plt.subplots(rows, columns, figsize=(3.6 * columns, height), squeeze=False)
     extent = (-X_THRESHOLD, X_THRESHOLD, -CART_Y / SCALE, (SCREEN_HEIGHT - CART_Y) / SCALE)  # metres, 0 = track
     for ax in axes.flat[len(steps):]:
         ax.set_visible(False)
@@ -187,7 +188,7 @@ def write_filmstrip(path, states, returns, title):
                                        label="track ends at ±2.4 m (episode over)")]
     fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=9)
     fig.suptitle(title)
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    fig.subplots_adjust(left=0.05, right=0.99, bottom=1.0 / height, top=1 - 0.7 / height, wspace=0.3, hspace=0.45)
     save_figure(fig, path)
 
 
