@@ -13,7 +13,7 @@ import envs
 from minipg import exact
 from minipg.lab import show
 from minipg.io.checkpoint import save_checkpoint
-from minipg.io.cli import run_cli
+from minipg.io.cli import MAX_BYTES, run_cli
 from minipg.io.figures import plt
 from minipg.policies import SoftmaxPolicy
 from minipg.rollout import sample_paths
@@ -158,6 +158,13 @@ def test_a_state_held_still_is_still_one_frame_per_step(tmp_path):
     show.write_gif(tmp_path / "still.gif", [(np.zeros((3, 4)), np.zeros(3))])
     with Image.open(tmp_path / "still.gif") as gif:
         assert gif.n_frames == 3
+
+
+def test_the_memory_check_counts_a_byte_for_each_pixel_of_every_frame():
+    """A palette frame is 600 x 400 bytes, and an episode has up to 501 of them; 1 GiB holds 8 episodes."""
+    env = envs.make("cartpole")
+    assert show.memory_bytes(env, 2) == 2 * 501 * 600 * 400
+    assert show.memory_bytes(env, 8) <= MAX_BYTES < show.memory_bytes(env, 9)
 
 
 def random_theta(policy, seed):
