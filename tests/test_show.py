@@ -234,6 +234,18 @@ def test_the_grid_command_writes_the_before_and_after_picture(tmp_path):
     assert f"exact U(θ) = {exact_value:.3f}" in result.stdout
 
 
+def test_the_sampled_mean_return_is_the_mean_of_sum_gamma_t_r_t_over_the_same_episodes(tmp_path, capsys):
+    env = envs.make("corridor")
+    policy = SoftmaxPolicy(env.observation_dim, env.n_actions)
+    theta = np.zeros(policy.n_params)  # pi(right) = 1/2 everywhere: episodes of 3 to 36 steps at seed 7
+    save_checkpoint(tmp_path / "corridor.npz", theta, "corridor", "softmax", {"gamma": 0.9})
+    assert show.main([str(tmp_path / "corridor.npz"), "--out", str(tmp_path / "out"), "--seed", "7",
+                      "--episodes", "20"]) is None
+    paths = sample_paths(env, policy, theta, 20, np.random.default_rng(7), env.max_episode_steps)
+    returns = [sum(0.9**t * r for t, r in enumerate(path.rewards)) for path in paths]  # Eq. (1), by hand
+    assert f"mean return of 20 sampled episodes {np.mean(returns):.3f} ± " in capsys.readouterr().out
+
+
 def bad_checkpoints(tmp_path):
     (tmp_path / "junk.npz").write_bytes(b"not a checkpoint")
     save_checkpoint(tmp_path / "pong.npz", np.zeros(4), "pong", "softmax", {})

@@ -21,6 +21,7 @@ import envs
 from envs.cartpole import HALF_LENGTH, TAU, X_THRESHOLD
 from envs.gridworld import MOVES, GridWorld, ShortCorridor
 from minipg import exact
+from minipg.estimators import path_return
 from minipg.io.checkpoint import load_checkpoint
 from minipg.io.cli import Parser, check_memory, non_negative_int, positive_int, run_cli
 from minipg.io.files import check_output_dir, write_atomically, writing_together
@@ -323,18 +324,13 @@ def show_tabular(env_name, env, policy, theta, episodes, rng, gamma, out):
                  label="expected visits per episode (square-root scale)")
     fig.legend(handles=legend_handles(env), loc="lower center", ncol=4, fontsize=9)
     fig.suptitle(f"minipg: the saved policy on the {env_name}, before and after")
-    path = os.path.join(out, output_names(env_name, env)[0])
-    save_figure(fig, path)
-    returns = [discounted_return(path.rewards, gamma) for path in sample_paths(env, policy, theta, episodes, rng, horizon)]
+    picture = os.path.join(out, output_names(env_name, env)[0])
+    save_figure(fig, picture)
+    returns = [path_return(path, gamma) for path in sample_paths(env, policy, theta, episodes, rng, horizon)]  # Eq. (1)
     error = np.std(returns, ddof=1) / np.sqrt(episodes) if episodes > 1 else float("nan")
     print(f"{env_name}: exact U(θ) = {exact.expected_return(env, policy, theta, horizon, gamma):.3f}; "
           f"mean return of {episodes} sampled episodes {np.mean(returns):.3f} ± {error:.3f} (standard error)")
-    return [path]
-
-
-def discounted_return(rewards, gamma):
-    """R(tau) = sum_t gamma^t r_t, Eq. (1)."""
-    return float(rewards @ gamma ** np.arange(len(rewards)))
+    return [picture]
 
 
 # ---- the command ----
