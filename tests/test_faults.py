@@ -737,7 +737,7 @@ def test_every_command_finishes_on_an_ascii_stdout(ascii_runs, name):
 @pytest.mark.parametrize("main, args, named", [
     (corridor_main, ["--runs", "1", "--episodes", str(10**9)], "--runs and --episodes"),
     (corridor_main, ["--runs", str(10**5), "--episodes", str(10**5)], "--runs and --episodes"),
-    (show_main, ["{cartpole}", "--episodes", "3"], "--episodes"),  # every 600 x 400 frame of the GIF is kept
+    (show_main, ["{cartpole}", "--episodes", "9"], "--episodes"),  # every 600 x 400 frame of the GIF is kept
     (show_main, ["{corridor}", "--episodes", str(10**9)], "--episodes"),
     (train_main, ["--env", "corridor", "--iterations", str(10**9)], "--iterations"),
     (train_main, ["--episodes", str(10**8)], "--episodes"),

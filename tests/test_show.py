@@ -13,7 +13,7 @@ import envs
 from minipg import exact
 from minipg.lab import show
 from minipg.io.checkpoint import save_checkpoint
-from minipg.io.cli import run_cli
+from minipg.io.cli import MAX_BYTES, run_cli
 from minipg.io.figures import plt
 from minipg.policies import SoftmaxPolicy
 from minipg.rollout import sample_paths
@@ -26,32 +26,93 @@ STATES = [(0.0, 0.0), (1.0, 0.2), (-2.0, -0.15), (2.4, 0.21)]
 
 @pytest.mark.parametrize("x, theta", STATES)
 def test_cart_and_pole_are_drawn_where_the_state_says(x, theta):
-    frame = show.CartPoleFrame()
-    frame.draw([x, 0.3, theta, -0.4], "caption")
-    cart = frame.cart.get_xy()[:4]
+    cart = show.cart_corners(x)
     np.testing.assert_allclose(cart.mean(axis=0), [300 + 125 * x, 100])
     np.testing.assert_allclose(np.ptp(cart, axis=0), [50, 30])
-    pole = frame.pole.get_xy()[:4]
+    pole = show.pole_corners(x, theta)
     axle = np.array([300 + 125 * x, 107.5])
+    np.testing.assert_allclose(show.pivot(x), axle)
     top_middle = (pole[1] + pole[2]) / 2  # corners: bottom-left, top-left, top-right, bottom-right
     np.testing.assert_allclose(top_middle, axle + 120 * np.array([np.sin(theta), np.cos(theta)]), atol=1e-9)
     assert np.linalg.norm(pole[2] - pole[1]) == pytest.approx(10)
     assert (top_middle[0] > axle[0]) == (theta > 0) or theta == 0  # a positive angle leans right
-    plt.close(frame.fig)
+
+
+# Gymnasium's colours, and where its y-up heights land among the image's rows, which grow downwards.
+WHITE, BLACK, POLE, AXLE = (255, 255, 255), (0, 0, 0), (202, 152, 101), (129, 132, 203)
+TRACK_ROW = 400 - 100
+
+
+def drawn(x, theta):
+    """The frame of the state [x, 0, theta, 0], as RGB pixels, shape (400, 600, 3), row 0 at the top."""
+    frame = show.draw_frame(show.track_image(), [x, 0.0, theta, 0.0], "")
+    assert frame.size == (600, 400)
+    return np.asarray(frame.convert("RGB")).astype(int)
+
+
+def pixels_of(pixels, colour):
+    """(rows, columns) of the pixels of that colour."""
+    return np.nonzero(np.all(pixels == colour, axis=-1))
+
+
+def cart_pixels(pixels):
+    """(rows, columns) of the black pixels within 40 rows of the track, off its line: the cart's (not the caption's)."""
+    rows, columns = pixels_of(pixels, BLACK)
+    cart = (abs(rows - TRACK_ROW) < 40) & (rows != TRACK_ROW)
+    return rows[cart], columns[cart]
 
 
 @pytest.mark.parametrize("x", [-1.0, 0.0, 1.3])
 def test_the_cart_occupies_the_pixel_columns_of_its_position(x):
-    frame = show.CartPoleFrame()
-    frame.draw([x, 0.0, 0.0, 0.0], "")
-    pixels = frame.pixels()
-    plt.close(frame.fig)
-    assert pixels.shape == (400, 600, 4)
+    pixels = drawn(x, 0.0)
     row = pixels[400 - 90]  # 10 px below the cart's centre: the cart, nothing else, is black there
-    dark = np.flatnonzero(row[:, :3].max(axis=1) < 60)
+    dark = np.flatnonzero(row.max(axis=1) < 60)
     centre = 300 + 125 * x
     assert abs(dark.min() - (centre - 25)) <= 1 and abs(dark.max() - (centre + 25)) <= 1
     assert len(dark) == dark.max() - dark.min() + 1  # one solid block
+
+
+@pytest.mark.parametrize("x, theta", [(1.0, 0.3), (-0.5, -0.2)])
+def test_the_cart_is_50_by_30_px_at_125_px_per_metre_its_centre_100_px_up(x, theta):
+    rows, columns = cart_pixels(drawn(x, theta))
+    centre = 300 + 125 * x
+    assert abs(columns.min() - (centre - 25)) <= 1 and abs(columns.max() - (centre + 25)) <= 1
+    assert abs(rows.min() - (TRACK_ROW - 15)) <= 1 and abs(rows.max() - (TRACK_ROW + 15)) <= 1
+
+
+@pytest.mark.parametrize("x, theta", [(1.0, 0.3), (1.0, -0.3), (-1.5, 0.1)])
+def test_the_pole_reaches_120_px_beyond_the_axle_at_the_angle_theta_leaning_right_when_positive(x, theta):
+    pixels = drawn(x, theta)
+    axle = np.array([300 + 125 * x, TRACK_ROW - 7.5])  # (column, row)
+    up_the_pole = np.array([np.sin(theta), -np.cos(theta)])  # theta from upright, clockwise; rows grow down
+    for distance in (15, 60, 110, 117):
+        column, row = np.floor(axle + distance * up_the_pole).astype(int)
+        assert tuple(pixels[row, column]) == POLE, distance
+    column, row = np.floor(axle + 124 * up_the_pole).astype(int)
+    assert tuple(pixels[row, column]) == WHITE  # past the tip
+    column, row = np.floor(axle + 100 * up_the_pole * [-1, 1]).astype(int)
+    assert tuple(pixels[row, column]) == WHITE  # the mirror image, leaning the other way
+    rows, columns = pixels_of(pixels, POLE)
+    assert np.hypot(columns - axle[0], rows - axle[1]).max() == pytest.approx(np.hypot(120, 5), abs=1.5)
+    assert np.sign(columns.mean() - axle[0]) == np.sign(theta)
+
+
+def test_the_axle_is_a_circle_of_radius_5_centred_7_5_px_above_the_carts_centre():
+    pixels = drawn(1.0, 0.3)
+    rows, columns = pixels_of(pixels, AXLE)
+    cart_rows, cart_columns = cart_pixels(pixels)
+    cart_centre = (cart_columns.min() + cart_columns.max()) / 2, (cart_rows.min() + cart_rows.max()) / 2
+    assert np.ptp(columns) == pytest.approx(10, abs=1) and np.ptp(rows) == pytest.approx(10, abs=1)
+    assert len(rows) == pytest.approx(np.pi * 5**2, rel=0.3)
+    assert columns.mean() == pytest.approx(cart_centre[0], abs=1)
+    assert cart_centre[1] - rows.mean() == pytest.approx(7.5, abs=1)
+
+
+@pytest.mark.parametrize("x, edge", [(-2.4, 0), (2.4, 599)])
+def test_at_the_track_ends_the_carts_centre_is_on_the_images_edge(x, edge):
+    rows, columns = cart_pixels(drawn(x, 0.0))
+    inner = columns.max() if edge == 0 else columns.min()
+    assert edge in columns and abs(inner - edge) == pytest.approx(25, abs=1)  # half the cart is off the image
 
 
 def cartpole_checkpoint(tmp_path, name="cartpole"):
@@ -75,6 +136,35 @@ def test_the_gif_has_one_frame_per_step_plus_the_first(tmp_path, episodes):
         assert gif.size == (600, 400) and gif.info["duration"] == 20  # 50 frames per second
     with Image.open(out / "cartpole_filmstrip.png") as filmstrip:
         assert filmstrip.format == "PNG"
+
+
+def test_each_gif_frame_shows_the_cart_and_pole_of_its_step(tmp_path):
+    checkpoint, theta = cartpole_checkpoint(tmp_path)
+    assert show.main([str(checkpoint), "--out", str(tmp_path / "out"), "--seed", "5"]) is None
+    (path,) = sample_paths(envs.make("cartpole"), SoftmaxPolicy(4, 2), theta, 1, np.random.default_rng(5))
+    states = np.vstack([path.observations, path.final_observation])
+    with Image.open(tmp_path / "out" / "cartpole.gif") as gif:
+        for step, (x, _, theta_t, _) in enumerate(states):
+            gif.seek(step)
+            pixels = np.asarray(gif.convert("RGB")).astype(int)
+            _, columns = cart_pixels(pixels)
+            assert abs((columns.min() + columns.max()) / 2 - (300 + 125 * x)) <= 1, step
+            _, pole_columns = pixels_of(pixels, POLE)
+            assert pole_columns.mean() - (300 + 125 * x) == pytest.approx(57.5 * np.sin(theta_t), abs=1.5), step
+
+
+def test_a_state_held_still_is_still_one_frame_per_step(tmp_path):
+    """Pillow merges equal consecutive frames; the caption's step keeps them apart."""
+    show.write_gif(tmp_path / "still.gif", [(np.zeros((3, 4)), np.zeros(3))])
+    with Image.open(tmp_path / "still.gif") as gif:
+        assert gif.n_frames == 3
+
+
+def test_the_memory_check_counts_a_byte_for_each_pixel_of_every_frame():
+    """A palette frame is 600 x 400 bytes, and an episode has up to 501 of them; 1 GiB holds 8 episodes."""
+    env = envs.make("cartpole")
+    assert show.memory_bytes(env, 2) == 2 * 501 * 600 * 400
+    assert show.memory_bytes(env, 8) <= MAX_BYTES < show.memory_bytes(env, 9)
 
 
 def random_theta(policy, seed):
@@ -142,6 +232,18 @@ def test_the_grid_command_writes_the_before_and_after_picture(tmp_path):
     assert os.listdir(tmp_path / "out") == ["gridworld_policy.png"]
     exact_value = exact.expected_return(env, SoftmaxPolicy(env.observation_dim, env.n_actions), theta, 50)
     assert f"exact U(θ) = {exact_value:.3f}" in result.stdout
+
+
+def test_the_sampled_mean_return_is_the_mean_of_sum_gamma_t_r_t_over_the_same_episodes(tmp_path, capsys):
+    env = envs.make("corridor")
+    policy = SoftmaxPolicy(env.observation_dim, env.n_actions)
+    theta = np.zeros(policy.n_params)  # pi(right) = 1/2 everywhere: episodes of 3 to 36 steps at seed 7
+    save_checkpoint(tmp_path / "corridor.npz", theta, "corridor", "softmax", {"gamma": 0.9})
+    assert show.main([str(tmp_path / "corridor.npz"), "--out", str(tmp_path / "out"), "--seed", "7",
+                      "--episodes", "20"]) is None
+    paths = sample_paths(env, policy, theta, 20, np.random.default_rng(7), env.max_episode_steps)
+    returns = [sum(0.9**t * r for t, r in enumerate(path.rewards)) for path in paths]  # Eq. (1), by hand
+    assert f"mean return of 20 sampled episodes {np.mean(returns):.3f} ± " in capsys.readouterr().out
 
 
 def bad_checkpoints(tmp_path):

@@ -1,25 +1,27 @@
 """`python -m minipg.lab.show CHECKPOINT`: watch a saved policy act.
 
 Cart-pole (both variants): one episode of pi_theta drawn frame by frame from the simulator's state with
-Gymnasium's geometry, written as an animated GIF through matplotlib's Pillow writer (no ffmpeg, no
-display), and a filmstrip PNG of eight evenly spaced frames. Gridworld and corridor: pi(u|s) as arrows
-over the expected visits to each state, the exact U(theta) in the title, beside the same picture at theta = 0.
+Gymnasium's geometry, by Pillow straight into a palette image (no figure per frame, no ffmpeg, no display),
+written as an animated GIF, and a filmstrip PNG of eight evenly spaced frames. Gridworld and corridor: pi(u|s)
+as arrows over the expected visits to each state, the exact U(theta) in the title, beside the same picture at
+theta = 0.
 """
 import dataclasses
 import os
 import sys
 import time
 
-import matplotlib.animation
 import matplotlib.colors
 import matplotlib.lines
 import matplotlib.patches
 import numpy as np
+from PIL import Image, ImageDraw, ImageFont
 
 import envs
 from envs.cartpole import HALF_LENGTH, TAU, X_THRESHOLD
 from envs.gridworld import MOVES, GridWorld, ShortCorridor
 from minipg import exact
+from minipg.estimators import path_return
 from minipg.io.checkpoint import load_checkpoint
 from minipg.io.cli import Parser, check_memory, non_negative_int, positive_int, run_cli
 from minipg.io.files import check_output_dir, write_atomically, writing_together
@@ -35,10 +37,14 @@ CART_Y = 100.0  # height of the cart's centre line, which is also the track
 AXLE_OFFSET = CART_HEIGHT / 4.0
 POLE_WIDTH = 10.0
 POLE_LENGTH = SCALE * 2 * HALF_LENGTH  # 125 px: the whole pole, 1 m
+AXLE_RADIUS = POLE_WIDTH / 2
 FRAMES_PER_SECOND = round(1 / TAU)  # 50: one frame per simulator step of 0.02 s
-CART_COLOUR, POLE_COLOUR, AXLE_COLOUR = "black", (202 / 255, 152 / 255, 101 / 255), (129 / 255, 132 / 255, 203 / 255)
+# The frames' palette, one entry per thing drawn (index = position); Gymnasium's colours for cart, pole and axle.
+COLOURS = {"background": (255, 255, 255), "cart": (0, 0, 0), "pole": (202, 152, 101), "axle": (129, 132, 203),
+           "track": (0, 0, 0), "scale": (102, 102, 102), "track end": (214, 39, 40), "caption": (0, 0, 0)}
+INK = {name: index for index, name in enumerate(COLOURS)}
 FILMSTRIP_FRAMES = 8
-FRAME_BYTES = SCREEN_WIDTH * SCREEN_HEIGHT * 4  # one RGBA frame; the GIF writer keeps every frame until the end
+FRAME_BYTES = SCREEN_WIDTH * SCREEN_HEIGHT  # a byte a pixel (palette); the GIF writer holds every frame until the end
 
 
 # ---- cart-pole: geometry ----
@@ -69,46 +75,59 @@ def pole_corners(x, theta):
     return upright @ turn.T + pivot(x)
 
 
+def on_image(points):
+    """Points (x, y) of the y-up geometry above as the image's (column, row): its rows grow downwards."""
+    return [(column, SCREEN_HEIGHT - y) for column, y in np.atleast_2d(points)]
+
+
 # ---- cart-pole: drawing ----
 
-class CartPoleFrame:
-    """A 600 x 400 px figure whose cart, pole and caption are moved to each state in turn."""
+def pillow_font(size):
+    """Pillow's own font, which needs no font file: `size` px tall, or its one bitmap size before Pillow 10.1."""
+    try:
+        return ImageFont.load_default(size=size)
+    except (TypeError, ImportError):  # a Pillow before 10.1, or one built without FreeType
+        return ImageFont.load_default()
 
-    def __init__(self):
-        self.fig = plt.figure(figsize=(SCREEN_WIDTH / 100, SCREEN_HEIGHT / 100), dpi=100)
-        ax = self.fig.add_axes((0, 0, 1, 1))
-        ax.set_xlim(0, SCREEN_WIDTH)
-        ax.set_ylim(0, SCREEN_HEIGHT)
-        ax.axis("off")
-        ax.axhline(CART_Y, color="black", linewidth=1)
-        for metres in np.arange(-2, 3):  # a scale along the track, every metre
-            ax.plot([cart_centre(metres)[0]] * 2, [CART_Y - 22, CART_Y - 16], color="0.4", linewidth=1)
-            ax.text(cart_centre(metres)[0], CART_Y - 26, f"{metres:g} m", ha="center", va="top", fontsize=8,
-                    color="0.4")
-        for edge in (0, SCREEN_WIDTH - 4):  # the image's edges are +-2.4 m, where the episode ends
-            ax.add_patch(matplotlib.patches.Rectangle((edge, CART_Y - 12), 4, 24, color="C3"))
-        self.cart = ax.add_patch(matplotlib.patches.Polygon(cart_corners(0.0), closed=True, color=CART_COLOUR))
-        self.pole = ax.add_patch(matplotlib.patches.Polygon(pole_corners(0.0, 0.0), closed=True, color=POLE_COLOUR))
-        self.axle = ax.add_patch(matplotlib.patches.Circle(pivot(0.0), POLE_WIDTH / 2, color=AXLE_COLOUR))
-        self.caption = ax.text(10, SCREEN_HEIGHT - 10, "", ha="left", va="top", fontsize=11, family="monospace")
 
-    def draw(self, state, caption):
-        """Move the artists to state = [x, x_dot, theta, theta_dot] and write the caption."""
-        x, theta = state[0], state[2]
-        self.cart.set_xy(cart_corners(x))
-        self.pole.set_xy(pole_corners(x, theta))
-        self.axle.set_center(pivot(x))
-        self.caption.set_text(caption)
+CAPTION_FONT, SCALE_FONT = pillow_font(14), pillow_font(10)
 
-    def pixels(self):
-        """The frame as an RGBA array, shape (400, 600, 4), row 0 at the top."""
-        self.fig.canvas.draw()
-        return np.asarray(self.fig.canvas.buffer_rgba()).copy()
+
+def track_image():
+    """What every frame shares: the track, a scale every metre, and red marks at its ends, +-2.4 m."""
+    image = Image.new("P", (SCREEN_WIDTH, SCREEN_HEIGHT), INK["background"])
+    image.putpalette([level for colour in COLOURS.values() for level in colour])
+    draw = ImageDraw.Draw(image)
+    ((_, track_row),) = on_image(cart_centre(0.0))
+    draw.line([(0, track_row), (SCREEN_WIDTH, track_row)], fill=INK["track"])
+    for metres in range(-2, 3):
+        column = cart_centre(metres)[0]
+        label = f"{metres:g} m"
+        draw.line([(column, track_row + 16), (column, track_row + 22)], fill=INK["scale"])
+        draw.text((column - draw.textlength(label, font=SCALE_FONT) / 2, track_row + 26), label,
+                  fill=INK["scale"], font=SCALE_FONT)
+    for left in (0, SCREEN_WIDTH - 4):
+        draw.rectangle([left, track_row - 12, left + 3, track_row + 11], fill=INK["track end"])
+    return image
+
+
+def draw_frame(track, state, caption):
+    """A copy of track with the cart, pole and axle where state = [x, x_dot, theta, theta_dot] puts them."""
+    x, theta = state[0], state[2]
+    image = track.copy()
+    draw = ImageDraw.Draw(image)
+    draw.polygon(on_image(cart_corners(x)), fill=INK["cart"])
+    draw.polygon(on_image(pole_corners(x, theta)), fill=INK["pole"])
+    ((column, row),) = on_image(pivot(x))
+    draw.ellipse([column - AXLE_RADIUS, row - AXLE_RADIUS, column + AXLE_RADIUS, row + AXLE_RADIUS],
+                 fill=INK["axle"])
+    draw.text((10, 10), caption, fill=INK["caption"], font=CAPTION_FONT)
+    return image
 
 
 def caption(episode, episodes, step, return_so_far):
-    return (f"episode {episode + 1} of {episodes}   step {step:3d}   t = {step * TAU:5.2f} s   "
-            f"return {return_so_far:g}")
+    """The line atop each frame of the GIF: which episode, which step and time, the return so far."""
+    return f"episode {episode + 1} of {episodes}   step {step}   t = {step * TAU:.2f} s   return {return_so_far:g}"
 
 
 def episode_frames(env, policy, theta, rng):
@@ -118,42 +137,43 @@ def episode_frames(env, policy, theta, rng):
     return states, np.concatenate([[0.0], np.cumsum(path.rewards)])
 
 
-def write_gif(path, episodes):
-    """Every frame of every (states, returns) episode, one after the other, at 50 frames per second."""
-    frame = CartPoleFrame()
-    writer = matplotlib.animation.PillowWriter(fps=FRAMES_PER_SECOND)
+def gif_frames(episodes):
+    """The frames of every (states, returns) episode in turn, drawn as the GIF writer asks for them."""
+    track = track_image()
     total, done, last_print = sum(len(states) for states, _ in episodes), 0, time.perf_counter()
+    for k, (states, returns) in enumerate(episodes):
+        for step, (state, return_so_far) in enumerate(zip(states, returns)):
+            yield draw_frame(track, state, caption(k, len(episodes), step, return_so_far))
+            done += 1
+            if time.perf_counter() - last_print > 2.0:
+                last_print = time.perf_counter()
+                print(f"frame {done:5d} of {total}", flush=True)
 
-    def write(temporary):
-        nonlocal done, last_print
-        with writer.saving(frame.fig, temporary, dpi=100):
-            for k, (states, returns) in enumerate(episodes):
-                for step, (state, return_so_far) in enumerate(zip(states, returns)):
-                    frame.draw(state, caption(k, len(episodes), step, return_so_far))
-                    writer.grab_frame()
-                    done += 1
-                    if time.perf_counter() - last_print > 2.0:
-                        last_print = time.perf_counter()
-                        print(f"frame {done:5d} of {total}", flush=True)
 
-    try:
-        write_atomically(path, write)
-    finally:
-        plt.close(frame.fig)
+def write_gif(path, episodes):
+    """Every frame of every (states, returns) episode, one after the other, at 50 frames per second.
+
+    Pillow merges equal consecutive frames into one (no option stops it); each caption names its episode and
+    step, so no two are equal and the GIF has one frame per step. optimize=False: Pillow's optimizing would make
+    the file a fifth smaller and its writing half again slower.
+    """
+    frames = gif_frames(episodes)
+    first = next(frames)
+    write_atomically(path, lambda temporary: first.save(
+        temporary, format="GIF", save_all=True, append_images=frames, duration=1000 // FRAMES_PER_SECOND, loop=0,
+        optimize=False))
 
 
 def write_filmstrip(path, states, returns, title):
     """FILMSTRIP_FRAMES evenly spaced frames of one episode, each on axes in metres."""
-    frame = CartPoleFrame()
+    track = track_image()
     steps = np.unique(np.linspace(0, len(states) - 1, FILMSTRIP_FRAMES).round().astype(int))
-    images = []
-    for step in steps:
-        frame.draw(states[step], f"step {step}   return {returns[step]:g}")
-        images.append(frame.pixels())
-    plt.close(frame.fig)
+    images = [np.asarray(draw_frame(track, states[step], f"step {step}   return {returns[step]:g}").convert("RGB"))
+              for step in steps]
     columns = 4
     rows = -(-len(steps) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(3.6 * columns, 2.7 * rows + 0.8), squeeze=False)
+    height = 2.7 * rows + 0.8  # inches
+    fig, axes = plt.subplots(rows, columns, figsize=(3.6 * columns, height), squeeze=False)
     extent = (-X_THRESHOLD, X_THRESHOLD, -CART_Y / SCALE, (SCREEN_HEIGHT - CART_Y) / SCALE)  # metres, 0 = track
     for ax in axes.flat[len(steps):]:
         ax.set_visible(False)
@@ -163,13 +183,19 @@ def write_filmstrip(path, states, returns, title):
         ax.set_xlabel("cart position (m)", fontsize=8)
         ax.set_ylabel("height (m)", fontsize=8)
         ax.tick_params(labelsize=7)
-    handles = [matplotlib.patches.Patch(color=CART_COLOUR, label="cart (0.4 x 0.24 m)"),
-               matplotlib.patches.Patch(color=POLE_COLOUR, label="pole (1 m)"),
-               matplotlib.lines.Line2D([], [], color="C3", linewidth=2, label="track ends at ±2.4 m (episode over)")]
+    handles = [matplotlib.patches.Patch(color=rgb("cart"), label="cart (0.4 x 0.24 m)"),
+               matplotlib.patches.Patch(color=rgb("pole"), label="pole (1 m)"),
+               matplotlib.lines.Line2D([], [], color=rgb("track end"), linewidth=2,
+                                       label="track ends at ±2.4 m (episode over)")]
     fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=9)
     fig.suptitle(title)
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    fig.subplots_adjust(left=0.05, right=0.99, bottom=1.0 / height, top=1 - 0.7 / height, wspace=0.3, hspace=0.45)
     save_figure(fig, path)
+
+
+def rgb(name):
+    """A palette colour as matplotlib takes it, each level in [0, 1]."""
+    return tuple(level / 255 for level in COLOURS[name])
 
 
 def show_cartpole(env_name, env, policy, theta, episodes, rng, out):
@@ -298,18 +324,13 @@ def show_tabular(env_name, env, policy, theta, episodes, rng, gamma, out):
                  label="expected visits per episode (square-root scale)")
     fig.legend(handles=legend_handles(env), loc="lower center", ncol=4, fontsize=9)
     fig.suptitle(f"minipg: the saved policy on the {env_name}, before and after")
-    path = os.path.join(out, output_names(env_name, env)[0])
-    save_figure(fig, path)
-    returns = [discounted_return(path.rewards, gamma) for path in sample_paths(env, policy, theta, episodes, rng, horizon)]
+    picture = os.path.join(out, output_names(env_name, env)[0])
+    save_figure(fig, picture)
+    returns = [path_return(path, gamma) for path in sample_paths(env, policy, theta, episodes, rng, horizon)]  # Eq. (1)
     error = np.std(returns, ddof=1) / np.sqrt(episodes) if episodes > 1 else float("nan")
     print(f"{env_name}: exact U(θ) = {exact.expected_return(env, policy, theta, horizon, gamma):.3f}; "
           f"mean return of {episodes} sampled episodes {np.mean(returns):.3f} ± {error:.3f} (standard error)")
-    return [path]
-
-
-def discounted_return(rewards, gamma):
-    """R(tau) = sum_t gamma^t r_t, Eq. (1)."""
-    return float(rewards @ gamma ** np.arange(len(rewards)))
+    return [picture]
 
 
 # ---- the command ----
@@ -330,7 +351,8 @@ def load(path):
 
 def memory_bytes(env, episodes):
     """At most what --episodes asks of memory: every frame of the GIF (an episode has up to H + 1), or a
-    tabular env's return per sampled episode (a Python float in a list)."""
+    tabular env's return per sampled episode (a Python float in a list). Measured (Pillow 13, Linux): a GIF's peak
+    memory grows by 246 kB a frame, its 240,000 pixels and Pillow's bookkeeping."""
     return episodes * (32 if hasattr(env, "P") else (env.max_episode_steps + 1) * FRAME_BYTES)
 
 
