@@ -169,11 +169,14 @@ def parse_flags(argv):
                     epilog="Each env's setting (a flag given on the command line changes only what it names):\n"
                            + defaults_table())
     for field in dataclasses.fields(Config):
-        flag = "--" + field.name.replace("_", "-")
+        flag, values = "--" + field.name.replace("_", "-"), {getattr(c, field.name) for c in ENV_DEFAULTS.values()}
+        shown = f" (default: {values.pop()!r})" if len(values) == 1 else " (default: the env's, below)"
         if field.type is bool:
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, help=field.metadata["help"])
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, help=field.metadata["help"] + shown)
+        elif field.name != "env":
+            parser.add_argument(flag, type=field.metadata["type"] or str, help=field.metadata["help"] + shown)
         else:
-            parser.add_argument(flag, type=field.metadata["type"] or str, help=field.metadata["help"])
+            parser.add_argument(flag, help=field.metadata["help"] + " (default: 'cartpole')")
     given = vars(parser.parse_args(argv))
     return given.pop("env", "cartpole"), given
 

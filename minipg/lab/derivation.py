@@ -225,9 +225,9 @@ def main(argv=None):
     x_a, x_b = preferences(env, policy, theta)
     u_enumerated = problem.expected_return()
     print(f"TwoRooms (A, B, exit; slip 0.2), H = {HORIZON}, γ = 1, seed {args.seed}: "
-          f"{len(problem.trajectories)} trajectories, Σ_τ P(τ;θ) - 1 = {rounding(probabilities.sum() - 1)}")
+          f"{len(problem.trajectories)} trajectories, Σ_τ P(τ;θ) - 1: {rounding(probabilities.sum() - 1)}")
     print(f"θ: x_A = log π(go|A)/π(wait|A) = {x_a:.3f}, x_B = log π(exit|B)/π(back|B) = {x_b:.3f}")
-    print(f"U(θ) = Σ_τ P(τ;θ) R(τ) = {u_enumerated:.12f}; exact.expected_return - it = "
+    print(f"U(θ) = Σ_τ P(τ;θ) R(τ) = {u_enumerated:.12f}; exact.expected_return - it: "
           f"{rounding(exact.expected_return(env, policy, theta, HORIZON) - u_enumerated)}")
     print()
     forms = forms_of(problem)

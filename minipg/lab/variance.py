@@ -43,7 +43,7 @@ def estimator_rows(policy, theta, theta_shifted, n_features):
 
     return [
         ("REINFORCE, Eq. (5)", 1.0, theta, lambda paths, previous: estimators.total_return_psi(paths)),
-        ("REINFORCE - batch-mean b, Eq. (9)", 1.0, theta,
+        ("REINFORCE - mean return of the others, Eq. (9)", 1.0, theta,
          lambda paths, previous: estimators.total_return_psi(paths, baseline=LeaveOneOutMean())),
         ("reward-to-go, Eq. (10)", 1.0, theta, lambda paths, previous: estimators.reward_to_go_psi(paths)),
         ("reward-to-go - time-indexed b_t", 1.0, theta,
