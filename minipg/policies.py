@@ -42,9 +42,7 @@ def augmented(observation, n_features):
     observation = np.asarray(observation, dtype=np.float64)
     if observation.shape != (n_features,):
         raise ValueError(f"observation must have shape ({n_features},), got {observation.shape}")
-    if not np.isfinite(observation).all():
-        raise ValueError("observation contains NaN or inf")
-    return np.append(observation, 1.0)
+    return augmented_rows(observation[None], n_features)[0]
 
 
 def augmented_rows(observations, n_features):
