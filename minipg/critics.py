@@ -61,7 +61,7 @@ class TDCritic(Critic):
         self.bootstrap_truncated = bootstrap_truncated
 
     def features(self, path):
-        """x(s_t, t) for t = 0..T (counted from the episode's start), the last row the state s_T after the final step."""
+        """x(s_t, t) for t = 0..T (t counted from the episode's start); the last row is s_T, after the final step."""
         observations = np.vstack([path.observations, path.final_observation])
         return value_features(observations, path.first_step + np.arange(len(path) + 1))
 

@@ -72,7 +72,7 @@ def natural_step(fisher, gradient, kl_radius, damping=1e-3, lr=None):
 
 
 def surrogate(policy, theta, paths, psi):
-    """L(theta) of Eq. (18): 1/N sum_i sum_t [pi_theta(u_t|s_t) / pi_old(u_t|s_t)] psi_t, pi_old as the paths recorded."""
+    """L(theta) of Eq. (18): 1/N sum_i sum_t [pi_theta(u_t|s_t) / pi_old(u_t|s_t)] psi_t, pi_old as recorded."""
     total = sum(np.exp(log_ratios(policy, theta, path)) @ psi_i for path, psi_i in zip(paths, psi))
     return total / sum(len(path) for path in paths)
 

@@ -190,7 +190,8 @@ class LockStep:
         """The paths of T = steps decisions of every env, env 0's first."""
         n, first_steps = self.vector.n, self.vector.steps.copy()
         observations, finals = np.zeros((2, steps) + self.observations.shape)
-        actions, rewards, terminated, ended = [], np.zeros((steps, n)), np.zeros((steps, n), bool), np.zeros((steps, n), bool)
+        actions, rewards = [], np.zeros((steps, n))
+        terminated, ended = np.zeros((2, steps, n), dtype=bool)
         for t in range(steps):
             observations[t] = self.observations
             actions.append(policy.act_batch(theta, self.observations, self.streams))

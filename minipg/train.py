@@ -210,7 +210,8 @@ def bootstraps_time_limit(env):
 
 
 def make_value(config, env):
-    """What psi subtracts, learning from each batch after its psi is formed: b of Eqs. (9)-(10), or V of Eqs. (13)-(15)."""
+    """What psi subtracts, learning from each batch after its psi is formed: b of Eqs. (9)-(10), or V of
+    Eqs. (13)-(15)."""
     if config.estimator in ("actor-critic", "ppo"):
         if config.critic == "td":
             return TDCritic(env.observation_dim, lr=config.critic_lr, bootstrap_truncated=bootstraps_time_limit(env))
@@ -408,7 +409,8 @@ class Judge:
         returns = [float(path.rewards.sum()) for path in paths]
         previous = log[-1] if log else None
         row = LogRow(iteration, (previous.env_steps if previous else 0) + sum(len(path) for path in paths),
-                     (previous.paths if previous else 0) + len(paths), float(np.mean(returns)), float(np.std(returns)), min(returns), max(returns),
+                     (previous.paths if previous else 0) + len(paths), float(np.mean(returns)),
+                     float(np.std(returns)), min(returns), max(returns),
                      float(np.linalg.norm(gradient)), kl, clip_fraction, eval_mean_return, self.env_steps,
                      exact_return)
         return solved, row

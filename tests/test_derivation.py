@@ -301,7 +301,8 @@ def batch_expectation(problem, batches, baseline):
     paths = [enumeration.as_path(problem.env, problem.tables, tau) for tau in problem.trajectories]
     probabilities = enumeration.trajectory_probabilities(problem)
     return sum(np.prod(probabilities[list(batch)])
-               * estimators.likelihood_ratio(problem.policy, problem.theta, [paths[k] for k in batch], baseline=baseline)
+               * estimators.likelihood_ratio(problem.policy, problem.theta, [paths[k] for k in batch],
+                                             baseline=baseline)
                for batch in batches)
 
 

@@ -216,7 +216,8 @@ def test_leave_one_out_mean_is_the_mean_of_the_others(setup):
     paths = setup[3][:3]
     returns = [np.full(len(path), value) for path, value in zip(paths, [1.0, 2.0, 6.0])]
     np.testing.assert_array_equal([b[0] for b in LeaveOneOutMean().values(paths, returns)], [4.0, 3.5, 1.5])
-    assert all(len(b) == len(path) and np.all(b == b[0]) for b, path in zip(LeaveOneOutMean().values(paths, returns), paths))
+    values = LeaveOneOutMean().values(paths, returns)
+    assert all(len(b) == len(path) and np.all(b == b[0]) for b, path in zip(values, paths))
     np.testing.assert_array_equal(LeaveOneOutMean().values(paths[:1], returns[:1])[0], 0.0)
 
 

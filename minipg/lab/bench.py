@@ -163,7 +163,8 @@ def parse_args(argv):
                         help="training env steps cap (default 200000)")
     parser.add_argument("--jobs", type=positive_int, default=os.cpu_count() or 1,
                         help="seeds trained at once, one process each (default: this machine's cores)")
-    parser.add_argument("--quick", action="store_true", help="CI smoke run: 2 seeds, 3,000-step cap, 2 iterations after")
+    parser.add_argument("--quick", action="store_true",
+                        help="CI smoke run: 2 seeds, 3,000-step cap, 2 iterations after")
     parser.add_argument("--out", default="plots", help="directory for bench_<env>.csv and .png (default plots)")
     parser.add_argument("--quiet", action="store_true", help="print only the table, not a line per seed")
     parser.add_argument("--set", action="append", default=[], metavar="FLAG=VALUE",

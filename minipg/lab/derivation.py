@@ -206,7 +206,8 @@ def print_sampled(terms, probabilities, truth, rms):
 
 def parse_args(argv):
     parser = Parser(prog="python -m minipg.lab.derivation", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seed", type=non_negative_int, default=0, help="seed of theta, theta_old and every sample (default 0)")
+    parser.add_argument("--seed", type=non_negative_int, default=0,
+                        help="seed of theta, theta_old and every sample (default 0)")
     parser.add_argument("--out", default="plots", help="directory for gradient_field.png and derivation.png "
                                                         "(default plots)")
     return parser.parse_args(argv)

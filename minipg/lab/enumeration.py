@@ -239,8 +239,9 @@ def importance_sampled_forms(problem):
     old = [as_path(problem.env, problem.old_tables, tau) for tau in problem.trajectories]
     probabilities = np.array([trajectory_probability(problem.env, problem.old_tables.pi, tau)
                               for tau in problem.trajectories])
-    return [probabilities @ estimators.importance_sampled(problem.policy, problem.theta, None, old, per_decision,
-                                                         problem.gamma, per_path=True) for per_decision in (False, True)]
+    return [probabilities @ estimators.importance_sampled(problem.policy, problem.theta, problem.theta_old, old, per_decision,
+                                                         problem.gamma, per_path=True)
+            for per_decision in (False, True)]
 
 
 def reward_to_go_terms(env, tables, baseline, trajectories, gamma):
@@ -299,6 +300,7 @@ class Enumeration:
     env: object
     policy: SoftmaxPolicy
     theta: np.ndarray
+    theta_old: np.ndarray
     horizon: int
     gamma: float
     trajectories: list
@@ -309,8 +311,8 @@ class Enumeration:
     @classmethod
     def of(cls, env, policy, theta, theta_old, horizon, gamma=1.0):
         check_problem(env, policy, horizon, gamma)
-        theta = np.asarray(theta, dtype=np.float64)
-        return cls(env, policy, theta, int(horizon), float(gamma), enumerate_trajectories(env, horizon),
+        theta, theta_old = np.asarray(theta, dtype=np.float64), np.asarray(theta_old, dtype=np.float64)
+        return cls(env, policy, theta, theta_old, int(horizon), float(gamma), enumerate_trajectories(env, horizon),
                    PolicyTables.of(env, policy, theta), PolicyTables.of(env, policy, theta_old),
                    ModelGradients.of(env, theta))
 

@@ -123,7 +123,8 @@ def parse_args(argv):
     parser.add_argument("--horizon", type=integer_in(1, envs.make("gridworld").max_episode_steps), default=15,
                         help="decisions per path, H, at most the gridworld's episode limit (default 15)")
     parser.add_argument("--seed", type=non_negative_int, default=0, help="seed of every random number (default 0)")
-    parser.add_argument("--out", default="plots/variance.png", help="where the figure goes (default plots/variance.png)")
+    parser.add_argument("--out", default="plots/variance.png",
+                        help="where the figure goes (default plots/variance.png)")
     args = parser.parse_args(argv)
     if args.batches * args.episodes < 2:
         raise ValueError("--batches times --episodes must be at least 2 paths, for a variance")
