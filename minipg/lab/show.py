@@ -202,7 +202,9 @@ def show_cartpole(env_name, env, policy, theta, episodes, rng, out):
     """The GIF of `episodes` episodes and the filmstrip of the first; returns the paths written."""
     recorded = [episode_frames(env, policy, theta, rng) for _ in range(episodes)]
     for k, (states, returns) in enumerate(recorded):
-        print(f"episode {k + 1}: return {returns[-1]:g} in {len(states) - 1} steps")
+        print(f"episode {k + 1}: return {returns[-1]:g} in {len(states) - 1} steps; the pole within "
+              f"{np.degrees(np.abs(states[:, 2]).max()):.1f}° of upright, the cart within "
+              f"{np.abs(states[:, 0]).max():.2f} m of the centre ({states[-1, 0]:+.2f} m at the end)")
     gif, filmstrip = (os.path.join(out, name) for name in output_names(env_name, env))
     states, returns = recorded[0]
     with writing_together([gif, filmstrip]):
