@@ -55,14 +55,16 @@ def augmented_rows(observations, n_features):
     return np.hstack([observations, np.ones((len(observations), 1))])
 
 
-def linear(weights, observations):
-    """W phi~(s) for one observation (d,) or each row of (n, d), unchecked: the product acting uses each step.
+def times(weights, features):
+    """W phi~ for one feature vector (d+1,) or each row of (n, d+1), summed term by term along phi~: a row gives the
+    same bits alone or in a batch of any size (a matrix product may add in another order), so a vectorised
+    sampler draws what its loop twin draws, and a batch's log-probabilities are its paths'."""
+    return np.sum(weights * features[..., None, :], axis=-1)
 
-    Summed term by term along phi~, so a row gives the same bits alone or in a batch (a matrix product
-    may add in another order), and a vectorised sampler draws what its loop twin draws.
-    """
-    phi = np.concatenate([observations, np.ones(np.shape(observations)[:-1] + (1,))], axis=-1)
-    return np.sum(weights * phi[..., None, :], axis=-1)
+
+def linear(weights, observations):
+    """W phi~(s) for one observation (d,) or each row of (n, d), unchecked: the product acting uses each step."""
+    return times(weights, np.concatenate([observations, np.ones(np.shape(observations)[:-1] + (1,))], axis=-1))
 
 
 def log_softmax(logits):
@@ -129,7 +131,7 @@ class SoftmaxPolicy:
     def _path_log_pi(self, theta, observations):
         """log pi(.|s_t) for every row, shape (T, n_actions), and Phi~."""
         features = augmented_rows(observations, self.n_features)
-        return log_softmax(features @ self._weights(theta).T), features
+        return log_softmax(times(self._weights(theta), features)), features
 
     def path_log_probs(self, theta, observations, actions):
         """log pi(u_t|s_t) for t = 0..T-1, shape (T,): the vectorised twin of log_prob."""
@@ -266,7 +268,7 @@ class GaussianPolicy:
         weights, raw_log_std = self._checked(theta)
         features = augmented_rows(observations, self.n_features)
         log_std = self._clipped(raw_log_std)
-        z = (self._actions(actions, len(features)) - features @ weights.T) / np.exp(log_std)
+        z = (self._actions(actions, len(features)) - times(weights, features)) / np.exp(log_std)
         return z, log_std, features, raw_log_std
 
     def path_log_probs(self, theta, observations, actions):

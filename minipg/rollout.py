@@ -199,11 +199,15 @@ class LockStep:
             ended[t] = terminated[t] | truncated
             self.vector.restart(np.flatnonzero(ended[t]))
             self.observations = self.vector.states.copy()
-        actions, paths = np.array(actions), []
+        actions = np.array(actions)
+        log_probs = policy.path_log_probs(theta, observations.reshape(steps * n, -1),  # the batch checked once
+                                          actions.reshape((steps * n,) + actions.shape[2:])).reshape(steps, n)
+        paths = []
         for k in range(n):
             bounds = [0] + [t + 1 for t in np.flatnonzero(ended[:-1, k])] + [steps]
             for i, (start, stop) in enumerate(zip(bounds, bounds[1:])):
-                paths.append(recorded_path(policy, theta, observations[start:stop, k], actions[start:stop, k],
-                                           rewards[start:stop, k], terminated[stop - 1, k], finals[stop - 1, k],
-                                           first_steps[k] if i == 0 else 0))
+                rows = slice(start, stop)
+                paths.append(Path(np.ascontiguousarray(observations[rows, k]), np.ascontiguousarray(actions[rows, k]),
+                                  rewards[rows, k].copy(), log_probs[rows, k].copy(), bool(terminated[stop - 1, k]),
+                                  finals[stop - 1, k].copy(), first_steps[k] if i == 0 else 0))
         return paths
