@@ -85,7 +85,7 @@ class Config:
 
 
 _CARTPOLE = Config(env="cartpole", policy="softmax", estimator="actor-critic", critic="regression", optimizer="adam",
-                   lr=0.2, kl=0.01, iterations=300, episodes=2, batch_steps=0, envs=16, steps=32, epochs=10,
+                   lr=0.2, kl=0.01, iterations=300, episodes=2, batch_steps=0, envs=2, steps=512, epochs=10,
                    minibatches=4, clip=0.2, normalise=False, target_kl=0.0, entropy=0.0, gamma=0.99, lam=1.0,
                    critic_lr=0.1, reuse=3, seed=0, out="plots", quiet=False, load="", eval=0)
 ENV_DEFAULTS = {  # what `python -m minipg.train --env E` runs with no other flag

@@ -297,6 +297,6 @@ def test_ppo_logs_the_kl_and_clip_fraction_of_every_iteration_and_trains_a_tabul
     with open(tmp_path / "cartpole.csv", newline="") as file:
         rows = list(csv.DictReader(file))
     assert len(rows) == 3 and all(float(row["kl"]) > 0 and 0 <= float(row["clip_fraction"]) < 1 for row in rows)
-    assert int(rows[-1]["env_steps"]) == 3 * 16 * 32  # n envs x T steps a batch
+    assert int(rows[-1]["env_steps"]) == 3 * 2 * 512  # n envs x T steps a batch
     run = train(settings("gridworld", estimator="ppo", envs=2, steps=25, iterations=2))
     assert run.log[-1].env_steps == 100 and np.isfinite(run.log[-1].exact_return)
