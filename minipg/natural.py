@@ -28,6 +28,7 @@ is Eq. (17) used as a bound rather than a length: it shrinks with the gradient.
 import numpy as np
 
 from minipg.estimators import log_ratios
+from minipg.policies import mean_kl
 
 
 def fisher_matrix(policy, theta, paths):
@@ -74,12 +75,6 @@ def natural_step(fisher, gradient, kl_radius, damping=1e-3, lr=None):
 def surrogate(policy, theta, paths, psi):
     """L(theta) of Eq. (18): 1/N sum_i sum_t [pi_theta(u_t|s_t) / pi_old(u_t|s_t)] psi_t, pi_old as recorded."""
     total = sum(np.exp(log_ratios(policy, theta, path)) @ psi_i for path, psi_i in zip(paths, psi))
-    return total / sum(len(path) for path in paths)
-
-
-def mean_kl(policy, theta, theta_old, paths):
-    """1/N sum_i sum_t KL(pi_old(.|s_t) || pi_theta(.|s_t)) over the visited states."""
-    total = sum(policy.path_kls(theta_old, theta, path.observations).sum() for path in paths)
     return total / sum(len(path) for path in paths)
 
 

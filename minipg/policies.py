@@ -73,6 +73,12 @@ def log_softmax(logits):
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
+def mean_kl(policy, theta, theta_old, paths):
+    """1/N sum_i sum_t KL(pi_old(.|s_t) || pi_theta(.|s_t)) over the visited states."""
+    total = sum(policy.path_kls(theta_old, theta, path.observations).sum() for path in paths)
+    return total / sum(len(path) for path in paths)
+
+
 class SoftmaxPolicy:
     """pi(u|s) = softmax(W phi~(s))_u over n_actions discrete actions."""
 

@@ -28,9 +28,9 @@ from minipg.io.cli import (Parser, Progress, check_memory, interrupt_status, non
                            positive_int)
 from minipg.io.figures import plot_learning_curve
 from minipg.io.files import check_output_dir, write_csv, writing_together
-from minipg.natural import fisher_matrix, mean_kl, natural_step, trust_region_step
+from minipg.natural import fisher_matrix, natural_step, trust_region_step
 from minipg.optim import OPTIMIZER_NAMES, make_optimizer
-from minipg.policies import GaussianPolicy, SoftmaxPolicy
+from minipg.policies import GaussianPolicy, SoftmaxPolicy, mean_kl
 from minipg.rollout import LockStep, OneByOne, Steps, sample_paths
 
 # ---- settings: one Config, each env's complete setting ---------------------------------------------------

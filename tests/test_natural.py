@@ -4,8 +4,8 @@ import pytest
 
 import envs
 from minipg.estimators import reward_to_go
-from minipg.natural import fisher_matrix, mean_kl, natural_step, surrogate, trust_region_step
-from minipg.policies import GaussianPolicy, SoftmaxPolicy
+from minipg.natural import fisher_matrix, natural_step, surrogate, trust_region_step
+from minipg.policies import GaussianPolicy, SoftmaxPolicy, mean_kl
 from minipg.returns import discounted_cumsum
 from minipg.rollout import Path, sample_paths
 from tests.helpers import central_hessian, relative_error

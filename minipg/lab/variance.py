@@ -17,9 +17,8 @@ from minipg.baselines import LeaveOneOutMean, LinearValueBaseline, TimeIndexedBa
 from minipg.io.cli import Parser, check_memory, integer_in, non_negative_int, positive_int, run_cli
 from minipg.io.files import check_output_file
 from minipg.critics import TDCritic
-from minipg.natural import mean_kl
 from minipg.io.figures import plot_variance
-from minipg.policies import SoftmaxPolicy
+from minipg.policies import SoftmaxPolicy, mean_kl
 from minipg.rollout import sample_paths
 from minipg.train import batch_bytes
 
