@@ -15,6 +15,7 @@ from minipg import exact
 from minipg.baselines import LinearValueBaseline
 from minipg.critics import RegressionCritic
 from minipg.estimators import path_return, policy_gradient
+from minipg.lab import show
 from minipg.lab.bench import CONFIGURATIONS
 from minipg.optim import Adam
 from minipg.returns import discounted_cumsum
@@ -65,6 +66,16 @@ def test_a_run_writes_plot_log_and_a_checkpoint_that_loads(tmp_path):
         assert '"iterations": 4' in str(checkpoint["config"])
     evaluated = run_cli("--env", "corridor", "--load", str(tmp_path / "corridor.npz"), "--eval", "5")
     assert evaluated.returncode == 0 and "over 5 episodes" in evaluated.stdout
+
+
+def test_a_checkpoint_written_before_the_new_layout_still_loads():
+    # tests/data/cartpole_4b9e104.npz: 3 iterations of `python -m minipg.train` at commit 4b9e104, whose
+    # config JSON still names the flags of then; only theta, env and policy are read back
+    old = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "cartpole_4b9e104.npz")
+    evaluated = run_cli("--load", old, "--eval", "5")
+    assert evaluated.returncode == 0 and "over 5 episodes" in evaluated.stdout, evaluated.stderr
+    with np.load(old) as stored:
+        assert np.array_equal(show.load(old)[3], stored["theta"])
 
 
 @pytest.mark.parametrize("env, optimizer, lr, expected", [
