@@ -356,7 +356,7 @@ def test_per_decision_importance_sampling_gives_the_change_in_u_exactly(name):
     assert abs(pdis - change) < 1e-12 and abs(change) > 1e-3
 
 
-def test_the_surrogate_of_eq_17_is_right_to_first_order_only():
+def test_the_surrogate_of_eq_18_is_right_to_first_order_only():
     """One ratio per decision ignores how theta moves the states: on TwoRooms (mean KL 0.13) the surrogate misses
     the change by 40%. It touches U at theta_old (same gradient, by finite differences), and the gap shrinks as
     the square of the step: a quarter for half the step."""
