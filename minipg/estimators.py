@@ -148,8 +148,9 @@ def reward_to_go(policy, theta, paths, baseline=None, gamma=1.0, discount_weight
 def importance_sampled(policy, theta, theta_old, paths, per_decision=False, gamma=1.0, per_path=False):
     """Eqs. (7), (8): the gradient at theta of U(theta), from paths sampled under theta_old.
 
-    The paths recorded log pi_theta_old as they were drawn, and every ratio divides by that record.
-    At theta = theta_old every weight is exp(0) = 1 and both reduce to Eq. (5) (or its reward-to-go form).
+    The paths recorded log pi_theta_old as they were drawn, and every ratio divides by that record, so
+    theta_old only names the theta they were drawn at. At theta = theta_old every weight is exp(0) = 1:
+    the whole-path form is Eq. (5), the per-decision form Eq. (11) with b = 0.
     """
     psi = (per_decision_psi if per_decision else whole_path_importance_psi)(policy, theta, paths, gamma)
     return policy_gradient(policy, theta, paths, psi, per_path)

@@ -424,9 +424,14 @@ def load_theta(config, policy):
     if (checkpoint.env, checkpoint.policy) != (config.env, config.policy):
         raise ValueError(f"checkpoint {config.load} is for env {checkpoint.env!r} with policy {checkpoint.policy!r}, "
                          f"not env {config.env!r} with policy {config.policy!r}")
+    return fitting_theta(checkpoint, config.load, policy)
+
+
+def fitting_theta(checkpoint, path, policy):
+    """The checkpoint's theta if it has the policy's size, else ValueError naming the file."""
     if checkpoint.theta.shape != (policy.n_params,):
-        raise ValueError(f"checkpoint {config.load} has theta of shape {checkpoint.theta.shape}, "
-                         f"the policy needs ({policy.n_params},)")
+        raise ValueError(f"checkpoint {path}: theta has shape {checkpoint.theta.shape}, the {checkpoint.policy} "
+                         f"policy on {checkpoint.env} needs ({policy.n_params},)")
     return checkpoint.theta
 
 

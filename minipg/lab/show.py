@@ -27,7 +27,7 @@ from minipg.io.cli import Parser, check_memory, non_negative_int, positive_int, 
 from minipg.io.files import check_output_dir, write_atomically, writing_together
 from minipg.io.figures import plt, save_figure
 from minipg.rollout import sample_paths
-from minipg.train import make_policy
+from minipg.train import fitting_theta, make_policy
 
 # Gymnasium's CartPole render geometry, in pixels of a 600 x 400 image with y pointing up.
 SCREEN_WIDTH, SCREEN_HEIGHT = 600, 400
@@ -342,13 +342,11 @@ def load(path):
     checkpoint = load_checkpoint(path)
     env = envs.make(checkpoint.env)
     policy = make_policy(env, checkpoint.policy)
-    if checkpoint.theta.shape != (policy.n_params,):
-        raise ValueError(f"checkpoint {path}: theta has shape {checkpoint.theta.shape}, the {checkpoint.policy} "
-                         f"policy on {checkpoint.env} needs ({policy.n_params},)")
+    theta = fitting_theta(checkpoint, path, policy)
     gamma = checkpoint.config.get("gamma", 1.0)
     if isinstance(gamma, bool) or not isinstance(gamma, (int, float)) or not 0.0 < gamma <= 1.0:
         raise ValueError(f"checkpoint {path}: its config's gamma must be a number in (0, 1], got {gamma!r}")
-    return checkpoint.env, env, policy, checkpoint.theta, float(gamma)
+    return checkpoint.env, env, policy, theta, float(gamma)
 
 
 def memory_bytes(env, episodes):
