@@ -38,10 +38,36 @@ def episode_features(path):
 
 
 def ridge_fit(features, targets, reg):
-    """w = argmin |X w - y|^2 + reg |w|^2, by (X^T X + reg I) w = X^T y (reg > 0 makes it positive definite)."""
+    """w = argmin |X w - y|^2 + reg |w|^2, by (X^T X + reg I) w = X^T y (reg > 0 makes it positive definite).
+
+    X^T X and X^T y are NumPy's own sums of element-wise products and the solve is written out: a BLAS or LAPACK
+    kernel adds in an order that depends on the machine, and the same batches would give other bits elsewhere.
+    """
     if not (np.isfinite(features).all() and np.isfinite(targets).all()):
         raise ValueError("ridge_fit: features and targets must be finite (a NaN return or reward?)")
-    return np.linalg.solve(features.T @ features + reg * np.eye(features.shape[1]), features.T @ targets)
+    gram = np.array([np.sum(features * column[:, None], axis=0) for column in features.T])  # X^T X
+    return solve_positive_definite(gram + reg * np.eye(features.shape[1]), np.sum(features * targets[:, None], axis=0))
+
+
+def solve_positive_definite(matrix, vector):
+    """x = A^-1 b for a symmetric positive definite A, by Cholesky, A = L L^T, and two triangular solves:
+
+        L_jj = sqrt(A_jj - sum_{k<j} L_jk^2),   L_ij = (A_ij - sum_{k<j} L_ik L_jk) / L_jj  (i > j)
+        L y = b,   L^T x = y
+
+    written out with NumPy's sums, so that its bits are the same on every machine.
+    """
+    n = len(vector)
+    lower = np.zeros((n, n))
+    for j in range(n):
+        lower[j, j] = np.sqrt(matrix[j, j] - np.sum(lower[j, :j] ** 2))
+        lower[j + 1:, j] = (matrix[j + 1:, j] - np.sum(lower[j + 1:, :j] * lower[j, :j], axis=1)) / lower[j, j]
+    y, x = np.zeros(n), np.zeros(n)
+    for i in range(n):
+        y[i] = (vector[i] - np.sum(lower[i, :i] * y[:i])) / lower[i, i]
+    for i in reversed(range(n)):
+        x[i] = (y[i] - np.sum(lower[i + 1:, i] * x[i + 1:])) / lower[i, i]
+    return x
 
 
 def baseline_values(baseline, paths, returns):
@@ -108,7 +134,7 @@ class LinearValueBaseline:
     def values(self, paths, returns):
         if self.weights is None:
             return [np.zeros(len(path)) for path in paths]
-        return [episode_features(path) @ self.weights for path in paths]
+        return [np.sum(episode_features(path) * self.weights, axis=1) for path in paths]
 
     def fit(self, paths, gamma):
         """Ridge regression (X^T X + reg I) w = X^T G on every step of the batch, G_t the return-to-go."""

@@ -26,7 +26,7 @@ class Critic:
 
     def state_values(self, path):
         """V(s_0), ..., V(s_{T-1}), V(s_T), with V(s_T) = 0 when nothing more is to be collected."""
-        values = self.features(path) @ self.weights
+        values = np.sum(self.features(path) * self.weights, axis=1)
         if self.ends_at_zero(path):
             values[-1] = 0.0
         return values
@@ -73,8 +73,8 @@ class TDCritic(Critic):
             for path, x in zip(paths, features):
                 for t in range(len(path)):
                     last = t == len(path) - 1
-                    next_value = 0.0 if last and self.ends_at_zero(path) else x[t + 1] @ self.weights
-                    delta = path.rewards[t] + gamma * next_value - x[t] @ self.weights
+                    next_value = 0.0 if last and self.ends_at_zero(path) else np.sum(x[t + 1] * self.weights)
+                    delta = path.rewards[t] + gamma * next_value - np.sum(x[t] * self.weights)
                     self.weights += self.lr * delta * x[t] / scale
 
 

@@ -24,8 +24,7 @@ def policy_gradient(policy, theta, paths, psi, per_path=False):
     terms = np.zeros((len(paths), policy.n_params))
     for i, (path, psi_i) in enumerate(zip(paths, psi)):  # sum over paths i
         scores = policy.path_scores(theta, path.observations, path.actions)  # grad log pi(u_t|s_t), t = 0..T-1
-        # the sum over decisions t of psi_t grad log pi(u_t|s_t); a strided psi would be added in another order
-        terms[i] = np.ascontiguousarray(psi_i, dtype=np.float64) @ scores
+        terms[i] = np.sum(np.asarray(psi_i, dtype=np.float64)[:, None] * scores, axis=0)  # sum over decisions t
     return terms if per_path else terms.mean(axis=0)  # 1/m
 
 

@@ -40,7 +40,7 @@ def q_values(env, pi, horizon, gamma):
     q = np.zeros((horizon, env.n_states, env.P.shape[1]))
     v = np.zeros((horizon + 1, env.n_states))
     for t in reversed(range(horizon)):
-        q[t] = (env.R + gamma * env.P @ v[t + 1]) * alive[:, None]
+        q[t] = (env.R + gamma * np.sum(env.P * v[t + 1], axis=2)) * alive[:, None]
         v[t] = np.sum(pi * q[t], axis=1)
     return q, v
 
@@ -58,7 +58,7 @@ def expected_return(env, policy, theta, horizon, gamma=1.0):
     """U(theta) = sum_s mu(s) V_0(s), Eq. (1) with discount gamma and horizon H."""
     _check_tabular(env, horizon, gamma)
     _, v = q_values(env, policy_table(env, policy, theta), horizon, gamma)
-    return float(env.start @ v[0])
+    return float(np.sum(env.start * v[0]))
 
 
 def gradient(env, policy, theta, horizon, gamma=1.0):
@@ -81,5 +81,5 @@ def optimal_return(env, horizon, gamma=1.0):
     alive = ~env.terminal
     v = np.zeros(env.n_states)
     for _ in range(horizon):
-        v = np.max(env.R + gamma * env.P @ v, axis=1) * alive
-    return float(env.start @ v)
+        v = np.max(env.R + gamma * np.sum(env.P * v, axis=2), axis=1) * alive
+    return float(np.sum(env.start * v))

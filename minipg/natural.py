@@ -27,6 +27,7 @@ is Eq. (17) used as a bound rather than a length: it shrinks with the gradient.
 """
 import numpy as np
 
+from minipg.baselines import solve_positive_definite
 from minipg.estimators import log_ratios
 from minipg.policies import mean_kl
 
@@ -64,8 +65,8 @@ def natural_step(fisher, gradient, kl_radius, damping=1e-3, lr=None):
         raise ValueError(f"lr must be a finite number > 0, got {lr}")
     if not (np.isfinite(fisher).all() and np.isfinite(gradient).all()):
         raise ValueError("fisher or gradient contains NaN or inf")
-    direction = np.linalg.solve(fisher + damping * np.eye(len(fisher)), gradient)
-    curvature = direction @ fisher @ direction
+    direction = solve_positive_definite(fisher + damping * np.eye(len(fisher)), gradient)
+    curvature = np.sum(direction * np.sum(fisher * direction, axis=1))  # x^T F x
     if not curvature > 0:
         return np.zeros_like(gradient)
     radius_scale = np.sqrt(2.0 * kl_radius / curvature)
@@ -74,7 +75,7 @@ def natural_step(fisher, gradient, kl_radius, damping=1e-3, lr=None):
 
 def surrogate(policy, theta, paths, psi):
     """L(theta) of Eq. (18): 1/N sum_i sum_t [pi_theta(u_t|s_t) / pi_old(u_t|s_t)] psi_t, pi_old as recorded."""
-    total = sum(np.exp(log_ratios(policy, theta, path)) @ psi_i for path, psi_i in zip(paths, psi))
+    total = sum(np.sum(np.exp(log_ratios(policy, theta, path)) * psi_i) for path, psi_i in zip(paths, psi))
     return total / sum(len(path) for path in paths)
 
 

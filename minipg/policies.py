@@ -57,8 +57,9 @@ def augmented_rows(observations, n_features):
 
 def times(weights, features):
     """W phi~ for one feature vector (d+1,) or each row of (n, d+1), summed term by term along phi~: a row gives the
-    same bits alone or in a batch of any size (a matrix product may add in another order), so a vectorised
-    sampler draws what its loop twin draws, and a batch's log-probabilities are its paths'."""
+    same bits alone or in a batch of any size, and on any machine (a matrix product's BLAS kernel may add in
+    another order), so a vectorised sampler draws what its loop twin draws, and a batch's log-probabilities are
+    its paths'."""
     return np.sum(weights * features[..., None, :], axis=-1)
 
 
@@ -106,7 +107,7 @@ class SoftmaxPolicy:
 
     def log_probs(self, theta, obs):
         """log pi(.|s) = log softmax(W phi~(s)), shape (n_actions,)."""
-        return log_softmax(self._weights(theta) @ augmented(obs, self.n_features))
+        return log_softmax(times(self._weights(theta), augmented(obs, self.n_features)))
 
     def probs(self, theta, obs):
         """pi(.|s), shape (n_actions,); sums to 1."""
@@ -153,7 +154,7 @@ class SoftmaxPolicy:
     def kl(self, theta_p, theta_q, obs):
         """KL(pi_p(.|s) || pi_q(.|s)) = sum_u pi_p(u|s) (log pi_p(u|s) - log pi_q(u|s))."""
         log_p, log_q = self.log_probs(theta_p, obs), self.log_probs(theta_q, obs)
-        return float(np.exp(log_p) @ (log_p - log_q))
+        return float(np.sum(np.exp(log_p) * (log_p - log_q)))
 
     def path_kls(self, theta_p, theta_q, observations):
         """KL(pi_p(.|s_t) || pi_q(.|s_t)) for every row, shape (T,): the vectorised twin of kl."""
@@ -242,7 +243,7 @@ class GaussianPolicy:
 
     def mean(self, theta, obs):
         """mu(s) = M phi~(s), shape (action_dim,)."""
-        return self._checked(theta)[0] @ augmented(obs, self.n_features)
+        return times(self._checked(theta)[0], augmented(obs, self.n_features))
 
     def act(self, theta, obs, rng):
         """u = mu(s) + sigma * eps with eps ~ N(0, I)."""
@@ -299,7 +300,7 @@ class GaussianPolicy:
         """KL(N_p(.|s_t) || N_q(.|s_t)) for every row, shape (T,): the vectorised twin of kl."""
         (weights_p, _), (weights_q, _) = self._checked(theta_p), self._checked(theta_q)
         log_std_p, log_std_q = self.log_std(theta_p), self.log_std(theta_q)
-        gap = augmented_rows(observations, self.n_features) @ (weights_p - weights_q).T
+        gap = times(weights_p - weights_q, augmented_rows(observations, self.n_features))
         ratio = np.exp(2.0 * (log_std_p - log_std_q)) + gap**2 / np.exp(2.0 * log_std_q)
         return np.sum(log_std_q - log_std_p + 0.5 * ratio - 0.5, axis=1)
 
@@ -322,7 +323,8 @@ class GaussianPolicy:
         """
         features = augmented_rows(observations, self.n_features)
         raw_log_std = self._checked(theta)[1]
-        inside_clip, gram = self._inside_clip(raw_log_std), features.T @ features  # sum_t phi~_t phi~_t^T
+        inside_clip = self._inside_clip(raw_log_std)
+        gram = np.sum(features[:, :, None] * features[:, None, :], axis=0)  # sum_t phi~_t phi~_t^T
         fisher = np.zeros((self.n_params, self.n_params))
         for j, log_std in enumerate(self._clipped(raw_log_std)):
             weights_j = slice(j * (self.n_features + 1), (j + 1) * (self.n_features + 1))

@@ -411,7 +411,7 @@ class Judge:
         row = LogRow(iteration, (previous.env_steps if previous else 0) + sum(len(path) for path in paths),
                      (previous.paths if previous else 0) + len(paths), float(np.mean(returns)),
                      float(np.std(returns)), min(returns), max(returns),
-                     float(np.linalg.norm(gradient)), kl, clip_fraction, eval_mean_return, self.env_steps,
+                     float(np.sqrt(np.sum(gradient**2))), kl, clip_fraction, eval_mean_return, self.env_steps,
                      exact_return)
         return solved, row
 

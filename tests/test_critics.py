@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import envs
-from minipg.baselines import state_features
+from minipg.baselines import ridge_fit, solve_positive_definite, state_features
 from minipg.critics import RegressionCritic, TDCritic
 from minipg.returns import discounted_cumsum
 from minipg.policies import SoftmaxPolicy
@@ -29,6 +29,26 @@ def ridge_by_lstsq(features, targets, reg):
     n = features.shape[1]
     stacked = np.vstack([features, np.sqrt(reg) * np.eye(n)])
     return np.linalg.lstsq(stacked, np.concatenate([targets, np.zeros(n)]), rcond=None)[0]
+
+
+def test_the_written_out_cholesky_solve_inverts_the_matrix():
+    """[[4, 2], [2, 3]] x = [2, 1] by hand: x = [1/2, 0]; and on random positive definite matrices up to 30 x 30,
+    A x = b to rounding and the same x as LAPACK's solve, which factorises by another algorithm (LU)."""
+    np.testing.assert_allclose(solve_positive_definite(np.array([[4.0, 2.0], [2.0, 3.0]]), np.array([2.0, 1.0])),
+                               [0.5, 0.0], rtol=0, atol=1e-15)
+    rng = np.random.default_rng(0)
+    for n in (1, 3, 12, 30):
+        factor = rng.standard_normal((n, n))
+        matrix, vector = factor @ factor.T + 0.1 * np.eye(n), rng.standard_normal(n)
+        x = solve_positive_definite(matrix, vector)
+        np.testing.assert_allclose(matrix @ x, vector, rtol=0, atol=1e-9)
+        np.testing.assert_allclose(x, np.linalg.solve(matrix, vector), rtol=1e-8)
+
+
+def test_ridge_fit_is_the_least_squares_solution_of_the_stacked_system():
+    rng = np.random.default_rng(1)
+    features, targets = rng.standard_normal((200, 9)), rng.standard_normal(200)
+    np.testing.assert_allclose(ridge_fit(features, targets, 1e-3), ridge_by_lstsq(features, targets, 1e-3), rtol=1e-10)
 
 
 def test_regression_critic_fits_the_bootstrapped_returns_of_the_last_keep_batches(cartpole_paths):

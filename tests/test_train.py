@@ -133,6 +133,29 @@ def test_same_seed_same_csv_byte_for_byte(tmp_path):
     assert (tmp_path / "a" / "cartpole.csv").read_bytes() != (tmp_path / "c" / "cartpole.csv").read_bytes()
 
 
+SAME_BITS = """
+import hashlib, sys
+from minipg.train import settings, train
+for env, given in [("cartpole", {}), ("cartpole-continuous", {}), ("gridworld", {}),
+                   ("cartpole-continuous", {"optimizer": "trust-region"}), ("cartpole", {"estimator": "ppo"})]:
+    run = train(settings(env, **{"iterations": 3, **given}), stop_when_solved=False)
+    print(env, hashlib.sha256(run.theta.tobytes() + repr(run.log).encode()).hexdigest())
+"""
+
+
+def test_same_seed_same_bits_whatever_kernels_blas_and_numpy_choose():
+    """No number of a linear run comes from BLAS or LAPACK, whose kernels add in an order that depends on the
+    processor: theta and every log row are the same bits with OpenBLAS told to use another processor's kernels
+    (Prescott's, x86 kernels that run wherever x86-64 runs) and with NumPy's own AVX2 loops switched off. Before
+    the ridge fit, the natural step and the one sum were written out, Prescott's or Sandy Bridge's kernels changed
+    every run's bits. (With a BLAS other than OpenBLAS the setting does nothing and the runs agree trivially.)"""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    outputs = [subprocess.run([sys.executable, "-c", SAME_BITS], capture_output=True, text=True, cwd=root, timeout=300,
+                              env={**os.environ, "PYTHONPATH": root, **setting}).stdout
+               for setting in ({}, {"OPENBLAS_CORETYPE": "Prescott"}, {"NPY_DISABLE_CPU_FEATURES": "AVX2 FMA3"})]
+    assert outputs[0].count("\n") == 5 and outputs[1:] == [outputs[0]] * 2
+
+
 def test_divergence_stops_with_status_1_and_keeps_the_last_finite_theta(tmp_path):
     result = run_cli("--optimizer", "sgd", "--lr", "1e308", "--out", str(tmp_path), "--quiet")
     assert result.returncode == 1
