@@ -17,12 +17,13 @@ class Critic:
     and fit(paths, gamma). bootstrap_truncated: a path cut off by a time limit is bootstrapped with
     V(s_T) when the task goes on beyond the limit (cart-pole's 500 steps stand in for balancing forever);
     False when the limit is the horizon H of the objective itself (a tabular env judged by its exact
-    U_H), where nothing is collected after step H - 1 and V(s_H) = 0.
+    U_H), where nothing is collected after step H - 1 and V(s_H) = 0. A path cut by the end of a batch of steps
+    (Path.cut) goes on in the next batch, so it is bootstrapped on every env.
     """
 
     def ends_at_zero(self, path):
         """Whether V(s_T) = 0: after termination, or after a time limit that is the objective's horizon."""
-        return path.terminated or not self.bootstrap_truncated
+        return path.terminated or not (path.cut or self.bootstrap_truncated)
 
     def state_values(self, path):
         """V(s_0), ..., V(s_{T-1}), V(s_T), with V(s_T) = 0 when nothing more is to be collected."""

@@ -20,7 +20,8 @@ class Path:
     the theta that sampled it (what every importance ratio divides by); final_observation is s_T, the state
     after the last step, needed to bootstrap V(s_T) when the path was cut short (truncated) rather than
     terminated; first_step is the step of its episode at which the path begins (0 unless a batch of
-    steps cut the episode before it).
+    steps cut the episode before it); cut: the batch of steps ended before the episode did, which goes on in the
+    next batch (a time limit, the env's or the sampler's horizon, is not a cut).
     """
 
     observations: np.ndarray
@@ -30,22 +31,24 @@ class Path:
     terminated: bool
     final_observation: np.ndarray
     first_step: int = 0
+    cut: bool = False
 
     def __len__(self):
         return len(self.rewards)
 
     @property
     def truncated(self):
-        """Stopped by a time limit (the env's, the sampler's horizon, or the batch's end) with the episode alive."""
+        """Stopped by a time limit (the env's, the sampler's horizon) or cut by the batch, with the episode alive."""
         return not self.terminated
 
 
-def recorded_path(policy, theta, observations, actions, rewards, terminated, final_observation, first_step=0):
+def recorded_path(policy, theta, observations, actions, rewards, terminated, final_observation, first_step=0,
+                  cut=False):
     """The Path of the decisions taken, with log pi_theta(u_t|s_t) of each: computed once, they check it too."""
     observations, actions = np.array(observations, dtype=np.float64), np.array(actions)
     return Path(observations, actions, np.array(rewards, dtype=np.float64),
                 policy.path_log_probs(theta, observations, actions), bool(terminated),
-                np.array(final_observation, dtype=np.float64), first_step)
+                np.array(final_observation, dtype=np.float64), first_step, cut)
 
 
 def sample_path(env, policy, theta, rng, horizon, reset_seed=None):
@@ -140,8 +143,8 @@ class OneByOne:
     """n envs, each stepped alone for T steps a batch, resetting itself when its episode ends: the loop twin.
 
     Env k acts with default_rng([seed, k, 0]) and starts from reset(seed=[seed, k, 1]), then from unseeded
-    resets. An episode still running when the batch ends is cut there (truncated: a critic bootstraps it)
-    and goes on in the next batch.
+    resets. An episode still running when the batch ends is cut there (Path.cut: a critic bootstraps it, on every
+    env) and goes on in the next batch.
     """
 
     def __init__(self, make_env, n, seed):
@@ -170,7 +173,7 @@ class OneByOne:
                 self.observations[k] = observation
             if rewards:
                 paths.append(recorded_path(policy, theta, observations, actions, rewards, False, self.observations[k],
-                                           first_step))
+                                           first_step, cut=True))
         return paths
 
 
@@ -209,5 +212,5 @@ class LockStep:
                 rows = slice(start, stop)
                 paths.append(Path(np.ascontiguousarray(observations[rows, k]), np.ascontiguousarray(actions[rows, k]),
                                   rewards[rows, k].copy(), log_probs[rows, k].copy(), bool(terminated[stop - 1, k]),
-                                  finals[stop - 1, k].copy(), first_steps[k] if i == 0 else 0))
+                                  finals[stop - 1, k].copy(), first_steps[k] if i == 0 else 0, not bool(ended[stop - 1, k])))
         return paths

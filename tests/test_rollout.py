@@ -50,7 +50,7 @@ def assert_same_paths(a, b):
     for p, q in zip(a, b):
         for field in ("observations", "actions", "rewards", "log_probs", "final_observation"):
             np.testing.assert_array_equal(getattr(p, field), getattr(q, field), err_msg=field)
-        assert (p.terminated, p.first_step) == (q.terminated, q.first_step)
+        assert (p.terminated, p.first_step, p.cut) == (q.terminated, q.first_step, q.cut)
 
 
 @pytest.mark.parametrize("continuous", [False, True], ids=["softmax", "gaussian"])
@@ -76,7 +76,7 @@ def test_lock_step_samples_the_paths_its_loop_twin_samples(continuous):
 
 
 def test_a_cut_episode_goes_on_in_the_next_batch():
-    """Env 0's last segment of a batch is cut (truncated) and its episode goes on as the next batch's first
+    """Env 0's last segment of a batch is cut (Path.cut, truncated) and its episode goes on as the next batch's first
     segment, which starts where the cut one ended and says at which step of its episode."""
     from envs.cartpole import CartPoleVector
     from minipg.rollout import LockStep
@@ -86,7 +86,8 @@ def test_a_cut_episode_goes_on_in_the_next_batch():
     first, second = sampler.sample(policy, theta, 25), sampler.sample(policy, theta, 25)
     lengths = np.cumsum([len(path) for path in first])
     cut = first[int(np.flatnonzero(lengths == 25)[0])]  # env 0's paths come first and fill its 25 steps
-    assert not cut.terminated and second[0].first_step == cut.first_step + len(cut)
+    assert cut.cut and not cut.terminated and second[0].first_step == cut.first_step + len(cut)
+    assert not any(path.cut for path in first if path.terminated)
     np.testing.assert_array_equal(second[0].observations[0], cut.final_observation)
 
 
