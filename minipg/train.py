@@ -10,6 +10,7 @@ go into --out.
 """
 import argparse
 import collections
+import contextlib
 import dataclasses
 import os
 import sys
@@ -24,137 +25,16 @@ from minipg.baselines import Constant, LeaveOneOutMean, LinearValueBaseline, Tim
 from minipg.critics import RegressionCritic, TDCritic
 from minipg.estimators import policy_gradient
 from minipg.io.checkpoint import load_checkpoint, save_checkpoint
-from minipg.io.cli import (Parser, Progress, check_memory, interrupt_status, non_negative_int, positive_float,
-                           positive_int)
+from minipg.io.cli import MAX_COUNT, Parser, Progress, check_memory, integer_in, interrupt_status, number
 from minipg.io.figures import plot_learning_curve
 from minipg.io.files import check_output_dir, write_csv, writing_together
 from minipg.natural import fisher_matrix, natural_step, trust_region_step
 from minipg.optim import OPTIMIZER_NAMES, make_optimizer
 from minipg.policies import GaussianPolicy, SoftmaxPolicy, mean_kl
 from minipg.rollout import LockStep, OneByOne, Steps, sample_paths
+from minipg.settings import ENV_DEFAULTS, Config, flag, interval, settings  # noqa: F401  (train's names, as before)
 
-# ---- settings: one Config, each env's complete setting ---------------------------------------------------
-
-ESTIMATORS = ("reinforce", "reward-to-go", "mean-baseline", "baseline", "actor-critic", "importance", "ppo")
-OPTIMIZERS = OPTIMIZER_NAMES + ("natural", "capped-natural", "trust-region")
-OWN_LR = {"adam": 0.001, "sgd": 0.01, "natural": 1.0, "capped-natural": 0.01, "trust-region": 0.0}
-
-
-def _setting(help_text, kind=None):
-    return dataclasses.field(metadata={"help": help_text, "type": kind})
-
-
-@dataclasses.dataclass(frozen=True)
-class Config:
-    """Every setting of a run, with its help text; the train command's flags are built from it."""
-
-    env: str = _setting("environment: " + ", ".join(envs.ENV_NAMES))
-    policy: str = _setting("softmax (discrete actions) or gaussian (continuous)")
-    estimator: str = _setting("psi: reinforce (Eq. 9, b = mean return of the other paths), reward-to-go (Eq. 10), "
-                              "mean-baseline (Eq. 10, b_t = mean return-to-go of the other paths at t), baseline "
-                              "(Eq. 10, b = V(s, t) fitted on earlier batches), actor-critic (Eq. 13), importance "
-                              "(Eq. 8 over the last --reuse batches), ppo (Eq. 21)")
-    critic: str = _setting("actor-critic's and ppo's V: regression (Eq. 15) or td (Eq. 14)")
-    optimizer: str = _setting("the step: " + ", ".join(OPTIMIZERS) + " (natural: Eq. 17; capped-natural: Eq. 19; "
-                              "trust-region: Eqs. 17-18)")
-    lr: float = _setting("step size: the env's with the env's optimizer, else the optimizer's own ("
-                         + ", ".join(f"{name} {lr:g}" for name, lr in OWN_LR.items() if lr) + "; natural: a multiple"
-                         " of the KL-sized step); trust-region has none", positive_float)
-    kl: float = _setting("natural, capped-natural, trust-region: the KL radius delta", positive_float)
-    iterations: int = _setting("iteration cap", positive_int)
-    episodes: int = _setting("at least m episodes per batch", positive_int)
-    batch_steps: int = _setting("and more episodes until the batch holds this many env steps", non_negative_int)
-    envs: int = _setting("ppo: n envs stepped together", positive_int)
-    steps: int = _setting("ppo: T steps of each env per batch", positive_int)
-    epochs: int = _setting("ppo: K passes over each batch", positive_int)
-    minibatches: int = _setting("ppo: shuffled minibatches per pass", positive_int)
-    clip: float = _setting("ppo: the clip epsilon of Eq. (21)", positive_float)
-    normalise: bool = _setting("ppo: advantages to mean 0 and standard deviation 1 in each minibatch")
-    target_kl: float = _setting("ppo: stop the passes once the mean KL(pi_old || pi) passes this (0: never)",
-                                float)
-    entropy: float = _setting("ppo: coefficient of the entropy bonus", float)
-    gamma: float = _setting("discount factor in (0, 1]", float)
-    lam: float = _setting("actor-critic, ppo: GAE lambda in [0, 1]", float)
-    critic_lr: float = _setting("td critic: the TD(0) step of Eq. (14), in (0, 1]", positive_float)
-    reuse: int = _setting("importance: the number of recent batches reused", positive_int)
-    seed: int = _setting("seed of every random number of the run", non_negative_int)
-    out: str = _setting("directory for the plot, the CSV log and the checkpoint")
-    quiet: bool = _setting("print no progress lines")
-    load: str = _setting("start from the theta of this checkpoint (.npz)")
-    eval: int = _setting("with --load: only evaluate the loaded theta for this many episodes", non_negative_int)
-
-
-_CARTPOLE = Config(env="cartpole", policy="softmax", estimator="actor-critic", critic="regression", optimizer="adam",
-                   lr=0.2, kl=0.01, iterations=300, episodes=2, batch_steps=0, envs=2, steps=512, epochs=10,
-                   minibatches=4, clip=0.2, normalise=False, target_kl=0.0, entropy=0.0, gamma=0.99, lam=1.0,
-                   critic_lr=0.1, reuse=3, seed=0, out="plots", quiet=False, load="", eval=0)
-ENV_DEFAULTS = {  # what `python -m minipg.train --env E` runs with no other flag
-    "cartpole": _CARTPOLE,
-    "cartpole-continuous": dataclasses.replace(_CARTPOLE, env="cartpole-continuous", policy="gaussian",
-                                               optimizer="capped-natural", lr=0.01, episodes=1, batch_steps=500),
-    "gridworld": dataclasses.replace(_CARTPOLE, env="gridworld", estimator="baseline", lr=0.3, iterations=400,
-                                     episodes=20, gamma=1.0),
-    "corridor": dataclasses.replace(_CARTPOLE, env="corridor", estimator="baseline", lr=0.01, iterations=500,
-                                    episodes=20, gamma=1.0),
-}
-PPO_SETTINGS = ("envs", "steps", "epochs", "minibatches", "clip", "normalise", "target_kl", "entropy")
-USED_BY = {  # a setting given for a run that would not read it is refused by name
-    **{name: (lambda c: c.estimator == "ppo", "only --estimator ppo") for name in PPO_SETTINGS},
-    **{name: (lambda c: c.estimator != "ppo", "every estimator but ppo, whose batch is --envs x --steps")
-       for name in ("episodes", "batch_steps")},
-    "lr": (lambda c: c.optimizer != "trust-region", "every optimizer but trust-region, whose step is set by --kl"),
-    "kl": (lambda c: c.optimizer in ("natural", "capped-natural", "trust-region"), "only the natural steps"),
-    "critic": (lambda c: c.estimator in ("actor-critic", "ppo"), "only actor-critic and ppo"),
-    "lam": (lambda c: c.estimator in ("actor-critic", "ppo"), "only actor-critic and ppo"),
-    "critic_lr": (lambda c: c.estimator in ("actor-critic", "ppo") and c.critic == "td", "only the td critic"),
-    "reuse": (lambda c: c.estimator == "importance", "only --estimator importance"),
-    "eval": (lambda c: bool(c.load), "only a run with --load"),
-}
-
-
-def settings(env="cartpole", **given):
-    """env's complete setting, with `given` changing only what it names: an optimizer other than the env's takes
-    its own step size unless lr is given too, and a setting the run would not read is refused by name."""
-    if env not in ENV_DEFAULTS:
-        raise ValueError(f"unknown env {env!r}; known envs: {', '.join(envs.ENV_NAMES)}")
-    config = dataclasses.replace(ENV_DEFAULTS[env], **given)
-    if config.optimizer != ENV_DEFAULTS[env].optimizer and "lr" not in given or config.optimizer == "trust-region":
-        config = dataclasses.replace(config, lr=OWN_LR.get(config.optimizer, 0.0))
-    for name in given:
-        used, by = USED_BY.get(name, (lambda c: True, ""))
-        if not used(config):
-            raise ValueError(f"--{name.replace('_', '-')}: the run does not use it ({by} does)")
-    check(config)
-    return config
-
-
-def _known(value, names, what):
-    if value not in names:
-        raise ValueError(f"unknown {what} {value!r}; known {what}s: {', '.join(names)}")
-
-
-def check(config):
-    """Raise ValueError naming the first bad setting; nothing has been written yet."""
-    _known(config.policy, ("softmax", "gaussian"), "policy")
-    _known(config.estimator, ESTIMATORS, "estimator")
-    _known(config.critic, ("regression", "td"), "critic")
-    _known(config.optimizer, OPTIMIZERS, "optimizer")
-    if config.optimizer == "trust-region" and config.estimator in ("importance", "ppo"):
-        raise ValueError(f"trust-region checks its step on paths drawn at the current theta; {config.estimator} "
-                         "reuses older ones")
-    if config.estimator == "ppo" and config.optimizer not in OPTIMIZER_NAMES:
-        raise ValueError("ppo takes its steps with --optimizer adam or sgd")
-    for name, low, high in (("gamma", 0.0, 1.0), ("lam", 0.0, 1.0), ("critic_lr", 0.0, 1.0)):
-        value = getattr(config, name)
-        if not (low < value <= high if name != "lam" else low <= value <= high):
-            raise ValueError(f"{name.replace('_', '-')} must be in {'[' if name == 'lam' else '('}{low:g}, "
-                             f"{high:g}], got {value}")
-    if config.target_kl < 0 or config.entropy < 0:
-        raise ValueError("target-kl and entropy must be >= 0")
-    if config.minibatches > config.envs * config.steps:
-        raise ValueError(f"minibatches: {config.minibatches} is more than the {config.envs * config.steps} steps "
-                         "of a batch (--envs x --steps)")
-
+# ---- the command's flags, built from Config --------------------------------------------------------------
 
 def parse_config(argv):
     """A Config from command-line flags: the chosen env's setting with each given flag changing what it names."""
@@ -169,16 +49,28 @@ def parse_flags(argv):
                     epilog="Each env's setting (a flag given on the command line changes only what it names):\n"
                            + defaults_table())
     for field in dataclasses.fields(Config):
-        flag, values = "--" + field.name.replace("_", "-"), {getattr(c, field.name) for c in ENV_DEFAULTS.values()}
-        shown = f" (default: {values.pop()!r})" if len(values) == 1 else " (default: the env's, below)"
+        values, within = {getattr(c, field.name) for c in ENV_DEFAULTS.values()}, field.metadata["within"]
+        shown = (f", in {within}" if within else "") + (f" (default: {values.pop()!r})" if len(values) == 1
+                                                          else " (default: the env's, below)")
         if field.type is bool:
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, help=field.metadata["help"] + shown)
+            parser.add_argument(flag(field.name), action=argparse.BooleanOptionalAction,
+                                help=field.metadata["help"] + shown)
         elif field.name != "env":
-            parser.add_argument(flag, type=field.metadata["type"] or str, help=field.metadata["help"] + shown)
+            parser.add_argument(flag(field.name), type=argument_type(field), help=field.metadata["help"] + shown)
         else:
-            parser.add_argument(flag, help=field.metadata["help"] + " (default: 'cartpole')")
+            parser.add_argument(flag(field.name), help=field.metadata["help"] + " (default: 'cartpole')")
     given = vars(parser.parse_args(argv))
     return given.pop("env", "cartpole"), given
+
+
+def argument_type(field):
+    """How a flag's text becomes the setting: an integer within its bounds and at most MAX_COUNT, a number (its
+    interval is checked with the other settings, so Python callers and bench --set meet the same check), or the
+    text itself."""
+    if field.type is int:
+        low, high, _, _ = interval(field.metadata["within"])
+        return integer_in(int(low), int(min(high, MAX_COUNT)))
+    return number if field.type is float else str
 
 
 def defaults_table():
@@ -251,6 +143,16 @@ def step(config, optimizer, policy, theta, gradient, paths, psi):
     return trust_region_step(policy, theta, direction, paths, psi, config.kl)  # Eq. (18)
 
 
+def divergence_cause(config, theta_is_loaded):
+    """The settings that sized the step whose numbers overflowed: the entropy bonus's coefficient, the step size,
+    and the theta the run started from when it diverged at once."""
+    causes = [f"--entropy {config.entropy:g} (it scales the entropy bonus's gradient)"] if config.entropy else []
+    causes.append(f"the KL radius --kl {config.kl:g}" if config.optimizer == "trust-region"
+                  else f"the step size --lr {config.lr:g}")
+    start = f"; or the theta loaded from {config.load} is too large" if theta_is_loaded else ""
+    return " or ".join(causes) + " is likely too large" + start
+
+
 def reused(recent, paths):
     """The paths psi weighs: this batch, and for the importance estimator the --reuse - 1 drawn before it."""
     recent.append(paths)
@@ -270,7 +172,7 @@ def train(config, theta=None, progress=None, stop_when_solved=True, stop_early=T
     optimizer = make_optimizer(config.optimizer, config.lr) if config.optimizer in OPTIMIZER_NAMES else None
     sampler = make_sampler(config, env) if config.estimator == "ppo" else None
     recent = collections.deque(maxlen=config.reuse if config.estimator == "importance" else 1)
-    theta = np.zeros(policy.n_params) if theta is None else theta
+    theta_loaded, theta = theta is not None, np.zeros(policy.n_params) if theta is None else theta
     judge, run = Judge(config, env, policy, stop_early), Run(theta, [], "cap", 0.0)
     start, outside = time.perf_counter(), 0.0
     try:
@@ -314,9 +216,8 @@ def train(config, theta=None, progress=None, stop_when_solved=True, stop_early=T
                 run.status = "solved"
                 break
     except FloatingPointError:
-        run.status = "diverged"
-        run.message = (f"iteration {iteration}: theta or its gradient is not finite; the step size --lr is "
-                       "likely too large")
+        run.status, run.message = "diverged", f"iteration {iteration}: theta or its gradient is not finite; " + \
+            divergence_cause(config, theta_is_loaded=iteration == 1 and theta_loaded)
     except KeyboardInterrupt:
         run.status, run.message = "interrupted", "interrupted: stopped after saving the last finite theta"
     run.seconds, run.eval_seconds = time.perf_counter() - start - outside, judge.seconds
@@ -418,21 +319,40 @@ class Judge:
 
 # ---- the command: files, progress, summary ---------------------------------------------------------------
 
-def load_theta(config, policy):
-    """theta of --load, refusing a checkpoint written for another env or policy, or of the wrong size."""
+def load_theta(config, env, policy):
+    """theta of --load, refusing a checkpoint written for another env or policy, of the wrong size, or whose policy
+    is not finite."""
     checkpoint = load_checkpoint(config.load)
     if (checkpoint.env, checkpoint.policy) != (config.env, config.policy):
         raise ValueError(f"checkpoint {config.load} is for env {checkpoint.env!r} with policy {checkpoint.policy!r}, "
                          f"not env {config.env!r} with policy {config.policy!r}")
-    return fitting_theta(checkpoint, config.load, policy)
+    return fitting_theta(checkpoint, config.load, env, policy)
 
 
-def fitting_theta(checkpoint, path, policy):
-    """The checkpoint's theta if it has the policy's size, else ValueError naming the file."""
+def fitting_theta(checkpoint, path, env, policy):
+    """The checkpoint's theta if it has the policy's size and gives finite probabilities where the policy acts (every
+    state of a tabular env; the states of one episode elsewhere), else ValueError naming the file."""
     if checkpoint.theta.shape != (policy.n_params,):
         raise ValueError(f"checkpoint {path}: theta has shape {checkpoint.theta.shape}, the {checkpoint.policy} "
                          f"policy on {checkpoint.env} needs ({policy.n_params},)")
+    with acting_finitely(path, checkpoint.theta):
+        if hasattr(env, "P"):
+            exact.policy_table(env, policy, checkpoint.theta)
+        else:
+            sample_paths(env, policy, checkpoint.theta, 1, np.random.default_rng(0))
     return checkpoint.theta
+
+
+@contextlib.contextmanager
+def acting_finitely(path, theta):
+    """A NaN or an overflow while the theta loaded from path acts becomes one line naming the checkpoint: a finite but
+    huge theta (1e308, say) overflows W phi~ and leaves no probability to draw from."""
+    try:
+        with np.errstate(over="raise", invalid="raise"):
+            yield
+    except FloatingPointError:
+        raise ValueError(f"checkpoint {path}: its theta (largest |theta_i| = {np.max(np.abs(theta)):.3g}) makes the "
+                         "policy overflow: it gives no finite probabilities at a state it reaches") from None
 
 
 def output_names(config):
@@ -508,11 +428,12 @@ def main(argv=None):
     config = parse_config(argv)
     env = envs.make(config.env)
     policy = make_policy(env, config.policy)
-    theta = load_theta(config, policy) if config.load else None
+    theta = load_theta(config, env, policy) if config.load else None
     if config.eval:
         check_memory("--eval", batch_bytes(env, config.eval))
-        returns = [estimators.path_return(path) for path in
-                   sample_paths(env, policy, theta, config.eval, np.random.default_rng(config.seed))]
+        with acting_finitely(config.load, theta):
+            returns = [estimators.path_return(path) for path in
+                       sample_paths(env, policy, theta, config.eval, np.random.default_rng(config.seed))]
         print(f"{config.env}: mean return {np.mean(returns):.1f} ± {np.std(returns):.1f} over {config.eval} episodes")
         return 0
     check_memory("--episodes, --batch-steps, --envs, --steps, --iterations and --reuse", run_bytes(config, env))

@@ -21,6 +21,7 @@ from minipg.optim import Adam
 from minipg.returns import discounted_cumsum
 from minipg.rollout import sample_paths
 from minipg.train import ENV_DEFAULTS, main, make_policy, settings, step, train
+from tests.helpers import POSIX_SIGNALS
 
 
 def run_cli(*args, cwd=None):
@@ -33,10 +34,22 @@ def run_cli(*args, cwd=None):
 @pytest.mark.parametrize(
     "args, message",
     [(["--env", "pong"], "unknown env 'pong'"), (["--estimator", "magic"], "unknown estimator 'magic'"),
-     (["--lr", "0"], "--lr: expected a positive number"), (["--episodes", "0"], "--episodes: expected a positive"),
-     (["--gamma", "0"], "gamma must be in (0, 1]"), (["--gamma", "1.5"], "gamma must be in (0, 1]"),
+     (["--lr", "0"], "--lr must be a finite number in (0, inf), got 0.0"),
+     (["--episodes", "0"], "--episodes: expected a positive"), (["--lr", "x"], "--lr: expected a number, got 'x'"),
+     (["--gamma", "0"], "--gamma must be a finite number in (0, 1]"),
+     (["--gamma", "1.5"], "--gamma must be a finite number in (0, 1], got 1.5"),
      (["--load", "missing.npz"], "missing.npz does not exist"), (["--critic", "magic"], "unknown critic 'magic'"),
-     (["--batch-steps", "-1"], "--batch-steps: expected a non-negative integer")],
+     (["--batch-steps", "-1"], "--batch-steps: expected a non-negative integer"),
+     (["--estimator", "ppo", "--target-kl", "nan"], "--target-kl must be a finite number in [0, inf), got nan"),
+     (["--estimator", "ppo", "--entropy", "nan"], "--entropy must be a finite number in [0, inf), got nan"),
+     (["--estimator", "ppo", "--entropy", "-1"], "--entropy must be a finite number in [0, inf), got -1.0"),
+     (["--estimator", "ppo", "--clip", "inf"], "--clip must be a finite number in (0, inf), got inf"),
+     (["--lam", "nan"], "--lam must be a finite number in [0, 1], got nan"),
+     (["--optimizer", "natural", "--kl=-inf"], "--kl must be a finite number in (0, inf), got -inf"),
+     (["--estimator", "actor-critic", "--critic", "td", "--critic-lr", "nan"], "--critic-lr must be a finite"),
+     (["--estimator", "ppo", "--epochs", "1000000000"], "--epochs: expected at most 1000"),
+     (["--estimator", "ppo", "--envs", "1", "--steps", "8", "--minibatches", "8", "--normalise"],
+      "--normalise: a minibatch of 1 step has its one advantage normalised to 0")],
 )
 def test_bad_flags_print_one_line_exit_2_and_write_nothing(tmp_path, args, message):
     out = tmp_path / "out"
@@ -53,6 +66,24 @@ def test_checkpoint_for_another_env_or_a_corrupt_file_is_refused(tmp_path):
     (tmp_path / "junk.npz").write_bytes(b"not a checkpoint")
     result = run_cli("--env", "corridor", "--load", str(tmp_path / "junk.npz"), "--eval", "3")
     assert result.returncode == 2 and "is not a minipg checkpoint" in result.stderr
+
+
+@pytest.mark.parametrize("command", [["minipg.train", "--eval", "3"], ["minipg.train", "--iterations", "2"],
+                                     ["minipg.lab.show"]], ids=["eval", "train", "show"])
+def test_a_theta_too_large_for_the_policy_is_refused_in_one_line_naming_the_file(tmp_path, command):
+    """theta = +-1e308 is finite, but W phi~ overflows and leaves no probability to draw from: every command that
+    loads it refuses it before any work, even with warnings made errors (-W error), and writes nothing."""
+    from minipg.io.checkpoint import save_checkpoint
+
+    save_checkpoint(tmp_path / "huge.npz", np.resize([1e308, -1e308], 10), "cartpole", "softmax", {})
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    load = ["--load", "huge.npz"] if command[0] == "minipg.train" else ["huge.npz"]
+    out = [] if "--eval" in command else ["--out", "out"]  # an --eval run writes nothing, and refuses --out
+    result = subprocess.run([sys.executable, "-W", "error", "-m", command[0], *load, *command[1:], *out],
+                            capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "PYTHONPATH": root})
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert "checkpoint huge.npz: its theta (largest |theta_i| = 1e+308) makes the policy overflow" in result.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_run_writes_plot_log_and_a_checkpoint_that_loads(tmp_path):
@@ -95,6 +126,17 @@ def test_step_size_is_the_envs_with_its_own_optimizer_else_the_optimizers_own(en
 def test_a_setting_the_run_does_not_use_is_refused_by_name(given, flag):
     with pytest.raises(ValueError, match=f"^{flag}: the run does not use it"):
         settings("cartpole", **given)
+
+
+@pytest.mark.parametrize("given, flag", [({"estimator": "ppo", "clip": 0.3}, "--estimator"), ({"out": "x"}, "--out"),
+                                         ({"iterations": 10**9}, "--iterations"), ({"gamma": 0.5}, "--gamma"),
+                                         ({"quiet": True}, "--quiet"), ({"lr": 0.1}, "--lr")])
+def test_an_eval_run_refuses_every_setting_it_does_not_read(given, flag):
+    """An --eval run samples episodes of the loaded theta and prints their mean return: it reads the env, the
+    policy, the checkpoint, the number of episodes and the seed, and nothing else."""
+    assert settings("gridworld", load="c.npz", eval=2, seed=3).eval == 2
+    with pytest.raises(ValueError, match=f"^{flag}: an --eval run does not use it"):
+        settings("gridworld", load="c.npz", eval=2, **given)
 
 
 def test_natural_without_lr_takes_the_kl_sized_step():
@@ -159,11 +201,21 @@ def test_same_seed_same_bits_whatever_kernels_blas_and_numpy_choose():
 def test_divergence_stops_with_status_1_and_keeps_the_last_finite_theta(tmp_path):
     result = run_cli("--optimizer", "sgd", "--lr", "1e308", "--out", str(tmp_path), "--quiet")
     assert result.returncode == 1
-    assert "iteration 1: theta or its gradient is not finite; the step size --lr is likely too large" in result.stderr
+    assert "iteration 1: theta or its gradient is not finite; the step size --lr 1e+308 is likely too large" \
+        in result.stderr
     with np.load(tmp_path / "cartpole.npz") as checkpoint:
         assert np.all(np.isfinite(checkpoint["theta"]))
 
 
+def test_a_divergence_names_the_entropy_bonus_when_it_sizes_the_step(tmp_path):
+    """--entropy 1e300 makes the gradient 1e300 and Adam's second moment overflows: the line names --entropy."""
+    result = run_cli("--estimator", "ppo", "--entropy", "1e300", "--iterations", "2", "--out", str(tmp_path), "--quiet")
+    assert result.returncode == 1
+    assert ("iteration 1: theta or its gradient is not finite; --entropy 1e+300 (it scales the entropy bonus's "
+            "gradient) or the step size --lr 0.2 is likely too large") in result.stderr
+
+
+@POSIX_SIGNALS
 def test_ctrl_c_saves_and_exits_130(tmp_path):
     """A real SIGINT mid-run: the loop stops, the files are written whole, the status is 130."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -316,6 +368,77 @@ def test_a_ppo_iteration_is_its_epochs_of_minibatch_steps_rebuilt_by_hand():
                 theta = adam.step(theta, gradient)
         critic.fit(paths, 0.99)
     np.testing.assert_array_equal(train(config).theta, theta)
+
+
+def kl_at_each_state(policy, theta_p, theta_q, observations):
+    """KL(pi_p || pi_q) = sum_u pi_p(u|s) log(pi_p(u|s) / pi_q(u|s)), one state at a time."""
+    return np.array([np.sum(policy.probs(theta_p, s) * np.log(policy.probs(theta_p, s) / policy.probs(theta_q, s)))
+                     for s in observations])
+
+
+def test_ppo_stops_at_the_first_pass_whose_kl_from_pi_old_passes_a_realistic_target():
+    """The first batch's passes rebuilt by hand (4 envs x 32 steps, 3 minibatches, Adam 0.05), with the mean
+    KL(pi_old || pi) over the batch's states after each. A target between the KL of two passes that the other
+    order, KL(pi || pi_old), puts on the other side: train stops after the pass the forward KL first exceeds it,
+    no earlier and no later (the KL need not grow from pass to pass: here it does not)."""
+    from envs.cartpole import CartPoleVector
+    from minipg import estimators
+    from minipg.rollout import LockStep, Steps
+
+    policy, rng, adam = make_policy(envs.make("cartpole"), "softmax"), np.random.default_rng(0), Adam(0.05)
+    paths = LockStep(CartPoleVector(4), 0).sample(policy, np.zeros(10), 32)
+    steps, theta, after_pass = Steps.of(paths), np.zeros(10), []
+    advantages = np.concatenate([RegressionCritic(4).advantages(path, 0.99, 1.0) for path in paths])
+    for _ in range(8):
+        for rows in np.array_split(rng.permutation(len(steps)), 3):
+            psi = estimators.ppo_psi(policy, theta, steps.take(rows), advantages[rows], 0.2)
+            theta = adam.step(theta, policy_gradient(policy, theta, [steps.take(rows)], [psi]))
+        after_pass.append(theta)
+    forward = [kl_at_each_state(policy, np.zeros(10), theta, steps.observations).mean() for theta in after_pass]
+    backward = [kl_at_each_state(policy, theta, np.zeros(10), steps.observations).mean() for theta in after_pass]
+    first_above = lambda kls, target: next((j for j, kl in enumerate(kls) if kl > target), None)  # noqa: E731
+    ends = sorted(forward + backward)
+    target = next(t for t in (np.array(ends[1:]) + ends[:-1]) / 2  # a target some pass crosses and an earlier not,
+                  if (first_above(forward, t) or 0) > 0 and first_above(forward, t) != first_above(backward, t))
+    stops = first_above(forward, target)  # where the other order would stop elsewhere
+    run = train(settings(estimator="ppo", envs=4, steps=32, epochs=8, minibatches=3, lr=0.05, target_kl=target,
+                         iterations=1))
+    np.testing.assert_array_equal(run.theta, after_pass[stops])
+
+
+def gaussian_kl_at_each_state(policy, theta_p, theta_q, observations):
+    """KL(N(mu_p, sigma_p^2) || N(mu_q, sigma_q^2))
+    = log(sigma_q / sigma_p) + (sigma_p^2 + (mu_p - mu_q)^2) / 2 sigma_q^2 - 1/2, one state at a time (one action)."""
+    sigma_p, sigma_q = np.exp(policy.log_std(theta_p)[0]), np.exp(policy.log_std(theta_q)[0])
+    gaps = np.array([policy.mean(theta_p, s)[0] - policy.mean(theta_q, s)[0] for s in observations])
+    return np.log(sigma_q / sigma_p) + (sigma_p**2 + gaps**2) / (2 * sigma_q**2) - 0.5
+
+
+@pytest.mark.parametrize("env", ["cartpole", "cartpole-continuous"])
+def test_the_logged_kl_and_clip_fraction_are_those_of_the_batch(tmp_path, monkeypatch, env):
+    """One PPO iteration from theta_old = 0, its batch recorded as sampled: the CSV's kl is the mean over the batch's
+    states of KL(pi_old || pi), computed state by state, and its clip_fraction the share of ratios
+    pi(u_t|s_t) / pi_old(u_t|s_t), each from log_prob, outside [1 - eps, 1 + eps] on either side."""
+    from minipg.rollout import LockStep
+
+    batches, sample = [], LockStep.sample
+    monkeypatch.setattr(LockStep, "sample", lambda self, *args: batches.append(sample(self, *args)) or batches[-1])
+    assert main(["--env", env, "--estimator", "ppo", "--optimizer", "adam", "--lr", "0.05", "--iterations", "1",
+                 "--quiet", "--out", str(tmp_path)]) == 0
+    with open(tmp_path / f"{env}.csv", newline="") as file:
+        (row,) = csv.DictReader(file)
+    with np.load(tmp_path / f"{env}.npz") as checkpoint:
+        theta = checkpoint["theta"]
+    policy = make_policy(envs.make(env), settings(env).policy)
+    (paths,) = batches
+    observations = np.concatenate([path.observations for path in paths])
+    kl_of = kl_at_each_state if env == "cartpole" else gaussian_kl_at_each_state
+    assert float(row["kl"]) == pytest.approx(kl_of(policy, np.zeros(policy.n_params), theta, observations).mean(),
+                                             rel=1e-12)
+    ratios = np.exp([policy.log_prob(theta, s, u) - old for path in paths
+                     for s, u, old in zip(path.observations, path.actions, path.log_probs)])
+    assert np.any(ratios > 1.2) and np.any(ratios < 0.8)  # both sides of the clip count
+    assert float(row["clip_fraction"]) == pytest.approx(np.mean((ratios > 1.2) | (ratios < 0.8)), rel=1e-12)
 
 
 def test_ppo_stops_its_passes_once_the_kl_passes_the_target():

@@ -48,15 +48,12 @@ def check_memory(flags, nbytes):
                          f"{MAX_BYTES / 2**30:g} GiB a command may take")
 
 
-def positive_float(text):
-    """argparse type: a finite number > 0."""
+def number(text):
+    """argparse type: a real number; the interval it must lie in is the command's to check."""
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not 0.0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
 
 
 class Progress:
