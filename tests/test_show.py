@@ -2,6 +2,7 @@
 picture's arrows and visits agree with the policy and the oracle, and bad input writes nothing."""
 import copy
 import os
+import signal
 import subprocess
 import sys
 
@@ -17,6 +18,7 @@ from minipg.io.cli import MAX_BYTES, run_cli
 from minipg.io.figures import plt
 from minipg.policies import SoftmaxPolicy
 from minipg.rollout import sample_paths
+from tests.helpers import POSIX_SIGNALS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Gymnasium's CartPole-v1 render: 600 x 400 px, 125 px per metre, cart 50 x 30 px centred at height 100,
@@ -153,6 +155,47 @@ def test_each_gif_frame_shows_the_cart_and_pole_of_its_step(tmp_path):
             assert pole_columns.mean() - (300 + 125 * x) == pytest.approx(57.5 * np.sin(theta_t), abs=1.5), step
 
 
+BALANCING = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.5, 1.0, 20.0, 5.0, 0.0])  # pushes against the lean: 500 steps
+
+
+def test_the_printed_lean_and_drift_are_those_of_the_states_filmed(tmp_path, capsys, monkeypatch):
+    """Every state drawn into the GIF is recorded as it is drawn; each episode's line gives its return, its steps,
+    the largest |theta| in degrees, the largest |x| and the last x in metres, of exactly those states."""
+    save_checkpoint(tmp_path / "c.npz", np.array([0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, -1.0, 0.0, 0.0]), "cartpole",
+                    "softmax", {"gamma": 0.99})
+    drawn_states, draw = [], show.draw_frame
+    monkeypatch.setattr(show, "draw_frame", lambda track, state, caption: drawn_states.append(state) or draw(
+        track, state, caption))
+    assert show.main([str(tmp_path / "c.npz"), "--out", str(tmp_path / "out"), "--episodes", "3"]) is None
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("episode")]
+    gif_states = np.array(drawn_states[:len(drawn_states) - show.FILMSTRIP_FRAMES])  # then the filmstrip's frames
+    assert len(lines) == 3
+    for line in lines:
+        steps = int(line.split(" in ")[1].split(" steps")[0])
+        episode, gif_states = gif_states[:steps + 1], gif_states[steps + 1:]
+        assert line == (f"{line.split(':')[0]}: return {steps:g} in {steps} steps; the pole within "
+                        f"{np.max(np.abs(episode[:, 2])) * 180 / np.pi:.1f}° of upright, the cart within "
+                        f"{np.max(np.abs(episode[:, 0])):.2f} m of the centre ({episode[-1, 0]:+.2f} m at the end)")
+    assert len(gif_states) == 0
+
+
+@POSIX_SIGNALS
+def test_sigterm_while_the_gif_is_drawn_stops_at_once_and_writes_nothing(tmp_path):
+    """Eight balanced episodes are 4,008 frames, about ten seconds of drawing: SIGTERM at the first progress line
+    ends the command there with 143, and neither the GIF, the filmstrip nor a temporary of them appears. (Holding
+    the signal until the files were written, as a checkpoint's save does, would have drawn every frame.)"""
+    save_checkpoint(tmp_path / "c.npz", BALANCING, "cartpole", "softmax", {"gamma": 0.99})
+    process = subprocess.Popen([sys.executable, "-m", "minipg.lab.show", str(tmp_path / "c.npz"), "--episodes", "8",
+                                "--out", str(tmp_path / "out")], cwd=ROOT, text=True, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": ROOT, "PYTHONUNBUFFERED": "1"})
+    while not process.stdout.readline().startswith("frame"):  # the episodes' lines come first
+        assert process.poll() is None
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 143 and stderr == "interrupted\n" and "wrote" not in stdout
+    assert os.listdir(tmp_path / "out") == []
+
+
 def test_a_state_held_still_is_still_one_frame_per_step(tmp_path):
     """Pillow merges equal consecutive frames; the caption's step keeps them apart."""
     show.write_gif(tmp_path / "still.gif", [(np.zeros((3, 4)), np.zeros(3))])
@@ -250,7 +293,10 @@ def bad_checkpoints(tmp_path):
     (tmp_path / "junk.npz").write_bytes(b"not a checkpoint")
     save_checkpoint(tmp_path / "pong.npz", np.zeros(4), "pong", "softmax", {})
     save_checkpoint(tmp_path / "short.npz", np.zeros(3), "cartpole", "softmax", {})
+    save_checkpoint(tmp_path / "magic.npz", np.zeros(10), "cartpole", "magic", {})
     save_checkpoint(tmp_path / "gauss.npz", np.zeros(22), "gridworld", "gaussian", {})
+    save_checkpoint(tmp_path / "huge.npz", np.resize([1e308, -1e308], 10), "cartpole", "softmax", {})
+    save_checkpoint(tmp_path / "huge-grid.npz", np.resize([1e308, -1e308, 1e308], 88), "gridworld", "softmax", {})
     save_checkpoint(tmp_path / "nan.npz", np.full(10, np.nan), "cartpole", "softmax", {})
     save_checkpoint(tmp_path / "good.npz", np.zeros(10), "cartpole", "softmax", {})
 
@@ -258,9 +304,12 @@ def bad_checkpoints(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["missing.npz"], "missing.npz does not exist"),
     (["junk.npz"], "is not a minipg checkpoint"),
-    (["pong.npz"], "unknown env 'pong'"),
+    (["pong.npz"], "checkpoint pong.npz: its env 'pong' is none of minipg's: cartpole,"),
+    (["magic.npz"], "checkpoint magic.npz: its policy 'magic' is none of minipg's: softmax, gaussian"),
     (["short.npz"], "theta has shape (3,)"),
-    (["gauss.npz"], "policy 'gaussian' does not fit"),
+    (["gauss.npz"], "checkpoint gauss.npz: policy 'gaussian' does not fit"),
+    (["huge.npz"], "checkpoint huge.npz: its theta (largest |theta_i| = 1e+308) makes the policy overflow"),
+    (["huge-grid.npz"], "checkpoint huge-grid.npz: its theta (largest |theta_i| = 1e+308) makes the policy overflow"),
     (["nan.npz"], "theta contains NaN or inf"),
     (["short.npz", "--episodes", "0"], "--episodes: expected a positive integer"),
     (["good.npz", "--out", "file/plots"], "--out: cannot write into"),

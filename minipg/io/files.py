@@ -27,6 +27,8 @@ def check_output_dir(flag, folder, names):
     anything but a regular file. Otherwise one ValueError naming flag and path."""
     if not folder:
         raise ValueError(f"{flag}: expected a directory, got an empty path")
+    if os.path.lexists(folder) and not os.path.exists(folder):
+        raise ValueError(f"{flag}: {folder} is a symbolic link that leads nowhere (a loop, or a missing target)")
     if os.path.exists(folder) and not os.path.isdir(folder):
         raise ValueError(f"{flag}: {folder} exists and is not a directory")
     targets = [os.path.abspath(os.path.join(folder, name)) for name in names]
@@ -41,14 +43,6 @@ def check_output_dir(flag, folder, names):
         if os.path.lexists(target) and not os.path.isfile(target):
             raise ValueError(f"{flag}: {target} exists and is not a regular file")
     return folder
-
-
-def check_output_file(flag, path):
-    """Before any work: `path` names a file (not a directory) that check_output_dir can write in its folder."""
-    if not path or path.endswith(os.sep) or os.path.isdir(path):
-        raise ValueError(f"{flag}: expected a file name, got {path!r}")
-    check_output_dir(flag, os.path.dirname(path) or os.curdir, [os.path.basename(path)])
-    return path
 
 
 def _temporary_name(path, kind):
@@ -75,9 +69,11 @@ def _fsync(path):
 
 
 class _Group:
-    """The files of the writing_together block under way: (temporary, target) pairs, in the order written."""
+    """The files of the writing_together block under way: (temporary, target) pairs, in the order written, and
+    whether a signal may stop their writing (not their renames)."""
 
     current = None
+    interruptible = False
 
 
 def write_atomically(path, write):
@@ -86,7 +82,7 @@ def write_atomically(path, write):
     path = os.path.abspath(path)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     temporary = None
-    with saving():
+    with contextlib.nullcontext() if _Group.interruptible else saving():
         try:
             temporary = _create(_temporary_name(path, "tmp"))
             write(temporary)
@@ -112,19 +108,25 @@ def write_csv(path, header, rows):
 
 
 @contextlib.contextmanager
-def writing_together(paths):
+def writing_together(paths, interruptible=False):
     """The files of one run: each of `paths` is written inside the block, and at its end all of them are put in
-    place or none is; one of `paths` the block did not write is removed, so no file of an older run stays."""
+    place or none is; one of `paths` the block did not write is removed, so no file of an older run stays.
+
+    A signal arriving inside the block is held until its files are in place, unless `interruptible`: then it stops
+    the writing at once (KeyboardInterrupt), and only the renames, an instant, are held: nothing appears.
+    """
     if _Group.current is not None:
         raise ValueError("writing_together blocks do not nest")
     paths = {os.path.abspath(path) for path in paths}
     renames = _Group.current = []
+    _Group.interruptible = interruptible
     try:
-        with saving():
+        with contextlib.nullcontext() if interruptible else saving():
             yield
-            _replace_together(renames, sorted(paths - {target for _, target in renames}))
+            with saving():
+                _replace_together(renames, sorted(paths - {target for _, target in renames}))
     finally:
-        _Group.current = None
+        _Group.current, _Group.interruptible = None, False
         for temporary, _ in renames:
             if os.path.exists(temporary):
                 os.remove(temporary)

@@ -27,7 +27,8 @@ from minipg.io.cli import Parser, check_memory, non_negative_int, positive_int, 
 from minipg.io.files import check_output_dir, write_atomically, writing_together
 from minipg.io.figures import plt, save_figure
 from minipg.rollout import sample_paths
-from minipg.train import fitting_theta, make_policy
+from minipg.settings import POLICIES
+from minipg.train import acting_finitely, fitting_theta, make_policy
 
 # Gymnasium's CartPole render geometry, in pixels of a 600 x 400 image with y pointing up.
 SCREEN_WIDTH, SCREEN_HEIGHT = 600, 400
@@ -198,16 +199,15 @@ def rgb(name):
     return tuple(level / 255 for level in COLOURS[name])
 
 
-def show_cartpole(env_name, env, policy, theta, episodes, rng, out):
-    """The GIF of `episodes` episodes and the filmstrip of the first; returns the paths written."""
-    recorded = [episode_frames(env, policy, theta, rng) for _ in range(episodes)]
+def show_cartpole(env_name, env, recorded, out):
+    """The GIF of the recorded (states, returns) episodes and the filmstrip of the first; returns the paths written."""
     for k, (states, returns) in enumerate(recorded):
         print(f"episode {k + 1}: return {returns[-1]:g} in {len(states) - 1} steps; the pole within "
               f"{np.degrees(np.abs(states[:, 2]).max()):.1f}° of upright, the cart within "
               f"{np.abs(states[:, 0]).max():.2f} m of the centre ({states[-1, 0]:+.2f} m at the end)")
     gif, filmstrip = (os.path.join(out, name) for name in output_names(env_name, env))
     states, returns = recorded[0]
-    with writing_together([gif, filmstrip]):
+    with writing_together([gif, filmstrip], interruptible=True):  # minutes for many episodes: a signal stops it
         write_gif(gif, recorded)
         write_filmstrip(filmstrip, states, returns,
                         f"minipg: the saved policy on {env_name}, one episode (return {returns[-1]:g})")
@@ -338,11 +338,20 @@ def show_tabular(env_name, env, policy, theta, episodes, rng, gamma, out):
 # ---- the command ----
 
 def load(path):
-    """(env name, env, policy, theta, gamma) of a checkpoint, or ValueError naming what does not fit."""
+    """(env name, env, policy, theta, gamma) of a checkpoint, or ValueError naming the file and what does not fit."""
     checkpoint = load_checkpoint(path)
+    if checkpoint.env not in envs.ENV_NAMES:
+        raise ValueError(f"checkpoint {path}: its env {checkpoint.env!r} is none of minipg's: "
+                         f"{', '.join(envs.ENV_NAMES)}")
+    if checkpoint.policy not in POLICIES:
+        raise ValueError(f"checkpoint {path}: its policy {checkpoint.policy!r} is none of minipg's: "
+                         f"{', '.join(POLICIES)}")
     env = envs.make(checkpoint.env)
-    policy = make_policy(env, checkpoint.policy)
-    theta = fitting_theta(checkpoint, path, policy)
+    try:
+        policy = make_policy(env, checkpoint.policy)
+    except ValueError as error:
+        raise ValueError(f"checkpoint {path}: {error}") from None
+    theta = fitting_theta(checkpoint, path, env, policy)
     gamma = checkpoint.config.get("gamma", 1.0)
     if isinstance(gamma, bool) or not isinstance(gamma, (int, float)) or not 0.0 < gamma <= 1.0:
         raise ValueError(f"checkpoint {path}: its config's gamma must be a number in (0, 1], got {gamma!r}")
@@ -382,7 +391,9 @@ def main(argv=None):
     if hasattr(env, "P"):
         written = show_tabular(env_name, env, policy, theta, episodes, rng, gamma, args.out)
     else:
-        written = show_cartpole(env_name, env, policy, theta, episodes, rng, args.out)
+        with acting_finitely(args.checkpoint, theta):
+            recorded = [episode_frames(env, policy, theta, rng) for _ in range(episodes)]
+        written = show_cartpole(env_name, env, recorded, args.out)
     print("wrote " + ", ".join(written))
 
 

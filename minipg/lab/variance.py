@@ -7,6 +7,7 @@ every batch into per-path terms (whose batch mean is its estimate). Pooled over 
 A second experiment moves theta away from theta_old along a fixed direction and records the
 importance weights of paths sampled at theta_old: ESS / m and Var(w) against KL(pi_old || pi_theta).
 """
+import os
 import sys
 
 import numpy as np
@@ -15,13 +16,14 @@ import envs
 from minipg import estimators, exact
 from minipg.baselines import LeaveOneOutMean, LinearValueBaseline, TimeIndexedBaseline
 from minipg.io.cli import Parser, check_memory, integer_in, non_negative_int, positive_int, run_cli
-from minipg.io.files import check_output_file
+from minipg.io.files import check_output_dir
 from minipg.critics import TDCritic
 from minipg.io.figures import plot_variance
 from minipg.policies import SoftmaxPolicy, mean_kl
 from minipg.rollout import sample_paths
 from minipg.train import batch_bytes
 
+FIGURE = "variance.png"
 GAMMA_DISCOUNTED = 0.8
 IS_SHIFT = 0.1
 
@@ -122,8 +124,7 @@ def parse_args(argv):
     parser.add_argument("--horizon", type=integer_in(1, envs.make("gridworld").max_episode_steps), default=15,
                         help="decisions per path, H, at most the gridworld's episode limit (default 15)")
     parser.add_argument("--seed", type=non_negative_int, default=0, help="seed of every random number (default 0)")
-    parser.add_argument("--out", default="plots/variance.png",
-                        help="where the figure goes (default plots/variance.png)")
+    parser.add_argument("--out", default="plots", help="directory for variance.png (default plots)")
     args = parser.parse_args(argv)
     if args.batches * args.episodes < 2:
         raise ValueError("--batches times --episodes must be at least 2 paths, for a variance")
@@ -141,7 +142,7 @@ def memory_bytes(batches, m, horizon):
 
 def main(argv=None):
     args = parse_args(argv)
-    check_output_file("--out", args.out)
+    check_output_dir("--out", args.out, [FIGURE])
     rng = np.random.default_rng(args.seed)
     env = envs.make("gridworld")
     policy = SoftmaxPolicy(env.observation_dim, env.n_actions)
@@ -153,9 +154,10 @@ def main(argv=None):
     print_table(table)
     kls, ess_fractions, weight_variances = measure_weights(env, policy, theta, direction, 500, args.horizon, rng)
     names, biases, bias_errors, _, variances = zip(*table)
+    figure = os.path.join(args.out, FIGURE)
     plot_variance(names, np.array(variances) / variances[0], biases, bias_errors, kls, ess_fractions,
-                  weight_variances, args.out)
-    print(f"wrote {args.out}")
+                  weight_variances, figure)
+    print(f"wrote {figure}")
 
 
 if __name__ == "__main__":
