@@ -8,6 +8,7 @@ import pytest
 
 from minipg.lab.bench import main as bench_main, parse_overrides
 from minipg.io.cli import run_cli
+from minipg.train import main as train_main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -26,7 +27,10 @@ def test_bench_set_overrides_are_typed_by_the_train_parser():
 
 
 @pytest.mark.parametrize("item, message", [("lam", "FLAG=VALUE"), ("bogus=1", "FLAG=VALUE"),
-                                           ("episodes=x", "expected a positive integer"), ("lam=2", "lam must be in")])
+                                           ("episodes=x", "expected a positive integer"),
+                                           ("lam=2", "--lam must be a finite number in [0, 1], got 2.0"),
+                                           ("lam=nan", "--lam must be a finite number in [0, 1], got nan"),
+                                           ("gamma=inf", "--gamma must be a finite number in (0, 1], got inf")])
 def test_bench_refuses_a_bad_set_before_training_or_writing(tmp_path, capsys, item, message):
     assert run_cli(bench_main, ["--quick", "--set", item, "--out", str(tmp_path / "out")]) == 2
     captured = capsys.readouterr()
@@ -36,26 +40,59 @@ def test_bench_refuses_a_bad_set_before_training_or_writing(tmp_path, capsys, it
 def test_variance_command_prints_every_estimator_and_writes_the_plot(tmp_path, capsys):
     from minipg.lab.variance import estimator_rows, main
 
-    out = tmp_path / "variance.png"
-    main(["--batches", "3", "--episodes", "10", "--horizon", "6", "--out", str(out)])
+    main(["--batches", "3", "--episodes", "10", "--horizon", "6", "--out", str(tmp_path)])
     printed = capsys.readouterr().out
     names = [row[0] for row in estimator_rows(None, None, None, 1)]
-    assert all(name in printed for name in names) and out.stat().st_size > 0
+    assert all(name in printed for name in names) and os.listdir(tmp_path) == ["variance.png"]
 
 
-def test_bench_jobs_change_no_number_but_the_seconds(tmp_path):
-    """Three seeds, one process, then two at once: the same CSV but the timing columns, with seeds that solve."""
-    tables = []
+def test_bench_keeps_each_seeds_result_with_its_seed_and_counts_training_steps_only(tmp_path):
+    """Three seeds in one process, then in two at once: the same per-seed numbers but the seconds (a differential
+    check, blind to a bug both share). And against an absolute one: each seed's steps to solve are the env steps of
+    the solving iteration in that seed's own train log, where evaluation steps are a column apart."""
+    per_seed = []
     for jobs in ("1", "2"):
-        result = subprocess.run([sys.executable, "-m", "minipg.lab.bench", "--configs", "default", "--seeds", "3",
-                                 "--max-steps", "20000", "--after", "2", "--jobs", jobs, "--quiet",
+        result = subprocess.run([sys.executable, "-m", "minipg.lab.bench", "--quick", "--configs", "default",
+                                 "--seeds", "3", "--max-steps", "12000", "--jobs", jobs, "--quiet",
                                  "--out", str(tmp_path / jobs)], capture_output=True,
                                 text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": ROOT}, timeout=300)
         assert result.returncode == 0, result.stderr
         assert f"median s ({jobs} job" in result.stdout
-        with open(tmp_path / jobs / "bench_cartpole.csv", newline="") as file:
-            tables.append(list(csv.DictReader(file)))
-    assert tables[0][0]["solved"] != "0/3"  # numbers worth comparing
-    timing = {"median_seconds", "iqr_seconds", "rollout_steps_per_s", "rollout_gradient_steps_per_s"}
-    assert [{k: v for k, v in row.items() if k not in timing} for row in tables[0]] == \
-        [{k: v for k, v in row.items() if k not in timing} for row in tables[1]]
+        with open(tmp_path / jobs / "bench_cartpole_seeds.csv", newline="") as file:
+            per_seed.append([{k: v for k, v in row.items() if k != "seconds_to_solve"} for row in csv.DictReader(file)])
+    assert per_seed[0] == per_seed[1] and [row["seed"] for row in per_seed[0]] == ["0", "1", "2"]
+    solved = [row for row in per_seed[0] if row["solved"] == "True"]
+    assert solved and all(int(row["evaluations_after"]) >= 2 for row in solved)
+    for row in solved:
+        log = tmp_path / f"train{row['seed']}"
+        assert train_main(["--seed", row["seed"], "--quiet", "--out", str(log)]) == 0
+        with open(log / "cartpole.csv", newline="") as file:
+            last = list(csv.DictReader(file))[-1]  # train stops at its first solved evaluation
+        assert float(last["eval_mean_return"]) >= 475.0 and int(last["eval_env_steps"]) > 0
+        assert row["steps_to_solve"] == last["env_steps"]
+
+
+def test_the_variance_curves_kl_is_from_pi_old_to_pi_state_by_state():
+    """The right panel's x: for each theta = theta_old + alpha d, the mean over the 500 paths' states of
+    KL(pi_old || pi_theta) = sum_u pi_old log(pi_old / pi_theta), one state at a time; the other order differs."""
+    import numpy as np
+
+    import envs
+    from minipg.lab.variance import measure_weights
+    from minipg.policies import SoftmaxPolicy
+    from minipg.rollout import sample_paths
+
+    env = envs.make("gridworld")
+    policy, rng = SoftmaxPolicy(env.observation_dim, env.n_actions), np.random.default_rng(0)
+    theta_old, direction = 0.5 * rng.standard_normal(policy.n_params), rng.standard_normal(policy.n_params)
+    kls, _, _ = measure_weights(env, policy, theta_old, direction, 500, 15, np.random.default_rng(1))
+    states = np.concatenate([path.observations for path in
+                             sample_paths(env, policy, theta_old, 500, np.random.default_rng(1), 15)])
+
+    def kl(p, q):
+        return np.mean([np.sum(policy.probs(p, s) * np.log(policy.probs(p, s) / policy.probs(q, s))) for s in states])
+
+    for alpha, logged in zip(np.geomspace(0.03, 3.0, 10), kls):
+        theta = theta_old + alpha * direction
+        assert logged == pytest.approx(kl(theta_old, theta), rel=1e-10)
+        assert abs(kl(theta, theta_old) - logged) > 1e-6 * logged

@@ -2,10 +2,12 @@
 
 After every training iteration the policy is judged as the train command judges it (100 episodes of the
 stochastic policy, stepped together, on their own random stream; those steps are neither counted nor
-timed). A run is solved at the first evaluation whose mean return is >= 475; it then trains on for --after
-iterations to measure whether it stays solved. Seeds run in --jobs processes at once; every number but the
+timed). A run is solved at the first evaluation whose mean return is >= 475; it then trains on for --after-steps
+more training env steps, the same number for every configuration, and *stays solved* is the share of the
+evaluations in those steps still >= 475. Seeds run in --jobs processes at once; every number but the
 seconds is the same for any --jobs, and the throughput columns are measured alone, after the seeds.
 """
+import contextlib
 import dataclasses
 import multiprocessing
 import os
@@ -45,11 +47,11 @@ class SeedResult:
     solved: bool
     steps_to_solve: int
     seconds_to_solve: float
-    after_solved: list  # one flag per evaluation after the first solve: still >= 475?
+    after_solved: list  # one flag per evaluation in the --after-steps after the first solve: still >= 475?
     curve: list  # (env steps, evaluation mean return) after every iteration
 
 
-def bench_seed(config, seed, after, max_steps):
+def bench_seed(config, seed, after_steps, max_steps):
     """Train one seed, judged after every iteration; see the module docstring."""
     config = dataclasses.replace(config, seed=seed, quiet=True, iterations=10**9)  # the bench's cap is max_steps
     threshold, result = SOLVED_RETURN[config.env], SeedResult(False, 0, 0.0, [], [])
@@ -59,10 +61,10 @@ def bench_seed(config, seed, after, max_steps):
         result.curve.append((row.env_steps, row.eval_mean_return))
         if result.solved:
             result.after_solved.append(solved)
-            return len(result.after_solved) >= after
+            return row.env_steps - result.steps_to_solve >= after_steps
         if solved:
             result.solved, result.steps_to_solve, result.seconds_to_solve = True, row.env_steps, seconds
-            return after == 0
+            return after_steps == 0
         return row.env_steps >= max_steps
 
     if train(config, progress=check, stop_when_solved=False, stop_early=False).status == "interrupted":
@@ -75,12 +77,12 @@ def batch_steps(config):
     return config.envs * config.steps if config.estimator == "ppo" else max(config.episodes, config.batch_steps)
 
 
-def bench_bytes(configs, seeds, max_steps, after):
+def bench_bytes(configs, seeds, max_steps, after_steps):
     """At most what the bench's counts ask of memory: per configuration, a run per job at a time and every seed's
     curve, a point per iteration."""
     total = 0
     for config in configs:
-        iterations = max_steps // batch_steps(config) + after + 1
+        iterations = (max_steps + after_steps) // batch_steps(config) + 2
         total += run_bytes(dataclasses.replace(config, iterations=iterations), envs.make(config.env)) \
             + seeds * iterations * POINT_BYTES
     return total
@@ -111,7 +113,19 @@ def steps_per_second(config, seconds=2.0):
     return rates
 
 
+SEED_COLUMNS = ["configuration", "seed", "solved", "steps_to_solve", "seconds_to_solve", "evaluations_after",
+                "stays_solved"]
+
+
+def seed_rows(results):
+    """One row per (configuration, seed), in SEED_COLUMNS' order: what the summary is the median of."""
+    return [[name, seed, r.solved, r.steps_to_solve, r.seconds_to_solve, len(r.after_solved),
+             float(np.mean(r.after_solved)) if r.after_solved else float("nan")]
+            for name, seeds in results.items() for seed, r in enumerate(seeds)]
+
+
 def summary(results):
+    """The table's row of one configuration: medians and IQRs over its solved seeds; stays solved pooled over them."""
     solved = [r for r in results if r.solved]
     steps = np.array([r.steps_to_solve for r in solved]) if solved else np.array([np.nan])
     seconds = np.array([r.seconds_to_solve for r in solved]) if solved else np.array([np.nan])
@@ -157,15 +171,15 @@ def parse_args(argv):
     parser.add_argument("--env", default="cartpole", choices=sorted(SOLVED_RETURN), help="default cartpole")
     parser.add_argument("--configs", default=",".join(CONFIGURATIONS),
                         help="comma-separated configurations (default: all of " + ", ".join(CONFIGURATIONS) + ")")
-    parser.add_argument("--seeds", type=positive_int, default=10, help="seeds per configuration (default 10)")
-    parser.add_argument("--after", type=non_negative_int, default=20,
-                        help="iterations trained after the first solve (default 20)")
-    parser.add_argument("--max-steps", type=positive_int, default=200_000,
-                        help="training env steps cap (default 200000)")
+    parser.add_argument("--seeds", type=positive_int, help="seeds per configuration (default 10; --quick: 2)")
+    parser.add_argument("--after-steps", type=non_negative_int,
+                        help="training env steps after the first solve, over which 'stays solved' is measured "
+                             "(default 20000; --quick: 2000)")
+    parser.add_argument("--max-steps", type=positive_int, help="training env steps cap (default 200000; --quick: 3000)")
     parser.add_argument("--jobs", type=positive_int, default=os.cpu_count() or 1,
                         help="seeds trained at once, one process each (default: this machine's cores)")
     parser.add_argument("--quick", action="store_true",
-                        help="CI smoke run: 2 seeds, 3,000-step cap, 2 iterations after")
+                        help="a smoke run: the small defaults above, and throughput measured for 0.5 s, not 2")
     parser.add_argument("--out", default="plots", help="directory for bench_<env>.csv and .png (default plots)")
     parser.add_argument("--quiet", action="store_true", help="print only the table, not a line per seed")
     parser.add_argument("--set", action="append", default=[], metavar="FLAG=VALUE",
@@ -176,8 +190,9 @@ def parse_args(argv):
     unknown = [name for name in args.names if name not in CONFIGURATIONS]
     if unknown:
         raise ValueError(f"unknown configuration {unknown[0]!r}; known: {', '.join(CONFIGURATIONS)}")
-    if args.quick:
-        args.seeds, args.max_steps, args.after = 2, 3000, 2
+    for name, default, quick in (("seeds", 10, 2), ("after_steps", 20_000, 2000), ("max_steps", 200_000, 3000)):
+        if getattr(args, name) is None:
+            setattr(args, name, quick if args.quick else default)
     return args
 
 
@@ -209,18 +224,36 @@ def _ignore_ctrl_c():
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+@contextlib.contextmanager
+def hang_ups_held():
+    """SIGHUP blocked while the pool starts its processes, which inherit the block: a hang-up, which the terminal
+    sends to the whole group, then reaches the bench alone, and the bench stops them all. (multiprocessing's
+    resource tracker ignores SIGINT and SIGTERM but not SIGHUP: killed by it, it is relaunched with a warning, and
+    each semaphore it tracked raises KeyError.) A hang-up arriving meanwhile waits, and is handled once unblocked.
+    """
+    number = getattr(signal, "SIGHUP", None)
+    held = number is not None and hasattr(signal, "pthread_sigmask")  # neither exists on Windows
+    if held:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {number})
+    try:
+        yield
+    finally:
+        if held:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {number})
+
+
 def _bench_task(task):
-    name, config, seed, after, max_steps = task
-    return name, seed, bench_seed(config, seed, after, max_steps)
+    name, config, seed, after_steps, max_steps = task
+    return name, seed, bench_seed(config, seed, after_steps, max_steps)
 
 
-def run_seeds(configs, args):
-    """Every (configuration, seed), --jobs at a time, a line as each finishes: {name: [SeedResult per seed]}."""
-    tasks = [(name, config, seed, args.after, args.max_steps) for name, config in configs.items()
+def run_seeds(configs, args, jobs):
+    """Every (configuration, seed), `jobs` at a time, a line as each finishes: {name: [SeedResult per seed]}."""
+    tasks = [(name, config, seed, args.after_steps, args.max_steps) for name, config in configs.items()
              for seed in range(args.seeds)]
     results, start = {name: [None] * args.seeds for name in configs}, time.perf_counter()
-    pool = (multiprocessing.get_context("spawn").Pool(min(args.jobs, len(tasks)), initializer=_ignore_ctrl_c)
-            if args.jobs > 1 else None)
+    with hang_ups_held():
+        pool = multiprocessing.get_context("spawn").Pool(jobs, initializer=_ignore_ctrl_c) if jobs > 1 else None
     try:
         finished = pool.imap_unordered(_bench_task, tasks) if pool else map(_bench_task, tasks)
         for done, (name, seed, result) in enumerate(finished, start=1):
@@ -242,23 +275,25 @@ def run_seeds(configs, args):
 def main(argv=None):
     args = parse_args(argv)
     configs = configurations(args.env, args.names, args.overrides)  # refuses a bad setting before any run
-    check_memory("--seeds, --max-steps, --after and --set", bench_bytes(configs.values(), args.seeds, args.max_steps,
-                                                                       args.after))
-    files = [f"bench_{args.env}.csv", f"bench_{args.env}.png"]
+    check_memory("--seeds, --max-steps, --after-steps and --set",
+                 bench_bytes(configs.values(), args.seeds, args.max_steps, args.after_steps))
+    files = [f"bench_{args.env}.csv", f"bench_{args.env}_seeds.csv", f"bench_{args.env}.png"]
     check_output_dir("--out", args.out, files)
-    results = run_seeds(configs, args)
+    jobs = min(args.jobs, args.seeds * len(configs))  # no more processes than seeds to run
+    results = run_seeds(configs, args, jobs)
     rows = []
     for name, config in configs.items():
         rollout_rate, gradient_rate = steps_per_second(config, seconds=0.5 if args.quick else 2.0)
         rows.append({"configuration": name, **summary(results[name]), "rollout_steps_per_s": rollout_rate,
                      "rollout_gradient_steps_per_s": gradient_rate})
-    print("\n".join(table(rows, args.jobs)))
-    csv_path, png_path = paths = [os.path.join(args.out, name) for name in files]
+    print("\n".join(table(rows, jobs)))
+    csv_path, seeds_path, png_path = paths = [os.path.join(args.out, name) for name in files]
     with writing_together(paths):
         write_csv(csv_path, list(rows[0]), [list(row.values()) for row in rows])
+        write_csv(seeds_path, SEED_COLUMNS, seed_rows(results))
         plot_bench({name: [r.curve for r in results[name]] for name in configs}, SOLVED_RETURN[args.env], png_path,
                    f"minipg on {args.env}: evaluation after every iteration")
-    print(f"wrote {csv_path} and {png_path}")
+    print(f"wrote {csv_path}, {seeds_path} and {png_path}")
 
 
 if __name__ == "__main__":
