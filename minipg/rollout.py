@@ -212,5 +212,6 @@ class LockStep:
                 rows = slice(start, stop)
                 paths.append(Path(np.ascontiguousarray(observations[rows, k]), np.ascontiguousarray(actions[rows, k]),
                                   rewards[rows, k].copy(), log_probs[rows, k].copy(), bool(terminated[stop - 1, k]),
-                                  finals[stop - 1, k].copy(), first_steps[k] if i == 0 else 0, not bool(ended[stop - 1, k])))
+                                  finals[stop - 1, k].copy(), first_steps[k] if i == 0 else 0,
+                                  cut=not bool(ended[stop - 1, k])))
         return paths

@@ -3,9 +3,17 @@
 central_difference is the package's own (minipg.lab.enumeration, where the derivation command uses it): one
 implementation of (f(theta + h e_j) - f(theta - h e_j)) / 2h.
 """
+import sys
+
 import numpy as np
+import pytest
 
 from minipg.lab.enumeration import central_difference  # noqa: F401
+
+
+POSIX_SIGNALS = pytest.mark.skipif(sys.platform == "win32", reason=(
+    "Windows sends no SIGINT or SIGTERM to a process: Popen.send_signal(SIGINT) raises ValueError, and "
+    "SIGTERM (os.kill, terminate) ends the process outright"))
 
 
 def central_hessian(f, theta, step=1e-4):

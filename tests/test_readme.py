@@ -25,8 +25,9 @@ def shown(prefix):
 
 
 def masked(text):
-    """text with every duration ("0.78 s") and every path (a word with a slash) replaced by a placeholder."""
-    return re.sub(r"\S*/\S*", "<path>", re.sub(r"\d+(\.\d+)? s\b", "<seconds>", text)).rstrip()
+    """text with every duration ("0.78 s") and every path (a word with a slash, or Windows' backslash) replaced by a
+    placeholder."""
+    return re.sub(r"\S*[/\\]\S*", "<path>", re.sub(r"\d+(\.\d+)? s\b", "<seconds>", text)).rstrip()
 
 
 @pytest.mark.parametrize("command", FAST)
