@@ -37,6 +37,7 @@ MAX_VEL_2 = 9 * math.pi
 TORQUES = np.array([-1.0, 0.0, 1.0])  # actions 0, 1, 2
 RESET_BOUND = 0.1
 GOAL_HEIGHT = 1.0
+MAX_SET_ANGLE = 1000.0  # a state set by hand: wrap goes one turn at a time, so a far angle would take forever
 
 
 def square(x):
@@ -111,6 +112,11 @@ def observation(s):
     return np.array([np.cos(t1), np.sin(t1), np.cos(t2), np.sin(t2), dt1, dt2]).T
 
 
+def settable(s):
+    """True if every number of s is finite and both angles within +-MAX_SET_ANGLE (s as in dsdt)."""
+    return bool(np.all(np.isfinite(s)) and np.all(np.abs(s[:2]) <= MAX_SET_ANGLE))
+
+
 def start_state(rng):
     """Four draws uniform in [-0.1, 0.1], rounded to float32 as Gymnasium stores them."""
     return rng.uniform(low=-RESET_BOUND, high=RESET_BOUND, size=(4,)).astype(np.float32)
@@ -137,8 +143,9 @@ class AcrobotEnv:
     @state.setter
     def state(self, value):
         state = np.array(value, dtype=np.float64)
-        if state.shape != (4,) or not np.all(np.isfinite(state)):
-            raise ValueError(f"state must be 4 finite numbers [t1, t2, dt1, dt2], got {value!r}")
+        if state.shape != (4,) or not settable(state):
+            raise ValueError(f"state must be 4 finite numbers [t1, t2, dt1, dt2] with |t1|, |t2| <= {MAX_SET_ANGLE:g}, "
+                             f"got {value!r}")
         self._state = state
 
     def reset(self, seed=None):
@@ -203,9 +210,9 @@ class AcrobotVector:
     @states.setter
     def states(self, value):
         states = np.array(value, dtype=np.float64)
-        if states.shape != (self.n, 4) or not np.all(np.isfinite(states)):
-            raise ValueError(f"states must be {self.n} rows of 4 finite numbers [t1, t2, dt1, dt2], "
-                             f"got shape {states.shape}")
+        if states.shape != (self.n, 4) or not settable(states.T):
+            raise ValueError(f"states must be {self.n} rows of 4 finite numbers [t1, t2, dt1, dt2] with |t1|, |t2| <= "
+                             f"{MAX_SET_ANGLE:g}, got shape {states.shape}")
         self._columns = np.ascontiguousarray(states.T)
         self._at_start = np.zeros(self.n, dtype=bool)
 
