@@ -16,11 +16,14 @@ velocities clipped to |dt1| <= 4 pi, |dt2| <= 9 pi. The observation is [cos t1, 
 The episode terminates when the tip rises more than one link above the pivot, -cos t1 - cos(t1 + t2) > 1 (reward 0
 on that step, -1 on every other), and is truncated after 500 steps, terminated or not, as gymnasium.make does.
 
-Three details fix the last bits. Gymnasium squares with ** on NumPy scalars, which calls C's pow(x, 2): that
-differs from x*x (np.square, and ** on arrays) in the last bit now and then, so every square of a state here is
-np.float_power(x, 2.0), pow on scalars and arrays alike. Its wrap subtracts (then adds) 2 pi one turn at a time,
-and so does wrap here. Its start state is drawn in float64 and stored as float32 until the first step, and the
-first observation's cosines and sines are computed in float32: reset keeps both.
+The last bits are Gymnasium's because its arithmetic is kept. Every expression is evaluated as written above and
+in its order: cos(t1 - pi/2), not sin t1; dt/2 and dt/6 formed first, then multiplied; k1 + 2 k2 + 2 k3 + k4 summed
+left to right. Gymnasium squares with ** on NumPy scalars, which calls C's pow(x, 2): that differs from x*x
+(np.square, and ** on arrays) in the last bit now and then, so every square of a state here is np.float_power(x, 2.0),
+pow on scalars and arrays alike. Its wrap subtracts (then adds) 2 pi one turn at a time, which rounds apart from
+subtracting k turns at once far from [-pi, pi], and so does wrap here. Its start state is drawn in float64 and stored
+as float32 until the first step, and the first observation's cosines and sines are computed in float32: reset keeps
+both, and so does a vector row until its first step.
 """
 import math
 
@@ -251,6 +254,7 @@ class AcrobotVector:
         return TORQUES[actions]
 
     def step(self, actions):
+        """Each row's torque for dt seconds: (observations after the step, rewards, terminated, truncated)."""
         torques = self.torques(actions)
         alive = ~self.done
         self._columns = np.where(alive, next_state(self._columns, torques), self._columns)

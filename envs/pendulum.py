@@ -11,10 +11,11 @@ The reward is charged on the state before the step, r = -(normalize(th)^2 + 0.1 
 normalize(th) = ((th + pi) mod 2 pi) - pi; th itself is never wrapped. The observation is [cos th, sin th, thdot].
 The episode never terminates and is truncated after 200 steps; it starts uniform on [-pi, pi] x [-1, 1].
 
-Gymnasium squares with ** on NumPy scalars, which calls C's pow(x, 2): that differs from x*x (np.square, and ** on
-arrays) in the last bit now and then, so every square here is np.float_power(x, 2.0), pow on scalars and arrays
-alike. Gymnasium computes u^2 and 3 u in the action's own dtype; here every action is widened to float64 first,
-which is what Gymnasium computes when it is given the same action as float64.
+Every expression is evaluated as Gymnasium writes it and in its order: 3 g / (2 l) and 3 / (m l^2) formed first, then
+multiplied; normalize with Python's floor mod. Gymnasium squares with ** on NumPy scalars, which calls C's pow(x, 2):
+that differs from x*x (np.square, and ** on arrays) in the last bit now and then, so every square here is
+np.float_power(x, 2.0), pow on scalars and arrays alike. Gymnasium computes u^2 and 3 u in the action's own dtype;
+here every action is widened to float64 first, which is what Gymnasium computes when given the action as float64.
 """
 import math
 
@@ -189,6 +190,7 @@ class PendulumVector:
         return clip(actions.reshape(self.n).astype(np.float64), MAX_TORQUE)
 
     def step(self, actions):
+        """Each row's torque for dt seconds: (observations after the step, rewards, terminated, truncated)."""
         u = self.torques(actions)
         alive = ~self.done
         rewards = np.where(alive, -cost(*self._columns, u), 0.0)
