@@ -20,8 +20,8 @@ unseeded resets:
   pumping  torque with the sign of dt1 + 0.3 dt2, which pumps energy in: the tip reaches the goal after
            100-250 steps, the second link wrapping past +-pi on the way;
   spun     three episodes whose start state is set to a fast spin (|dt1| near 4 pi, |dt2| near 9 pi, the signs
-           taking turns), torque with the sign of dt2: the velocity bounds clip within a step or two, and the
-           tip reaches the goal soon after (so fast an acrobot has energy to spare);
+           taking turns), torque with the sign of dt2: in most of them the velocity bounds clip, and the tip
+           reaches the goal within 1-20 steps (so fast an acrobot has energy to spare);
   whirl    the start set to both links hanging, the second whirling at about 8 pi, no torque: dt2 is clipped
            and the tip reaches the goal within a few steps.
 Then single steps from edge states (edge_*): states where squaring with x*x instead of Gymnasium's pow(x, 2) changes
