@@ -112,7 +112,7 @@ def reached_goal(s):
 def observation(s):
     """[cos t1, sin t1, cos t2, sin t2, dt1, dt2], shape (6,) of a state (4,), (n, 6) of columns (4, n)."""
     t1, t2, dt1, dt2 = s
-    return np.array([np.cos(t1), np.sin(t1), np.cos(t2), np.sin(t2), dt1, dt2]).T
+    return np.ascontiguousarray(np.array([np.cos(t1), np.sin(t1), np.cos(t2), np.sin(t2), dt1, dt2]).T)
 
 
 def settable(s):

@@ -59,7 +59,7 @@ def euler_step(th, thdot, u):
 
 def observation(th, thdot):
     """[cos th, sin th, thdot]: shape (3,) of one state, (n, 3) of n."""
-    return np.array([np.cos(th), np.sin(th), thdot]).T
+    return np.ascontiguousarray(np.array([np.cos(th), np.sin(th), thdot]).T)
 
 
 def start_state(rng):

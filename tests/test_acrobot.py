@@ -385,7 +385,8 @@ def test_make_vector_builds_the_acrobot_twin():
     vector = envs.make_vector("acrobot", 5)
     assert isinstance(vector, AcrobotVector)
     assert (vector.n, vector.observation_dim, vector.n_actions, vector.max_episode_steps) == (5, 6, 3, 500)
-    assert vector.reset(range(5)).shape == (5, 6)
+    observations = vector.reset(range(5))
+    assert observations.shape == (5, 6) and observations.flags["C_CONTIGUOUS"]  # rows laid out as a batch's rows
 
 
 # Live against Gymnasium, where it is installed (never a dependency of minipg).

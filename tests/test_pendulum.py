@@ -258,7 +258,8 @@ def test_make_vector_builds_the_pendulum_twin():
     vector = envs.make_vector("pendulum", 5)
     assert isinstance(vector, PendulumVector)
     assert (vector.n, vector.observation_dim, vector.action_dim, vector.max_episode_steps) == (5, 3, 1, 200)
-    assert vector.reset(range(5)).shape == (5, 3)
+    observations = vector.reset(range(5))
+    assert observations.shape == (5, 3) and observations.flags["C_CONTIGUOUS"]  # rows laid out as a batch's rows
 
 
 # Live against Gymnasium, where it is installed (never a dependency of minipg).
