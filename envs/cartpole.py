@@ -134,10 +134,15 @@ class CartPoleVector:
     """
 
     max_episode_steps = CartPoleEnv.max_episode_steps
+    observation_dim = CartPoleEnv.observation_dim
 
     def __init__(self, n, continuous=False):
         self.n = n
         self.continuous = continuous
+        if continuous:
+            self.action_dim = 1
+        else:
+            self.n_actions = 2
         self.states = self.done = self.steps = None
         self._rngs = None
 
@@ -158,6 +163,10 @@ class CartPoleVector:
             self.states[r] = self._rngs[r].uniform(low=-RESET_BOUND, high=RESET_BOUND, size=(4,))
         self.done[rows] = False
         self.steps[rows] = 0
+
+    def observations(self):
+        """Every row's observation, shape (n, 4): a cart-pole's observation is its state."""
+        return self.states.copy()
 
     def step(self, actions):
         actions = np.asarray(actions)

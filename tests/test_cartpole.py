@@ -233,8 +233,34 @@ def test_action_space_attributes():
 
 
 def test_unknown_env_lists_the_known_ones():
-    with pytest.raises(ValueError, match="known envs: cartpole, cartpole-continuous, gridworld, corridor"):
+    known = "known envs: cartpole, cartpole-continuous, gridworld, corridor, acrobot, pendulum"
+    with pytest.raises(ValueError, match=known):
         envs.make("pong")
+
+
+def test_unknown_vector_env_lists_the_known_ones():
+    with pytest.raises(ValueError, match="known vector envs: cartpole, cartpole-continuous, acrobot, pendulum"):
+        envs.make_vector("gridworld", 4)
+
+
+@pytest.mark.parametrize("n", [0, -2, 2.0, True, "4"])
+def test_vector_of_no_rows_is_refused(n):
+    with pytest.raises(ValueError, match="n must be a positive integer"):
+        envs.make_vector("cartpole", n)
+
+
+@pytest.mark.parametrize("name", ["cartpole", "cartpole-continuous"])
+def test_make_vector_builds_the_cart_pole_twin_whose_observations_are_its_states(name):
+    vector = envs.make_vector(name, 3)
+    assert isinstance(vector, envs.cartpole.CartPoleVector) and vector.continuous == (name == "cartpole-continuous")
+    assert (vector.n, vector.observation_dim, vector.max_episode_steps) == (3, 4, 500)
+    assert (vector.action_dim if vector.continuous else vector.n_actions) == (1 if vector.continuous else 2)
+    vector.reset([0, 1, 2])
+    vector.step(np.array([0.5, -0.5, 1.0]) if vector.continuous else np.array([0, 1, 1]))
+    observations = vector.observations()
+    np.testing.assert_array_equal(observations, vector.states)
+    observations[0, 0] = 99.0
+    assert vector.states[0, 0] != 99.0  # a copy
 
 
 @pytest.mark.parametrize("continuous", [False, True], ids=["discrete", "continuous"])
@@ -285,3 +311,46 @@ def test_vector_rows_truncate_at_500_steps_each():
         assert not terminated.any()
         cut += [(step, row) for row in np.flatnonzero(truncated)]
     assert cut == [(500, 0), (600, 1)]
+
+
+def drifting_push(states):
+    """Balances the pole while it lets the cart drift away from the centre (the x gain has the wrong sign)."""
+    x, x_dot, theta, theta_dot = np.asarray(states).T
+    return (theta + 0.5 * theta_dot - 0.015 * x > 0).astype(int)
+
+
+LEAVES_AT_500 = 106  # under drifting_push the cart leaves the track on exactly its 500th step
+
+
+def test_vector_row_leaving_the_track_at_step_500_is_terminated_and_truncated_at_once():
+    """Seed 106 under drifting_push: the cart passes x = -2.4 on the 500th step. Found by stepping CartPoleVector
+    rows from seeds 0-19999 under drifting_push and keeping those terminated at step 500 (106 is the first; 243
+    and 263 follow). Gymnasium's TimeLimit sets truncated at step 500 whatever terminated is, so that row is both;
+    row 1 (seed 0) never leaves and is truncated only. CartPoleEnv stepped alone agrees at every step."""
+    vector, env = envs.cartpole.CartPoleVector(2), CartPoleEnv()
+    states = vector.reset([LEAVES_AT_500, 0])
+    np.testing.assert_array_equal(env.reset(seed=LEAVES_AT_500)[0], states[0])
+    for step in range(1, 501):
+        actions = drifting_push(states)
+        states, rewards, terminated, truncated = vector.step(actions)
+        obs, reward, done, cut, _ = env.step(int(actions[0]))
+        np.testing.assert_array_equal(states[0], obs)
+        assert (rewards[0], terminated[0], truncated[0]) == (reward, done, cut)
+        if step < 500:
+            assert not (terminated.any() or truncated.any())
+    assert (terminated[0], truncated[0], states[0, 0] < -X_THRESHOLD) == (True, True, True)
+    assert (terminated[1], truncated[1]) == (False, True)
+    assert vector.done.all()
+
+
+def test_live_gymnasium_reports_the_step_500_fall_as_terminated_and_truncated():
+    gymnasium = pytest.importorskip("gymnasium")
+    gym_env, env = gymnasium.make("CartPole-v1"), CartPoleEnv()
+    gym_env.reset(seed=LEAVES_AT_500)
+    obs, _ = env.reset(seed=LEAVES_AT_500)
+    for step in range(1, 501):
+        action = int(drifting_push(obs))
+        _, their_reward, their_done, their_cut, _ = gym_env.step(action)
+        obs, reward, done, cut, _ = env.step(action)
+        np.testing.assert_array_equal(obs, gym_env.unwrapped.state)
+        assert (reward, done, cut) == (their_reward, their_done, their_cut) == (1.0, step == 500, step == 500)
