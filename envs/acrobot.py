@@ -129,6 +129,7 @@ class AcrobotEnv:
     """Acrobot-v1 with actions 0, 1, 2 applying the torques -1, 0, +1 (Python or NumPy integers; bools are refused)."""
 
     max_episode_steps = 500
+    max_step_reward = 0.0  # the most one step can earn: -1, or 0 on reaching the goal
     observation_dim = 6
     n_actions = 3
 
@@ -195,6 +196,7 @@ class AcrobotVector:
     """
 
     max_episode_steps = AcrobotEnv.max_episode_steps
+    max_step_reward = AcrobotEnv.max_step_reward
     observation_dim = AcrobotEnv.observation_dim
     n_actions = AcrobotEnv.n_actions
 

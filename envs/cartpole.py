@@ -63,6 +63,7 @@ class CartPoleEnv:
     """
 
     max_episode_steps = 500
+    max_step_reward = 1.0  # the most one step can earn: 1 on every step
     observation_dim = 4
 
     def __init__(self, continuous=False):
@@ -134,6 +135,7 @@ class CartPoleVector:
     """
 
     max_episode_steps = CartPoleEnv.max_episode_steps
+    max_step_reward = CartPoleEnv.max_step_reward
     observation_dim = CartPoleEnv.observation_dim
 
     def __init__(self, n, continuous=False):

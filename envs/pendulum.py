@@ -71,6 +71,7 @@ class PendulumEnv:
     """Pendulum-v1 with action_dim = 1: a real action a (a scalar or a shape (1,) array) applied as clip(a, -2, 2)."""
 
     max_episode_steps = 200
+    max_step_reward = 0.0  # the most one step can earn: minus a cost
     observation_dim = 3
     action_dim = 1
 
@@ -136,6 +137,7 @@ class PendulumVector:
     """
 
     max_episode_steps = PendulumEnv.max_episode_steps
+    max_step_reward = PendulumEnv.max_step_reward
     observation_dim = PendulumEnv.observation_dim
     action_dim = PendulumEnv.action_dim
 

@@ -180,7 +180,8 @@ class OneByOne:
 class LockStep:
     """n envs stepped together for T steps a batch: one policy call and one vectorised env step for all n.
 
-    `vector` steps n rows at once and restarts the rows whose episodes ended (envs.cartpole.CartPoleVector).
+    `vector` steps n rows at once and restarts the rows whose episodes ended (envs.make_vector: cart-pole,
+    acrobot, pendulum).
     The vectorised twin of OneByOne, with the same streams per env, so the same paths bit for bit.
     """
 
@@ -201,7 +202,7 @@ class LockStep:
             finals[t], rewards[t], terminated[t], truncated = self.vector.step(actions[-1])
             ended[t] = terminated[t] | truncated
             self.vector.restart(np.flatnonzero(ended[t]))
-            self.observations = self.vector.states.copy()
+            self.observations = self.vector.observations()
         actions = np.array(actions)
         log_probs = policy.path_log_probs(theta, observations.reshape(steps * n, -1),  # the batch checked once
                                           actions.reshape((steps * n,) + actions.shape[2:])).reshape(steps, n)

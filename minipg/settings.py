@@ -75,6 +75,9 @@ ENV_DEFAULTS = {  # what `python -m minipg.train --env E` runs with no other fla
                                      episodes=20, gamma=1.0),
     "corridor": dataclasses.replace(_CARTPOLE, env="corridor", estimator="baseline", lr=0.01, iterations=500,
                                     episodes=20, gamma=1.0),
+    "acrobot": dataclasses.replace(_CARTPOLE, env="acrobot"),
+    "pendulum": dataclasses.replace(_CARTPOLE, env="pendulum", policy="gaussian", optimizer="capped-natural", lr=0.01,
+                                    episodes=1, batch_steps=500),
 }
 PPO_SETTINGS = ("envs", "steps", "epochs", "minibatches", "clip", "normalise", "target_kl", "entropy")
 EVAL_SETTINGS = ("env", "policy", "load", "eval", "seed")  # all that an --eval run reads

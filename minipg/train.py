@@ -2,10 +2,10 @@
 
 The loop in `train` is the algorithm, a line for each step of the derivation: sample tau ~ P(tau; theta)
 (Eq. 2), weigh every step by psi (Eqs. 5-13; PPO: Eq. 21, over epochs and minibatches), form the one sum
-(Eqs. 3-4), step, and let the baseline or critic learn from the batch after its psi was formed. Cart-pole is
-judged after every iteration on 100 episodes of the stochastic policy and training stops at the first
-evaluation whose mean return reaches 475 (Gymnasium's CartPole-v1 threshold); a tabular env shows the exact
-U(theta) and runs to its iteration cap. The learning curve, a CSV log of every iteration and a checkpoint
+(Eqs. 3-4), step, and let the baseline or critic learn from the batch after its psi was formed. A simulated env
+(cart-pole, acrobot, pendulum) is judged after every iteration on 100 episodes of the stochastic policy and
+training stops at the first evaluation whose mean return reaches the env's threshold (SOLVED_RETURN); a tabular
+env shows the exact U(theta) and runs to its iteration cap. The learning curve, a CSV log of every iteration and a checkpoint
 go into --out.
 """
 import argparse
@@ -19,7 +19,6 @@ import time
 import numpy as np
 
 import envs
-from envs.cartpole import CartPoleVector
 from minipg import estimators, exact
 from minipg.baselines import Constant, LeaveOneOutMean, LinearValueBaseline, TimeIndexedBaseline
 from minipg.critics import RegressionCritic, TDCritic
@@ -114,8 +113,8 @@ def make_value(config, env):
 
 def make_sampler(config, env):
     """PPO's batches of n envs x T steps: stepped together where the env has a vectorised twin, else one by one."""
-    if config.env.startswith("cartpole"):
-        return LockStep(CartPoleVector(config.envs, continuous=config.env == "cartpole-continuous"), config.seed)
+    if config.env in envs.VECTOR_NAMES:
+        return LockStep(envs.make_vector(config.env, config.envs), config.seed)
     return OneByOne(lambda: envs.make(config.env), config.envs, config.seed)
 
 
@@ -226,7 +225,11 @@ def train(config, theta=None, progress=None, stop_when_solved=True, stop_early=T
 
 # ---- how an iteration is judged, and what the log keeps of it -------------------------------------------
 
-SOLVED_RETURN = {"cartpole": 475.0, "cartpole-continuous": 475.0}
+SOLVED_RETURN = {  # the mean return of EVAL_EPISODES sampled episodes that solves an env
+    "cartpole": 475.0, "cartpole-continuous": 475.0,  # Gymnasium's reward_threshold of CartPole-v1
+    "acrobot": -100.0,  # Gymnasium's reward_threshold of Acrobot-v1
+    "pendulum": -200.0,  # ours: Gymnasium gives Pendulum-v1 none
+}
 EVAL_EPISODES = 100
 
 
@@ -244,7 +247,7 @@ class LogRow:
     gradient_norm: float  # PPO: of the last minibatch's gradient
     kl: float  # PPO: mean KL(pi_old || pi) over the batch's states after the passes; else nan
     clip_fraction: float  # PPO: the share of the batch's ratios outside 1 +- epsilon after the passes; else nan
-    eval_mean_return: float  # cart-pole: 100 evaluation episodes (nan once 475 was out of reach); else nan
+    eval_mean_return: float  # 100 evaluation episodes (nan once the threshold was out of reach); tabular: nan
     eval_env_steps: int  # evaluation steps so far, not counted in env_steps
     exact_return: float  # tabular envs: U(theta) by the oracle; else nan
 
@@ -261,32 +264,34 @@ class Run:
     message: str = ""
 
 
-def evaluate_solved(env_name, policy, theta, rng, episodes=EVAL_EPISODES, stop_early=True):
-    """(solved, mean return, env steps) of `episodes` episodes of pi_theta stepped together; solved if their mean
-    return reaches the threshold.
+def evaluate_solved(vector, threshold, policy, theta, rng, stop_early=True):
+    """(solved, mean return, env steps) of one episode of pi_theta in each row of the vector env, stepped together;
+    solved if their mean return reaches the threshold.
 
     With stop_early the episodes stop as soon as the mean can no longer reach it (mean return nan), the verdict
-    unchanged: an episode still running collects at most one reward per step up to the time limit.
+    unchanged: an episode still running collects at most the env's max_step_reward a step up to the time limit.
     """
-    vector = CartPoleVector(episodes, continuous=env_name == "cartpole-continuous")
+    episodes = vector.n
     observations = vector.reset(rng.integers(2**32, size=episodes))
-    returns, steps, target = np.zeros(episodes), 0, SOLVED_RETURN[env_name] * episodes
+    returns, steps, target = np.zeros(episodes), 0, threshold * episodes
     while not vector.done.all():
         steps += np.count_nonzero(~vector.done)
         observations, rewards, _, _ = vector.step(policy.act_batch(theta, observations, rng))
         returns += rewards
-        if stop_early and returns.sum() + np.sum((vector.max_episode_steps - vector.steps)[~vector.done]) < target:
+        still_to_earn = vector.max_step_reward * np.sum((vector.max_episode_steps - vector.steps)[~vector.done])
+        if stop_early and returns.sum() + still_to_earn < target:
             return False, float("nan"), steps
     return bool(returns.sum() >= target), float(returns.mean()), steps
 
 
 class Judge:
-    """After each iteration: cart-pole's evaluation (is it solved?) or a tabular env's exact U(theta), and the
+    """After each iteration: a simulated env's evaluation (is it solved?) or a tabular env's exact U(theta), and the
     iteration's log row. Evaluation k draws from its own stream, seeded by (seed, 2024, k), so an evaluation
     stopped early (train) and one run to the end (bench) leave the next one's draws alike."""
 
     def __init__(self, config, env, policy, stop_early=True):
         self.config, self.env, self.policy, self.stop_early = config, env, policy, stop_early
+        self.vector = envs.make_vector(config.env, EVAL_EPISODES) if config.env in SOLVED_RETURN else None
         self.env_steps, self.episodes, self.seconds = 0, 0, 0.0
 
     def log_row(self, iteration, paths, gradient, theta, theta_old, log):
@@ -295,8 +300,8 @@ class Judge:
         solved, eval_mean_return, eval_steps, exact_return = False, float("nan"), 0, float("nan")
         if self.config.env in SOLVED_RETURN:
             solved, eval_mean_return, eval_steps = evaluate_solved(
-                self.config.env, self.policy, theta, np.random.default_rng([self.config.seed, 2024, iteration - 1]),
-                stop_early=self.stop_early)
+                self.vector, SOLVED_RETURN[self.config.env], self.policy, theta,
+                np.random.default_rng([self.config.seed, 2024, iteration - 1]), self.stop_early)
         elif hasattr(self.env, "P"):
             exact_return = exact.expected_return(self.env, self.policy, theta, self.env.max_episode_steps,
                                                  self.config.gamma)
@@ -378,15 +383,16 @@ def write_outputs(run, config):
     return paths if run.log else paths[:2]
 
 
-def judgement(row):
-    """The evaluation's mean return, or the exact U(theta), or '< 475' for an evaluation stopped early."""
+def judgement(row, env_name):
+    """The evaluation's mean return, or the exact U(theta), or '< 475' (the threshold) for an evaluation stopped
+    early."""
     if not np.isnan(row.exact_return):
         return f"{row.exact_return:.4f}"
-    return "< 475" if np.isnan(row.eval_mean_return) else f"{row.eval_mean_return:.1f}"
+    return f"< {SOLVED_RETURN[env_name]:g}" if np.isnan(row.eval_mean_return) else f"{row.eval_mean_return:.1f}"
 
 
-def progress_line(row, elapsed):
-    return (f"{row.iteration:6d} {row.env_steps:10d} {row.mean_return:12.1f} {judgement(row):>12} "
+def progress_line(row, elapsed, env_name):
+    return (f"{row.iteration:6d} {row.env_steps:10d} {row.mean_return:12.1f} {judgement(row, env_name):>12} "
             f"{row.gradient_norm:10.3g} {elapsed:8.1f}")
 
 
@@ -395,7 +401,7 @@ def summary(run, config, written):
     row = run.log[-1] if run.log else None
     cost = f"{len(run.log)} iterations, {row.env_steps if row else 0} env steps, {run.seconds:.2f} s"
     if config.env in SOLVED_RETURN:
-        judged = (f"evaluation mean return {judgement(row)} over {EVAL_EPISODES} episodes "
+        judged = (f"evaluation mean return {judgement(row, config.env)} over {EVAL_EPISODES} episodes "
                   f"(+{row.eval_env_steps} env steps, {run.eval_seconds:.2f} s)" if row else "no evaluation")
     else:
         judged = f"exact U(theta) {row.exact_return:.4f}" if row else "no iteration"
@@ -442,7 +448,7 @@ def main(argv=None):
                                                    f"{'eval return' if config.env in SOLVED_RETURN else 'exact U':>12} "
                                                    f"{'|grad|':>10} {'seconds':>8}")
     run = train(config, theta, progress=printer and (lambda row, elapsed, theta: printer.show(
-        elapsed, progress_line(row, elapsed))))
+        elapsed, progress_line(row, elapsed, config.env))))
     print(summary(run, config, write_outputs(run, config)))
     if run.message:
         print(run.message, file=sys.stderr)

@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+import envs
 from minipg.train import evaluate_solved
 from minipg.policies import SoftmaxPolicy
 
@@ -12,8 +13,8 @@ BALANCING = np.array([-0.1, -0.5, -1.0, -1.0, 0.0, 0.1, 0.5, 1.0, 1.0, 0.0])  # 
 def test_stopping_early_gives_the_same_verdict_for_fewer_steps(scale):
     """From theta = 0 (falls in ~20 steps) to a policy that balances: the same 100 episodes, cut or not."""
     policy, theta = SoftmaxPolicy(4, 2), scale * BALANCING
-    full = evaluate_solved("cartpole", policy, theta, np.random.default_rng(3), stop_early=False)
-    early = evaluate_solved("cartpole", policy, theta, np.random.default_rng(3), stop_early=True)
+    full = evaluate_solved(envs.make_vector("cartpole", 100), 475.0, policy, theta, np.random.default_rng(3), False)
+    early = evaluate_solved(envs.make_vector("cartpole", 100), 475.0, policy, theta, np.random.default_rng(3), True)
     assert early[0] == full[0] and early[2] <= full[2]
     if full[0]:
         assert early[1] == full[1] >= 475.0
@@ -22,7 +23,7 @@ def test_stopping_early_gives_the_same_verdict_for_fewer_steps(scale):
 
 
 def test_a_balancing_policy_is_solved_and_a_random_one_stops_within_a_few_dozen_steps():
-    policy = SoftmaxPolicy(4, 2)
-    assert evaluate_solved("cartpole", policy, 100.0 * BALANCING, np.random.default_rng(0))[0]
-    solved, _, steps = evaluate_solved("cartpole", policy, np.zeros(10), np.random.default_rng(0))
+    policy, vector = SoftmaxPolicy(4, 2), envs.make_vector("cartpole", 100)
+    assert evaluate_solved(vector, 475.0, policy, 100.0 * BALANCING, np.random.default_rng(0))[0]
+    solved, _, steps = evaluate_solved(vector, 475.0, policy, np.zeros(10), np.random.default_rng(0))
     assert not solved and steps < 100 * 50

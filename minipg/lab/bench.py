@@ -1,10 +1,10 @@
-"""`python -m minipg.lab.bench`: env steps and training seconds to solve cart-pole, per configuration and seed.
+"""`python -m minipg.lab.bench`: env steps and training seconds to solve an env, per configuration and seed.
 
 After every training iteration the policy is judged as the train command judges it (100 episodes of the
 stochastic policy, stepped together, on their own random stream; those steps are neither counted nor
-timed). A run is solved at the first evaluation whose mean return is >= 475; it then trains on for --after-steps
-more training env steps, the same number for every configuration, and *stays solved* is the share of the
-evaluations in those steps still >= 475. Seeds run in --jobs processes at once; every number but the
+timed). A run is solved at the first evaluation whose mean return reaches the env's threshold (475 for cart-pole,
+-100 for acrobot, -200 for pendulum); it then trains on for --after-steps more training env steps, the same number
+for every configuration, and *stays solved* is the share of the evaluations in those steps still at the threshold. Seeds run in --jobs processes at once; every number but the
 seconds is the same for any --jobs, and the throughput columns are measured alone, after the seeds.
 """
 import contextlib
@@ -47,7 +47,7 @@ class SeedResult:
     solved: bool
     steps_to_solve: int
     seconds_to_solve: float
-    after_solved: list  # one flag per evaluation in the --after-steps after the first solve: still >= 475?
+    after_solved: list  # one flag per evaluation in the --after-steps after the first solve: still solved?
     curve: list  # (env steps, evaluation mean return) after every iteration
 
 
@@ -212,7 +212,7 @@ def table(rows, jobs):
 def seed_line(name, seed, result, seconds_left):
     """One finished seed, and how long the rest of the bench should take."""
     if result.solved:
-        stays = f", {np.mean(result.after_solved):.0%} of later evaluations >= 475" if result.after_solved else ""
+        stays = f", {np.mean(result.after_solved):.0%} of later evaluations solved" if result.after_solved else ""
         outcome = f"solved at {result.steps_to_solve:,} steps ({result.seconds_to_solve:.2f} s){stays}"
     else:
         outcome = "not solved"
