@@ -1,5 +1,7 @@
-"""The import graph of DESIGN.md, read from the parsed source: Eq. (4)'s "no dynamics model" as code, the layout's
-three layers, and nothing Unix-only; then the train command run where fcntl cannot be imported and no folder opened."""
+"""Who may import whom, read from the parsed source: Eq. (4)'s "no dynamics model" as code (what estimates a gradient
+imports no env and no oracle), the simulators knowing nothing of learning, the algorithm apart from its commands
+(minipg/lab) and its plumbing (minipg/io, which only train.py uses), and nothing Unix-only; then the train command
+run where fcntl cannot be imported and no folder opened."""
 import ast
 import os
 import pathlib
