@@ -320,6 +320,13 @@ class SoftmaxPolicy(_Features):
         head_gradients = (grad_logits[:, :, None] * features[:, None, :]).reshape(len(pi), -1)
         return self._with_body(theta, activations, grad_logits, self._head(theta), head_gradients)
 
+    def path_logit_jacobians(self, theta, observations):
+        """J_t = dz(s_t)/dtheta, the logits' Jacobian, for every row: shape (T, n_actions, n_params); for a linear policy
+        I kron phi~(s_t), for a network the body's backward pass from each dz_a/dh = W_h[a] in front of it."""
+        theta = check_theta(theta, self.n_params)
+        features, activations = self._path_features(theta, observations)
+        return self._jacobians(theta, features, activations, self._head(theta))
+
     def path_fisher(self, theta, observations):
         """sum_t E_{u ~ pi(.|s_t)}[grad log pi grad log pi^T] = sum_t J_t^T (diag p_t - p_t p_t^T) J_t, J_t = dz(s_t)/dtheta
         the logits' Jacobian; for a linear policy J_t = I kron phi~_t, so sum_t (diag p_t - p_t p_t^T) kron phi~_t phi~_t^T.
