@@ -16,7 +16,8 @@ class Critic:
     """What every critic shares: V(s_0..s_T) from its features, TD errors and GAE advantages, Eq. (13).
 
     A subclass sets self.weights and self.bootstrap_truncated, and defines features(path) -> x(s_0..s_T)
-    and fit(paths, gamma); one whose V is not linear in features defines values(path) instead. bootstrap_truncated: a path cut off by a time limit is bootstrapped with
+    and fit(paths, gamma); one whose V is not linear in features defines values(path) instead.
+    bootstrap_truncated: a path cut off by a time limit is bootstrapped with
     V(s_T) when the task goes on beyond the limit (cart-pole's 500 steps stand in for balancing forever);
     False when the limit is the horizon H of the objective itself (a tabular env judged by its exact
     U_H), where nothing is collected after step H - 1 and V(s_H) = 0.

@@ -69,7 +69,8 @@ def conjugate_gradient(product, gradient, iterations, damping):
     """x ~ (F + damping I)^-1 g by `iterations` steps of conjugate gradients on the products v -> F v:
 
         x_0 = 0,  r_0 = p_0 = g,   q_k = (F + damping I) p_k,   alpha_k = (r_k . r_k) / (p_k . q_k),
-        x_{k+1} = x_k + alpha_k p_k,   r_{k+1} = r_k - alpha_k q_k,   p_{k+1} = r_{k+1} + (r_{k+1} . r_{k+1} / r_k . r_k) p_k
+        x_{k+1} = x_k + alpha_k p_k,   r_{k+1} = r_k - alpha_k q_k,
+        p_{k+1} = r_{k+1} + (r_{k+1} . r_{k+1} / r_k . r_k) p_k
 
     r_k = g - (F + damping I) x_k is the residual (Hestenes & Stiefel 1952). x_k minimises 1/2 x^T (F + damping I) x
     - g^T x over the span of g, F g, ..., F^(k-1) g: after n_params steps it is the solve itself (to rounding),

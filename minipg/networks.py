@@ -76,12 +76,13 @@ class TanhBody:
         self.input_scale = checked_input_scale(input_scale, n_inputs)
 
     def layers(self, params):
-        """[(W_1, b_1), ..., (W_L, b_L)]: views of the flat vector params, in its order."""
-        layers, start = [], 0
+        """[(W_1, b_1), ..., (W_L, b_L)]: views of the flat vector params, in its order (of each row of params (T,
+        n_params), with a leading row axis)."""
+        layers, start, rows = [], 0, params.shape[:-1]
         for n_out, n_in in self.shapes:
-            weights = params[start : start + n_out * n_in].reshape(n_out, n_in)
+            weights = params[..., start : start + n_out * n_in].reshape(rows + (n_out, n_in))
             start += n_out * n_in
-            layers.append((weights, params[start : start + n_out]))
+            layers.append((weights, params[..., start : start + n_out]))
             start += n_out
         return layers
 
@@ -92,14 +93,17 @@ class TanhBody:
             activations.append(tanh_layer(weights, bias, activations[-1]))
         return activations
 
-    def backward(self, params, activations, grad_last, per_row=True):
+    def backward(self, params, activations, grad_last, per_row=True, out=None):
         """dL/dparams from g_L = dL/dh_L (T, n_L), the layers taken from the last to the first: each row's gradient,
-        (T, n_params), or with per_row=False their sum, (n_params,)."""
-        blocks, grad = [], grad_last
-        for (weights, _), inputs, outputs in reversed(list(zip(self.layers(params), activations, activations[1:]))):
-            grad_weights, grad_bias, grad = tanh_layer_backward(weights, inputs, outputs, grad, per_row)
-            blocks = [grad_weights.reshape(grad_bias.shape[:-1] + (-1,)), grad_bias] + blocks
-        return np.concatenate(blocks, axis=-1)
+        (T, n_params), or with per_row=False their sum, (n_params,); written into `out` if given (the body's columns
+        of a policy's scores, filled in place of a copy)."""
+        if out is None:
+            out = np.empty((len(grad_last), self.n_params) if per_row else self.n_params)
+        grad = grad_last
+        for (weights, _), (grad_weights, grad_bias), inputs, outputs in reversed(list(zip(
+                self.layers(params), self.layers(out), activations, activations[1:]))):
+            grad_weights[...], grad_bias[...], grad = tanh_layer_backward(weights, inputs, outputs, grad, per_row)
+        return out
 
     def tangent(self, params, activations, direction):
         """dh_L = J v for every row: how the last layer moves as params move along direction v, layer by layer from

@@ -157,9 +157,12 @@ class _Features:
         pass from dL/dh = (dL/dz) W_h in front of the head's part; the head's part alone for a linear policy."""
         if self.body is None:
             return head_scores
+        scores = np.empty(head_scores.shape[:-1] + (self.n_body_params + head_scores.shape[-1],))
+        scores[..., self.n_body_params :] = head_scores
         grad_last = np.atleast_2d(grad_outputs @ head[:, :-1])
-        body_scores = self.body.backward(self._body_params(theta), activations, grad_last)
-        return np.concatenate([body_scores.reshape(head_scores.shape[:-1] + (-1,)), head_scores], axis=-1)
+        self.body.backward(self._body_params(theta), activations, grad_last,
+                           out=np.atleast_2d(scores[..., : self.n_body_params]))
+        return scores
 
     def _jacobians(self, theta, features, activations, head):
         """J_t = dz(s_t)/d[body, W] for every row, shape (T, k, n_body + k (n+1)): phi~(s_t) on the block of output j's
@@ -179,7 +182,8 @@ class _Features:
         tangent = features @ head_direction.T
         if self.body is None:
             return tangent
-        return tangent + self.body.tangent(self._body_params(theta), activations, self._body_params(vector)) @ head[:, :-1].T
+        body_tangent = self.body.tangent(self._body_params(theta), activations, self._body_params(vector))
+        return tangent + body_tangent @ head[:, :-1].T
 
     def _pullback(self, theta, features, activations, head, cotangent):
         """sum_t J_t^T c_t for the rows c_t of cotangent (T, k): sum_t c_t phi~(s_t)^T on W, and the body's backward
@@ -321,15 +325,16 @@ class SoftmaxPolicy(_Features):
         return self._with_body(theta, activations, grad_logits, self._head(theta), head_gradients)
 
     def path_logit_jacobians(self, theta, observations):
-        """J_t = dz(s_t)/dtheta, the logits' Jacobian, for every row: shape (T, n_actions, n_params); for a linear policy
-        I kron phi~(s_t), for a network the body's backward pass from each dz_a/dh = W_h[a] in front of it."""
+        """J_t = dz(s_t)/dtheta, the logits' Jacobian, for every row: shape (T, n_actions, n_params); for a linear
+        policy I kron phi~(s_t), for a network the body's backward pass from each dz_a/dh = W_h[a] in front of it."""
         theta = check_theta(theta, self.n_params)
         features, activations = self._path_features(theta, observations)
         return self._jacobians(theta, features, activations, self._head(theta))
 
     def path_fisher(self, theta, observations):
-        """sum_t E_{u ~ pi(.|s_t)}[grad log pi grad log pi^T] = sum_t J_t^T (diag p_t - p_t p_t^T) J_t, J_t = dz(s_t)/dtheta
-        the logits' Jacobian; for a linear policy J_t = I kron phi~_t, so sum_t (diag p_t - p_t p_t^T) kron phi~_t phi~_t^T.
+        """sum_t E_{u ~ pi(.|s_t)}[grad log pi grad log pi^T] = sum_t J_t^T (diag p_t - p_t p_t^T) J_t, with J_t =
+        dz(s_t)/dtheta the logits' Jacobian; for a linear policy J_t = I kron phi~_t, so
+        sum_t (diag p_t - p_t p_t^T) kron phi~_t phi~_t^T.
 
         The expectation over u is exact: the score of u is J^T (e_u - p), and the covariance of the one-hot e_u
         under u ~ p is E[(e_u - p)(e_u - p)^T] = diag p - p p^T. A network's F is formed from its Jacobians, O(T n^2):
@@ -342,7 +347,7 @@ class SoftmaxPolicy(_Features):
         if self.body is None:
             return np.einsum("tab,ti,tj->aibj", covariance, features, features).reshape(self.n_params, self.n_params)
         jacobians = self._jacobians(theta, features, activations, self._head(theta))
-        return np.einsum("tap,tab,tbq->pq", jacobians, covariance, jacobians)
+        return np.einsum("tap,tab,tbq->pq", jacobians, covariance, jacobians, optimize=True)
 
     def path_fisher_product(self, theta, observations, vector):
         """sum_t F(s_t) v = sum_t J_t^T (diag p_t - p_t p_t^T) J_t v, shape (n_params,), never forming J or F: J_t v by
@@ -465,7 +470,8 @@ class GaussianPolicy(_Features):
         return times(self._split(theta)[0], features), features, activations
 
     def _path_z(self, theta, observations, actions):
-        """z_t = (u_t - mu(s_t)) / sigma for every row, with log sigma, Phi~, the stored log sigma and the activations."""
+        """z_t = (u_t - mu(s_t)) / sigma for every row, with log sigma, Phi~, the stored log sigma and the body's
+        activations."""
         raw_log_std = self._split(theta)[1]
         means, features, activations = self._path_means(theta, observations)
         log_std = self._clipped(raw_log_std)
@@ -494,7 +500,8 @@ class GaussianPolicy(_Features):
         return float(np.sum(log_std_q - log_std_p + 0.5 * ratio - 0.5))
 
     def _path_mean_gaps(self, theta_p, theta_q, observations):
-        """mu_p(s_t) - mu_q(s_t) for every row: (M_p - M_q) phi~(s_t) for a linear policy, whose phi~ is theta's alone."""
+        """mu_p(s_t) - mu_q(s_t) for every row: (M_p - M_q) phi~(s_t) for a linear policy, whose phi~ does not depend
+        on theta."""
         if self.body is None:
             (weights_p, _), (weights_q, _) = self._checked(theta_p), self._checked(theta_q)
             return augmented_rows(observations, self.n_features) @ (weights_p - weights_q).T
@@ -521,9 +528,9 @@ class GaussianPolicy(_Features):
         return np.tile(gradient, (len(observation_rows(observations, self.n_features)), 1))
 
     def path_fisher(self, theta, observations):
-        """sum_t E_{u ~ pi(.|s_t)}[grad log pi grad log pi^T]: sum_t J_t^T diag(1 / sigma^2) J_t on the mean's parameters,
-        J_t = dmu(s_t)/dtheta (for a linear policy phi~_t phi~_t^T / sigma_j^2 on the weights of action j), 2 T on
-        each log sigma_j (0 where it is clipped), 0 elsewhere.
+        """sum_t E_{u ~ pi(.|s_t)}[grad log pi grad log pi^T]: sum_t J_t^T diag(1 / sigma^2) J_t on the mean's
+        parameters, J_t = dmu(s_t)/dtheta (for a linear policy phi~_t phi~_t^T / sigma_j^2 on the weights of action j),
+        2 T on each log sigma_j (0 where it is clipped), 0 elsewhere.
 
         With z = (u - mu) / sigma ~ N(0, I): E[z_j z_l] = 1[j = l], E[z_j (z_l^2 - 1)] = 0, E[(z_j^2 - 1)^2] = 2.
         """
@@ -540,7 +547,7 @@ class GaussianPolicy(_Features):
         else:
             jacobians = self._jacobians(theta, features, activations, weights)
             fisher[: self.n_mean_params, : self.n_mean_params] = np.einsum(
-                "tjp,j,tjq->pq", jacobians, np.exp(-2.0 * log_stds), jacobians)
+                "tjp,j,tjq->pq", jacobians, np.exp(-2.0 * log_stds), jacobians, optimize=True)
         for j in range(self.action_dim):
             fisher[self.n_mean_params + j, self.n_mean_params + j] = 2.0 * len(features) * inside_clip[j]
         return fisher

@@ -274,7 +274,8 @@ def test_network_critic_values_td_errors_and_advantages_are_the_base_class_formu
         np.testing.assert_allclose(critic.td_errors(path, 0.9), path.rewards + 0.9 * values[1:] - values[:-1],
                                    rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(critic.advantages(path, 0.9, 1.0),
-                                   discounted_cumsum(path.rewards, 0.9, values[-1]) - values[:-1], rtol=1e-12, atol=1e-12)
+                                   discounted_cumsum(path.rewards, 0.9, values[-1]) - values[:-1],
+                                   rtol=1e-12, atol=1e-12)
 
 
 def test_network_critic_fit_is_adam_on_shuffled_minibatches_of_the_kept_targets():

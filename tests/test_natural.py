@@ -264,7 +264,8 @@ def test_conjugate_gradient_after_n_params_steps_is_the_direct_solve(batch):
 
 def test_conjugate_gradient_error_falls_within_its_bound(batch):
     """After k <= n_params steps the error e_k = x_k - x in the A-norm, A = F + damping I, is at most
-    2 ((sqrt c - 1) / (sqrt c + 1))^k |e_0|_A with c = cond(A) and e_0 = -x, and it never grows from one step to the next."""
+    2 ((sqrt c - 1) / (sqrt c + 1))^k |e_0|_A with c = cond(A) and e_0 = -x, and it never grows from one step to the
+    next."""
     policy, theta, paths, _ = batch
     matrix, gradient, exact = damped(batch)
     product = fisher_product(policy, theta, paths)
