@@ -189,7 +189,7 @@ def test_a_missing_discount_weighting_makes_reward_to_go_disagree():
 
 
 @pytest.mark.parametrize("name, gamma, hidden", [(name, gamma, ()) for name in PROBLEMS for gamma in (1.0, 0.9)]
-                         + NETWORK_PROBLEMS)
+                         + NETWORK_PROBLEMS, ids=lambda value: str(value) if isinstance(value, tuple) else None)
 def test_compatible_critic_weights_are_the_natural_gradient(name, gamma, hidden):
     env, policy, theta, _, horizon = problem_at(name, gamma, hidden=hidden)
     natural = compatible.natural_gradient(env, policy, theta, horizon, gamma)

@@ -141,11 +141,12 @@ def surrogate_gradient(policy, theta, paths, advantages):
 
 
 def test_line_search_accepts_a_step_inside_the_radius_that_raises_the_surrogate(batch):
-    """The natural step of the surrogate's own gradient, sized so its first trial has KL just above delta:
-    the first trial is refused for its KL, a halved one is accepted, raises L, and has KL <= delta."""
+    """The natural step of the surrogate's own gradient (by conjugate gradients for a network), sized so its first
+    trial has KL just above delta: the first trial is refused for its KL, a halved one is accepted, raises L, and has
+    KL <= delta."""
     policy, theta, paths, advantages = batch
     radius = 0.01
-    fisher = fisher_matrix(policy, theta, paths)
+    fisher = batch_fisher(policy, theta, paths)
     step = natural_step(fisher, surrogate_gradient(policy, theta, paths, advantages), radius)
     for _ in range(10):  # KL ~ 1.3^2 delta: one rescaling where the KL is quadratic in the step, a few for a network
         step *= 1.3 * np.sqrt(radius / mean_kl(policy, theta + step, theta, paths))

@@ -328,3 +328,21 @@ def test_a_linear_policy_runs_no_code_of_networks(make):
 
     assert calls_into_networks(lambda: use(make())) == 0
     assert calls_into_networks(lambda: use(make(hidden=(4,)))) > 20
+
+
+def test_network_lock_step_samples_what_its_loop_twin_samples():
+    """8 cart-poles stepped together by a softmax network against 8 stepped one at a time, the same streams per env:
+    the same actions and so the same states exactly, the recorded log pi to TWIN (one batch's product against each
+    path's own)."""
+    from envs.cartpole import CartPoleEnv, CartPoleVector
+    from minipg.rollout import LockStep, OneByOne
+
+    policy = SoftmaxPolicy(4, 2, hidden=(16, 16))
+    theta = network_theta(policy, 4, scale=0.3)
+    together, alone = LockStep(CartPoleVector(8), seed=7), OneByOne(CartPoleEnv, 8, seed=7)
+    for _ in range(3):
+        for p, q in zip(together.sample(policy, theta, 40), alone.sample(policy, theta, 40), strict=True):
+            np.testing.assert_array_equal(p.actions, q.actions)
+            np.testing.assert_array_equal(p.observations, q.observations)
+            np.testing.assert_allclose(p.log_probs, q.log_probs, **TWIN)
+            assert (p.terminated, p.first_step) == (q.terminated, q.first_step)
