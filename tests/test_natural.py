@@ -13,13 +13,13 @@ from tests.helpers import central_hessian, relative_error
 
 
 POLICIES = {"cartpole": lambda: SoftmaxPolicy(4, 2), "cartpole-continuous": lambda: GaussianPolicy(4, 1),
-            "cartpole network": lambda: SoftmaxPolicy(4, 2, hidden=(4,)),
-            "cartpole-continuous network": lambda: GaussianPolicy(4, 1, hidden=(4,))}
+            "cartpole network": lambda: SoftmaxPolicy(4, 2, hidden=(3,)),
+            "cartpole-continuous network": lambda: GaussianPolicy(4, 1, hidden=(3,))}
 
 
 @pytest.fixture(scope="module", params=list(POLICIES))
 def batch(request):
-    """8 paths at theta ~ N(0, 0.3^2), linear or a network of one layer of 4, and advantages of both signs."""
+    """8 paths at theta ~ N(0, 0.3^2), linear or a network of one layer of 3, and advantages of both signs."""
     env = envs.make(request.param.split()[0])
     policy = POLICIES[request.param]()
     theta = 0.3 * np.random.default_rng(0).standard_normal(policy.n_params)
