@@ -160,6 +160,7 @@ def test_network_score_matches_finite_differences_in_every_block(name, scale):
         numeric = central_difference(lambda th: policy.log_prob(th, obs, action), theta)
         for block in theta_blocks(policy):
             assert relative_error(analytic[block], numeric[block]) < 1e-6
+            assert scale > 1.0 or len(block) == 0 or np.abs(numeric[block]).max() > 1e-3  # every block moves log pi
         activations = policy.body.forward(theta[: policy.n_body_params], obs[None])
         saturated += sum(np.count_nonzero(np.abs(h) > np.tanh(3.0)) for h in activations[1:])
     assert (saturated >= 5) == (scale == 4.0)
