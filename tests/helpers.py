@@ -27,9 +27,9 @@ def relative_error(analytic, numeric):
     return np.linalg.norm(analytic - numeric) / max(np.linalg.norm(analytic) + np.linalg.norm(numeric), 1.0)
 
 
-class ExactCritic(Critic):
-    """V_t(s) of the oracle as a critic: features one-hot in (t, s), weights the table V_t(s), V_H = 0; for a tabular
-    env whose observations are one-hot in the state, and paths that start at t = 0."""
+class ValueTableCritic(Critic):
+    """A table V_t(s) (the oracle's, say) as a critic: features one-hot in (t, s), weights the table, V_H = 0; for a
+    tabular env whose observations are one-hot in the state, and paths that start at t = 0."""
 
     bootstrap_truncated = False
 

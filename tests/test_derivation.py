@@ -22,7 +22,7 @@ from minipg.io.cli import run_cli
 from minipg.baselines import LeaveOneOutMean
 from minipg.policies import GaussianPolicy, SoftmaxPolicy
 from minipg.rollout import sample_paths
-from tests.helpers import ExactCritic, central_difference, relative_error
+from tests.helpers import ValueTableCritic, central_difference, relative_error
 
 OPEN = """
 ...
@@ -391,7 +391,7 @@ def test_what_actor_critic_and_importance_sampling_target_when_gamma_is_below_on
     probabilities = enumeration.trajectory_probabilities(problem)
     paths = [enumeration.as_path(env, problem.tables, tau) for tau in problem.trajectories]
     _, v = exact.q_values(env, problem.tables.pi, horizon, gamma)
-    critic = ExactCritic(v)
+    critic = ValueTableCritic(v)
 
     def mean(terms):
         return probabilities @ terms

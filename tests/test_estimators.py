@@ -16,7 +16,7 @@ from minipg.critics import RegressionCritic, TDCritic
 from minipg.returns import discounted_cumsum
 from minipg.policies import SoftmaxPolicy
 from minipg.rollout import Path, sample_paths
-from tests.helpers import ExactCritic, central_difference, relative_error
+from tests.helpers import ValueTableCritic, central_difference, relative_error
 
 HORIZON = 12
 N_PATHS = 6000
@@ -451,7 +451,7 @@ def network_terms_and_truth(name, env, policy, theta, paths):
                                               per_path=True), exact.gradient(env, policy, theta_new, HORIZON))
     if name == "actor-critic, exact critic":  # lam = 0: E[r_t + V_t+1(s_t+1) - V_t(s_t) | s_t, u_t] = A_t(s_t, u_t)
         _, values = exact.q_values(env, exact.policy_table(env, policy, theta), HORIZON, 1.0)
-        return estimators.actor_critic(policy, theta, paths, ExactCritic(values), gamma=1.0, lam=0.0,
+        return estimators.actor_critic(policy, theta, paths, ValueTableCritic(values), gamma=1.0, lam=0.0,
                                        per_path=True), truth
     critic = RegressionCritic(env.observation_dim, bootstrap_truncated=False)  # H is the objective's: V(s_H) = 0
     critic.fit(sample_paths(env, policy, theta, 500, np.random.default_rng(23), horizon=HORIZON), 1.0)
