@@ -1,12 +1,14 @@
 """Critics V_w(s) for actor-critic and PPO: TD errors and GAE advantages, Eq. (13); learned by TD, Eq. (14), or
-by regression on bootstrapped returns, Eq. (15).
+by regression on bootstrapped returns, Eq. (15), linear in features of the state or on a tanh network.
 """
 from collections import deque
 
 import numpy as np
 
 from minipg.baselines import ridge_fit, state_features, value_features
-from minipg.policies import count
+from minipg.networks import TanhBody, orthogonal
+from minipg.optim import Adam
+from minipg.policies import check_theta, count, hidden_sizes, with_ones
 from minipg.returns import discounted_cumsum
 
 
@@ -14,7 +16,8 @@ class Critic:
     """What every critic shares: V(s_0..s_T) from its features, TD errors and GAE advantages, Eq. (13).
 
     A subclass sets self.weights and self.bootstrap_truncated, and defines features(path) -> x(s_0..s_T)
-    and fit(paths, gamma). bootstrap_truncated: a path cut off by a time limit is bootstrapped with
+    and fit(paths, gamma); one whose V is not linear in features defines values(path) instead.
+    bootstrap_truncated: a path cut off by a time limit is bootstrapped with
     V(s_T) when the task goes on beyond the limit (cart-pole's 500 steps stand in for balancing forever);
     False when the limit is the horizon H of the objective itself (a tabular env judged by its exact
     U_H), where nothing is collected after step H - 1 and V(s_H) = 0. A path cut by the end of a batch of steps
@@ -25,9 +28,13 @@ class Critic:
         """Whether V(s_T) = 0: after termination, or after a time limit that is the objective's horizon."""
         return path.terminated or not (path.cut or self.bootstrap_truncated)
 
+    def values(self, path):
+        """V_w(s_0), ..., V_w(s_T) = w . x(s_t), as the critic computes them, before any ending sets V(s_T) = 0."""
+        return np.sum(self.features(path) * self.weights, axis=1)
+
     def state_values(self, path):
         """V(s_0), ..., V(s_{T-1}), V(s_T), with V(s_T) = 0 when nothing more is to be collected."""
-        values = np.sum(self.features(path) * self.weights, axis=1)
+        values = self.values(path)
         if self.ends_at_zero(path):
             values[-1] = 0.0
         return values
@@ -109,3 +116,80 @@ class RegressionCritic(Critic):
         self.batches.append((features, targets))
         self.weights = ridge_fit(np.vstack([x for x, _ in self.batches]),
                                  np.concatenate([y for _, y in self.batches]), self.reg)
+
+
+class NetworkCritic(Critic):
+    """V_w(s) = w_v . [h(s), 1] on the state alone, h the last layer of a tanh body (networks.py), fitted by Adam to
+    the bootstrapped returns of Eq. (15), G_t = r_t + gamma r_{t+1} + ... + gamma^(T-t) V(s_T), with V(s_T) = 0
+    after termination and the current V(s_T) after truncation, on the mean squared error
+
+        L(w) = 1/n sum_t (V_w(s_t) - G_t)^2 over a minibatch of n steps,
+        dL/dw_v = 2/n sum_t (V_w(s_t) - G_t) [h(s_t), 1],   dL/dh_t = 2/n (V_w(s_t) - G_t) w_v[:-1],
+
+    then the body's backward pass from dL/dh. w = [body, w_v] is one flat float64 vector, `weights` (length
+    `n_params`; `load_weights` checks and sets it). Each fit computes the targets of its batch under the current
+    V, keeps them with those of the `keep` - 1 batches before it, and takes `epochs` passes over all their steps,
+    each in `minibatches` shuffled minibatches (fewer if there are fewer steps), one Adam step of `lr` on each.
+    The init (the body's orthogonal init, w_v of gain 1 and bias 0) and the shuffles are drawn from `rng`, the
+    critic's own stream. Adam's moments and the kept batches are the fit's state, not part of the weights.
+    """
+
+    def __init__(self, n_features, rng, hidden=(64, 64), lr=1e-3, epochs=10, minibatches=8, keep=3,
+                 input_scale=None, bootstrap_truncated=True):
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(f"rng must be a numpy.random.Generator, the critic's own stream, got {type(rng).__name__}")
+        self.hidden = hidden_sizes(hidden)
+        if not self.hidden:
+            raise ValueError("hidden must name at least one tanh layer for a NetworkCritic, got ()")
+        self.body = TanhBody(count(n_features, "n_features"), self.hidden, input_scale)
+        self.n_params = self.body.n_params + self.hidden[-1] + 1
+        self.optimizer = Adam(lr)
+        self.epochs, self.minibatches = count(epochs, "epochs"), count(minibatches, "minibatches")
+        self.batches = deque(maxlen=count(keep, "keep"))
+        self.rng, self.bootstrap_truncated = rng, bootstrap_truncated
+        value_head = np.append(orthogonal(rng, 1, self.hidden[-1], 1.0), 0.0)
+        self.weights = np.concatenate([self.body.initial_params(rng), value_head])
+
+    def load_weights(self, weights):
+        """Set w (e.g. from a checkpoint), checked: n_params finite numbers."""
+        self.weights = check_theta(weights, self.n_params, "weights").copy()
+
+    def _split(self, weights):
+        """w -> (the body's parameters, w_v)."""
+        return weights[: self.body.n_params], weights[self.body.n_params :]
+
+    def value_rows(self, weights, observations):
+        """V_w(s) = w_v . [h(s), 1] for every row of observations (T, d), with [h(s), 1] and the body's activations."""
+        body, value_head = self._split(weights)
+        activations = self.body.forward(body, observations)
+        features = with_ones(activations[-1])
+        return features @ value_head, features, activations
+
+    def values(self, path):
+        return self.value_rows(self.weights, np.vstack([path.observations, path.final_observation]))[0]
+
+    def squared_error(self, weights, observations, targets):
+        """L(w) = 1/n sum_t (V_w(s_t) - G_t)^2."""
+        return np.mean((self.value_rows(weights, observations)[0] - targets) ** 2)
+
+    def squared_error_gradient(self, weights, observations, targets):
+        """dL/dw: 2/n sum_t (V_w(s_t) - G_t) [h(s_t), 1] on w_v, the body's backward pass from
+        dL/dh_t = 2/n (V_w(s_t) - G_t) w_v[:-1], summed over the rows, on the body."""
+        values, features, activations = self.value_rows(weights, observations)
+        grad_values = 2.0 * (values - targets) / len(targets)  # dL/dV(s_t)
+        body, value_head = self._split(weights)
+        grad_body = self.body.backward(body, activations, grad_values[:, None] * value_head[:-1], per_row=False)
+        return np.concatenate([grad_body, grad_values @ features])
+
+    def fit(self, paths, gamma):
+        """The targets G_t of this batch under the current V, then `epochs` passes of Adam over the kept batches."""
+        observations = np.vstack([path.observations for path in paths])
+        targets = np.concatenate([discounted_cumsum(path.rewards, gamma, self.state_values(path)[-1])
+                                  for path in paths])
+        self.batches.append((observations, targets))
+        observations = np.vstack([x for x, _ in self.batches])
+        targets = np.concatenate([y for _, y in self.batches])
+        for _ in range(self.epochs):
+            for rows in np.array_split(self.rng.permutation(len(targets)), min(self.minibatches, len(targets))):
+                gradient = self.squared_error_gradient(self.weights, observations[rows], targets[rows])
+                self.weights = self.optimizer.step(self.weights, -gradient)  # Adam ascends: descend L along -dL/dw

@@ -24,12 +24,18 @@ The capped step
     d = min(lr, sqrt(2 delta / x^T F x)) x                                                (19)
 
 is Eq. (17) used as a bound rather than a length: it shrinks with the gradient.
+
+A linear policy has tens of parameters: F is formed and (F + damping I) x = g solved directly. A network's F
+would have n_params^2 entries, so it is never formed: conjugate gradients solve the same system from products
+F v (`fisher_product`), each exact over the actions at every visited state, as F itself is.
 """
 import numpy as np
 
 from minipg.baselines import solve_positive_definite
 from minipg.estimators import log_ratios
-from minipg.policies import mean_kl
+from minipg.policies import count, mean_kl
+
+CG_ITERATIONS = 10              # conjugate-gradient steps of a natural step on a network, unless given (as in TRPO)
 
 
 def fisher_matrix(policy, theta, paths):
@@ -47,13 +53,57 @@ def fisher_matrix(policy, theta, paths):
     return fisher / n_steps
 
 
-def natural_step(fisher, gradient, kl_radius, damping=1e-3, lr=None):
+def fisher_product(policy, theta, paths):
+    """v -> F v for the F of Eq. (16), never formed: 1/N sum_t F(s_t) v over the batch's N states, each F(s_t) v
+    exact over the actions (`policy.path_fisher_product`), O(N n_actions n_params) a product."""
+    observations = np.concatenate([path.observations for path in paths])
+    return lambda vector: policy.path_fisher_product(theta, observations, vector) / len(observations)
+
+
+def batch_fisher(policy, theta, paths):
+    """F of Eq. (16) as natural_step takes it: the matrix for a linear policy, solved directly; for a network the
+    products v -> F v, solved by conjugate gradients."""
+    return fisher_matrix(policy, theta, paths) if not policy.hidden else fisher_product(policy, theta, paths)
+
+
+def conjugate_gradient(product, gradient, iterations, damping):
+    """x ~ (F + damping I)^-1 g by `iterations` steps of conjugate gradients on the products v -> F v:
+
+        x_0 = 0,  r_0 = p_0 = g,   q_k = (F + damping I) p_k,   alpha_k = (r_k . r_k) / (p_k . q_k),
+        x_{k+1} = x_k + alpha_k p_k,   r_{k+1} = r_k - alpha_k q_k,
+        p_{k+1} = r_{k+1} + (r_{k+1} . r_{k+1} / r_k . r_k) p_k
+
+    r_k = g - (F + damping I) x_k is the residual (Hestenes & Stiefel 1952). x_k minimises 1/2 x^T (F + damping I) x
+    - g^T x over the span of g, F g, ..., F^(k-1) g: after n_params steps it is the solve itself (to rounding),
+    and after k its error in the norm of A = F + damping I is at most 2 ((sqrt c - 1) / (sqrt c + 1))^k that of
+    x_0 = 0, c = lambda_max(A) / lambda_min(A). It stops early once no residual (or, at damping 0, no curvature) is
+    left. Each step costs one product.
+    """
+    direction, residual = np.zeros_like(gradient), gradient.copy()
+    conjugate, residual_norm = residual.copy(), residual @ residual
+    for _ in range(count(iterations, "iterations")):
+        if residual_norm == 0.0:
+            break
+        curved = product(conjugate) + damping * conjugate
+        curvature = conjugate @ curved
+        if not curvature > 0.0:
+            break
+        alpha = residual_norm / curvature
+        direction = direction + alpha * conjugate
+        residual = residual - alpha * curved
+        residual_norm, previous = residual @ residual, residual_norm
+        conjugate = residual + (residual_norm / previous) * conjugate
+    return direction
+
+
+def natural_step(fisher, gradient, kl_radius, damping=1e-3, lr=None, iterations=CG_ITERATIONS):
     """Eq. (17): x solves (F + damping I) x = g; the step is sqrt(2 delta / x^T F x) x.
 
+    fisher is F as a matrix (`fisher_matrix`), solved directly, or the products v -> F v (`fisher_product`), solved
+    by `iterations` steps of conjugate gradients (`conjugate_gradient`; a matrix ignores iterations); x^T F x
+    then takes one more product. `batch_fisher` gives the matrix for a linear policy, the products for a network.
     With lr, the step is lr x instead, shortened to that KL-sized step when it is longer (Eq. 19):
     it then shrinks with the gradient, and stops where the gradient vanishes.
-    The linear policies here have tens of parameters, so F is formed and solved directly; a network
-    with millions of parameters would solve F x = g by conjugate gradients on products F v.
     The damping keeps the solve well posed where F is singular (a feature constant over the batch makes
     its weight and the bias columns dependent): along an eigenvector of F with eigenvalue lambda the
     direction is (v . g) / (lambda + damping), the natural step where lambda >> damping and a plain
@@ -63,10 +113,16 @@ def natural_step(fisher, gradient, kl_radius, damping=1e-3, lr=None):
         raise ValueError(f"kl radius must be a finite number > 0, got {kl_radius}")
     if lr is not None and not 0 < lr < np.inf:
         raise ValueError(f"lr must be a finite number > 0, got {lr}")
-    if not (np.isfinite(fisher).all() and np.isfinite(gradient).all()):
+    if not 0 <= damping < np.inf:
+        raise ValueError(f"damping must be a finite number >= 0, got {damping}")
+    if not (callable(fisher) or np.isfinite(fisher).all()) or not np.isfinite(gradient).all():
         raise ValueError("fisher or gradient contains NaN or inf")
-    direction = solve_positive_definite(fisher + damping * np.eye(len(fisher)), gradient)
-    curvature = np.sum(direction * np.sum(fisher * direction, axis=1))  # x^T F x
+    if callable(fisher):
+        direction = conjugate_gradient(fisher, gradient, iterations, damping)
+        curvature = direction @ fisher(direction)
+    else:
+        direction = solve_positive_definite(fisher + damping * np.eye(len(fisher)), gradient)
+        curvature = np.sum(direction * np.sum(fisher * direction, axis=1))  # x^T F x
     if not curvature > 0:
         return np.zeros_like(gradient)
     radius_scale = np.sqrt(2.0 * kl_radius / curvature)

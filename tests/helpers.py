@@ -1,4 +1,5 @@
-"""Numerical tools shared by the tests: the finite differences every analytic gradient is checked against.
+"""Numerical tools shared by the tests: the finite differences every analytic gradient is checked against, and the
+oracle's values as a critic.
 
 central_difference is the package's own (minipg.lab.enumeration, where the derivation command uses it): one
 implementation of (f(theta + h e_j) - f(theta - h e_j)) / 2h.
@@ -8,6 +9,7 @@ import sys
 import numpy as np
 import pytest
 
+from minipg.critics import Critic
 from minipg.lab.enumeration import central_difference  # noqa: F401
 
 
@@ -31,3 +33,17 @@ def central_hessian(f, theta, step=1e-4):
 def relative_error(analytic, numeric):
     """||a - n|| / max(||a|| + ||n||, 1): relative for large gradients, absolute near zero."""
     return np.linalg.norm(analytic - numeric) / max(np.linalg.norm(analytic) + np.linalg.norm(numeric), 1.0)
+
+
+class ValueTableCritic(Critic):
+    """A table V_t(s) (the oracle's, say) as a critic: features one-hot in (t, s), weights the table, V_H = 0; for a
+    tabular env whose observations are one-hot in the state, and paths that start at t = 0."""
+
+    bootstrap_truncated = False
+
+    def __init__(self, values):
+        self.weights, self.shape = values.ravel(), values.shape
+
+    def features(self, path):
+        states = np.argmax(np.vstack([path.observations, path.final_observation]), axis=1)
+        return np.eye(self.weights.size)[np.ravel_multi_index((np.arange(len(states)), states), self.shape)]

@@ -20,10 +20,9 @@ from minipg.lab import compatible, derivation, enumeration
 from minipg.returns import discounted_cumsum
 from minipg.io.cli import run_cli
 from minipg.baselines import LeaveOneOutMean
-from minipg.critics import Critic
 from minipg.policies import GaussianPolicy, SoftmaxPolicy
 from minipg.rollout import sample_paths
-from tests.helpers import central_difference, relative_error
+from tests.helpers import ValueTableCritic, central_difference, relative_error
 
 OPEN = """
 ...
@@ -38,22 +37,29 @@ PROBLEMS = {
 }
 
 
-def problem_at(name, gamma, seed=0):
-    """(env, policy, theta, theta_old, horizon) with theta ~ N(0, 1) and theta_old = theta + N(0, 0.5^2)."""
+def problem_at(name, gamma, seed=0, hidden=()):
+    """(env, policy, theta, theta_old, horizon) with theta ~ N(0, 1) and theta_old = theta + N(0, 0.5^2); the policy
+    linear, or a network of the given hidden layers."""
     make_env, horizon = PROBLEMS[name]
     env = make_env()
-    policy = SoftmaxPolicy(env.observation_dim, env.n_actions)
+    policy = SoftmaxPolicy(env.observation_dim, env.n_actions, hidden=hidden)
     rng = np.random.default_rng(seed)
     theta = rng.standard_normal(policy.n_params)
     return env, policy, theta, theta + 0.5 * rng.standard_normal(policy.n_params), horizon
 
 
-@pytest.fixture(scope="module", params=[(name, gamma) for name in PROBLEMS for gamma in (1.0, 0.9)],
-                ids=lambda p: f"{p[0]}, gamma={p[1]}")
+# Networks whose F has its non-zero eigenvalues within a factor 1e6 of each other: two layers of (4, 3) on the open grid
+# spread them over 1e9, and the two least-norm solves of Eq. (20) then agree to 1e-7 of |F^+ grad U| only.
+NETWORK_PROBLEMS = [("two-rooms H=4", 1.0, (3, 2)), ("open 3x3 gridworld H=3", 0.9, (3,))]
+
+
+@pytest.fixture(scope="module", params=[(name, gamma, ()) for name in PROBLEMS for gamma in (1.0, 0.9)]
+                + NETWORK_PROBLEMS, ids=lambda p: f"{p[0]}, gamma={p[1]}" + (f", hidden={p[2]}" if p[2] else ""))
 def evaluated(request):
-    """The enumeration, its forms and its dropped terms, computed once per problem."""
-    name, gamma = request.param
-    env, policy, theta, theta_old, horizon = problem_at(name, gamma)
+    """The enumeration, its forms and its dropped terms, computed once per problem: the derivation holds whatever pi
+    is (Eq. 4), a linear policy or a network."""
+    name, gamma, hidden = request.param
+    env, policy, theta, theta_old, horizon = problem_at(name, gamma, hidden=hidden)
     problem = enumeration.Enumeration.of(env, policy, theta, theta_old, horizon, gamma)
     return problem, derivation.forms_of(problem), derivation.vanishing_terms_of(problem)
 
@@ -132,8 +138,9 @@ def test_past_rewards_and_baseline_terms_vanish_only_in_sum():
     assert max(np.max(np.abs(dropped)) for _, _, dropped in per_trajectory) > 1e-2
 
 
-def test_probability_gradient_matches_finite_differences():
-    policy = SoftmaxPolicy(3, 4)
+@pytest.mark.parametrize("hidden", [(), (5,)], ids=["linear", "network"])
+def test_probability_gradient_matches_finite_differences(hidden):
+    policy = SoftmaxPolicy(3, 4, hidden=hidden)
     rng = np.random.default_rng(5)
     for _ in range(5):
         theta, obs = rng.standard_normal(policy.n_params), rng.standard_normal(3)
@@ -181,10 +188,10 @@ def test_a_missing_discount_weighting_makes_reward_to_go_disagree():
     assert np.max(np.abs(without_gamma_t - truth)) > 1e-3
 
 
-@pytest.mark.parametrize("name", list(PROBLEMS))
-@pytest.mark.parametrize("gamma", [1.0, 0.9])
-def test_compatible_critic_weights_are_the_natural_gradient(name, gamma):
-    env, policy, theta, _, horizon = problem_at(name, gamma)
+@pytest.mark.parametrize("name, gamma, hidden", [(name, gamma, ()) for name in PROBLEMS for gamma in (1.0, 0.9)]
+                         + NETWORK_PROBLEMS, ids=lambda value: str(value) if isinstance(value, tuple) else None)
+def test_compatible_critic_weights_are_the_natural_gradient(name, gamma, hidden):
+    env, policy, theta, _, horizon = problem_at(name, gamma, hidden=hidden)
     natural = compatible.natural_gradient(env, policy, theta, horizon, gamma)
     critic = compatible.compatible_critic_weights(env, policy, theta, horizon, gamma)
     assert np.max(np.abs(critic - natural)) < 1e-8
@@ -374,19 +381,6 @@ def test_the_surrogate_of_eq_18_is_right_to_first_order_only():
     assert gaps[1] / gaps[0] == pytest.approx(0.25, abs=0.02)
 
 
-class ExactCritic(Critic):
-    """V_t(s) of the oracle as a critic: features one-hot in (t, s), weights the table V_t(s), V_H = 0."""
-
-    bootstrap_truncated = False
-
-    def __init__(self, values):
-        self.weights, self.shape = values.ravel(), values.shape
-
-    def features(self, path):
-        states = np.argmax(np.vstack([path.observations, path.final_observation]), axis=1)
-        return np.eye(self.weights.size)[np.ravel_multi_index((np.arange(len(states)), states), self.shape)]
-
-
 def test_what_actor_critic_and_importance_sampling_target_when_gamma_is_below_one():
     """gamma = 0.9 over every TwoRooms trajectory. Eq. (13) with the exact critic (lam = 1: psi_t = G_t - V_t(s_t))
     drops gamma^t: its mean is Eq. (10)'s, not grad U_gamma. Per-decision importance sampling at theta = theta_old
@@ -397,7 +391,7 @@ def test_what_actor_critic_and_importance_sampling_target_when_gamma_is_below_on
     probabilities = enumeration.trajectory_probabilities(problem)
     paths = [enumeration.as_path(env, problem.tables, tau) for tau in problem.trajectories]
     _, v = exact.q_values(env, problem.tables.pi, horizon, gamma)
-    critic = ExactCritic(v)
+    critic = ValueTableCritic(v)
 
     def mean(terms):
         return probabilities @ terms

@@ -6,7 +6,8 @@ The fit's normal equations are F w = sum_t gamma^t sum_s d_t(s) sum_u pi(u|s) gr
 = grad U, Eq. (12). The softmax's F is singular (adding the same number to every logit of a state changes
 no probability; with one-hot features and a bias, the bias trades against the state weights; a state
 where no decision is taken has no curvature at all), so both sides are the minimum-norm solutions.
-Everything here is exact, from the DP oracle, on a tabular env with a SoftmaxPolicy.
+Everything here is exact, from the DP oracle, on a tabular env with a SoftmaxPolicy, linear or a network: the
+compatible features are the policy's own scores.
 """
 import numpy as np
 

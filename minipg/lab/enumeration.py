@@ -11,7 +11,8 @@ sampling (7)-(8), reward-to-go with a baseline (10)-(11) and the policy-gradient
 computed here as written; they agree to rounding, and central differences of the enumerated U agree to
 their own error. The terms the derivation drops are summed on their own and come out 0.
 
-The policy must be a SoftmaxPolicy: the product rule differentiates pi itself, by the softmax's Jacobian.
+The policy must be a SoftmaxPolicy, linear or a network: the product rule differentiates pi itself, by the
+softmax's Jacobian and the logits' own (the policy's path_logit_jacobians).
 """
 from dataclasses import dataclass
 
@@ -115,13 +116,13 @@ def central_difference(f, theta, step=DIFFERENCE_STEP):
 
 
 def probability_gradient(policy, theta, obs, action):
-    """grad_{W_a} pi(u|s) = pi(u|s) (1[a = u] - pi(a|s)) phi~(s): the softmax's Jacobian, no logarithm.
+    """grad pi(u|s) = sum_a pi(u|s) (1[a = u] - pi(a|s)) grad z_a(s): the softmax's Jacobian, no logarithm.
 
-    d softmax_u(z) / d z_a = pi_u (1[a = u] - pi_a), and z_a = W_a phi~(s) with phi~(s) = [phi(s), 1].
+    d softmax_u(z) / d z_a = pi_u (1[a = u] - pi_a), and grad z_a(s) is row a of the logits' Jacobian: phi~(s) on
+    the weights W_a of a linear policy, z_a = W_a phi~(s) with phi~(s) = [phi(s), 1].
     """
     p = policy.probs(theta, obs)
-    features = np.append(obs, 1.0)
-    return np.outer(p[action] * (np.eye(len(p))[action] - p), features).ravel()
+    return p[action] * (np.eye(len(p))[action] - p) @ policy.path_logit_jacobians(theta, obs[None])[0]
 
 
 @dataclass
