@@ -24,6 +24,10 @@ class Critic:
     (Path.cut) goes on in the next batch, so it is bootstrapped on every env.
     """
 
+    def load_weights(self, weights):
+        """Set w (e.g. from a checkpoint), checked: as many finite numbers as w has."""
+        self.weights = check_theta(weights, len(self.weights), "weights").copy()
+
     def ends_at_zero(self, path):
         """Whether V(s_T) = 0: after termination, or after a time limit that is the objective's horizon."""
         return path.terminated or not (path.cut or self.bootstrap_truncated)
@@ -149,10 +153,6 @@ class NetworkCritic(Critic):
         self.rng, self.bootstrap_truncated = rng, bootstrap_truncated
         value_head = np.append(orthogonal(rng, 1, self.hidden[-1], 1.0), 0.0)
         self.weights = np.concatenate([self.body.initial_params(rng), value_head])
-
-    def load_weights(self, weights):
-        """Set w (e.g. from a checkpoint), checked: n_params finite numbers."""
-        self.weights = check_theta(weights, self.n_params, "weights").copy()
 
     def _split(self, weights):
         """w -> (the body's parameters, w_v)."""

@@ -15,6 +15,7 @@ POLICIES = ("softmax", "gaussian")
 ESTIMATORS = ("reinforce", "reward-to-go", "mean-baseline", "baseline", "actor-critic", "importance", "ppo")
 OPTIMIZERS = OPTIMIZER_NAMES + ("natural", "capped-natural", "trust-region")
 OWN_LR = {"adam": 0.001, "sgd": 0.01, "natural": 1.0, "capped-natural": 0.01, "trust-region": 0.0}
+CRITIC_LR = {"td": 0.1, "network": 0.001}  # the TD step of Eq. (14); the network critic's Adam step
 MAX_EPOCHS = 1000  # PPO's passes over one batch: past a few dozen every ratio is clipped; 10^9 would never end
 
 
@@ -29,17 +30,21 @@ class Config:
 
     env: str = _setting("environment: " + ", ".join(envs.ENV_NAMES))
     policy: str = _setting("softmax (discrete actions) or gaussian (continuous)")
+    hidden: tuple = _setting("the policy's tanh layers, e.g. 64,64 (none: linear in the observation)")
     estimator: str = _setting("psi: reinforce (Eq. 9, b = mean return of the other paths), reward-to-go (Eq. 10), "
                               "mean-baseline (Eq. 10, b_t = mean return-to-go of the other paths at t), baseline "
                               "(Eq. 10, b = V(s, t) fitted on earlier batches), actor-critic (Eq. 13), importance "
                               "(Eq. 8 over the last --reuse batches), ppo (Eq. 21)")
     critic: str = _setting("actor-critic's and ppo's V: regression (Eq. 15) or td (Eq. 14)")
+    critic_hidden: tuple = _setting("actor-critic, ppo: a network V's tanh layers, e.g. 64,64, fitted by Adam to "
+                                    "Eq. (15)'s targets (none: --critic's V, linear in x(s))")
     optimizer: str = _setting("the step: " + ", ".join(OPTIMIZERS) + " (natural: Eq. 17; capped-natural: Eq. 19; "
                               "trust-region: Eqs. 17-18)")
     lr: float = _setting("step size: the env's with the env's optimizer, else the optimizer's own ("
                          + ", ".join(f"{name} {lr:g}" for name, lr in OWN_LR.items() if lr) + "; natural: a multiple"
                          " of the KL-sized step); trust-region has none", "(0, inf)")
     kl: float = _setting("natural, capped-natural, trust-region: the KL radius delta", "(0, inf)")
+    cg_iterations: int = _setting("natural steps on a network policy: conjugate-gradient iterations", "[1, inf)")
     iterations: int = _setting("iteration cap", "[1, inf)")
     episodes: int = _setting("at least m episodes per batch", "[1, inf)")
     batch_steps: int = _setting("and more episodes until the batch holds this many env steps", "[0, inf)")
@@ -54,19 +59,27 @@ class Config:
     entropy: float = _setting("ppo: coefficient of the entropy bonus", "[0, inf)")
     gamma: float = _setting("discount factor", "(0, 1]")
     lam: float = _setting("actor-critic, ppo: GAE lambda", "[0, 1]")
-    critic_lr: float = _setting("td critic: the TD(0) step of Eq. (14)", "(0, 1]")
+    critic_lr: float = _setting("td critic: the TD(0) step of Eq. (14); network critic: Adam's step (the critic's "
+                                "own unless given: " + ", ".join(f"{name} {lr:g}" for name, lr in CRITIC_LR.items())
+                                + ")", "(0, 1]")
+    critic_epochs: int = _setting("network critic: passes over its batches at each fit", "[1, 1000]")
+    critic_minibatches: int = _setting("network critic: shuffled minibatches per pass", "[1, inf)")
+    critic_batches: int = _setting("network critic: the recent batches it fits on", "[1, inf)")
     reuse: int = _setting("importance: the number of recent batches reused", "[1, inf)")
     seed: int = _setting("seed of every random number of the run", "[0, inf)")
     out: str = _setting("directory for the plot, the CSV log and the checkpoint")
     quiet: bool = _setting("print no progress lines")
     load: str = _setting("start from the theta of this checkpoint (.npz)")
     eval: int = _setting("with --load: only evaluate the loaded theta for this many episodes", "[0, inf)")
+    deterministic: bool = _setting("with --eval: act by the mode (argmax pi, or the mean action), not by sampling")
 
 
-_CARTPOLE = Config(env="cartpole", policy="softmax", estimator="actor-critic", critic="regression", optimizer="adam",
-                   lr=0.2, kl=0.01, iterations=300, episodes=2, batch_steps=0, envs=2, steps=512, epochs=10,
-                   minibatches=4, clip=0.2, normalise=False, target_kl=0.0, entropy=0.0, gamma=0.99, lam=1.0,
-                   critic_lr=0.1, reuse=3, seed=0, out="plots", quiet=False, load="", eval=0)
+_CARTPOLE = Config(env="cartpole", policy="softmax", hidden=(), estimator="actor-critic", critic="regression",
+                   critic_hidden=(), optimizer="adam", lr=0.2, kl=0.01, cg_iterations=10, iterations=300, episodes=2,
+                   batch_steps=0, envs=2, steps=512, epochs=10, minibatches=4, clip=0.2, normalise=False,
+                   target_kl=0.0, entropy=0.0, gamma=0.99, lam=1.0, critic_lr=0.1, critic_epochs=10,
+                   critic_minibatches=8, critic_batches=3, reuse=3, seed=0, out="plots", quiet=False, load="", eval=0,
+                   deterministic=False)
 ENV_DEFAULTS = {  # what `python -m minipg.train --env E` runs with no other flag
     "cartpole": _CARTPOLE,
     "cartpole-continuous": dataclasses.replace(_CARTPOLE, env="cartpole-continuous", policy="gaussian",
@@ -80,7 +93,7 @@ ENV_DEFAULTS = {  # what `python -m minipg.train --env E` runs with no other fla
                                     episodes=1, batch_steps=500),
 }
 PPO_SETTINGS = ("envs", "steps", "epochs", "minibatches", "clip", "normalise", "target_kl", "entropy")
-EVAL_SETTINGS = ("env", "policy", "load", "eval", "seed")  # all that an --eval run reads
+EVAL_SETTINGS = ("env", "policy", "hidden", "load", "eval", "seed", "deterministic")  # all that --eval reads
 USED_BY = {  # a setting given for a run that would not read it is refused by name
     **{name: (lambda c: c.estimator == "ppo", "only --estimator ppo") for name in PPO_SETTINGS},
     **{name: (lambda c: c.estimator != "ppo", "every estimator but ppo, whose batch is --envs x --steps")
@@ -88,11 +101,24 @@ USED_BY = {  # a setting given for a run that would not read it is refused by na
     "lr": (lambda c: c.optimizer != "trust-region", "every optimizer but trust-region, whose step is set by --kl"),
     "kl": (lambda c: c.optimizer in ("natural", "capped-natural", "trust-region"), "only the natural steps"),
     "critic": (lambda c: c.estimator in ("actor-critic", "ppo"), "only actor-critic and ppo"),
+    "critic_hidden": (lambda c: c.estimator in ("actor-critic", "ppo"), "only actor-critic and ppo"),
     "lam": (lambda c: c.estimator in ("actor-critic", "ppo"), "only actor-critic and ppo"),
-    "critic_lr": (lambda c: c.estimator in ("actor-critic", "ppo") and c.critic == "td", "only the td critic"),
+    "critic_lr": (lambda c: critic_kind(c) in CRITIC_LR, "only the td and the network critics"),
+    **{name: (lambda c: critic_kind(c) == "network", "only a network critic, --critic-hidden")
+       for name in ("critic_epochs", "critic_minibatches", "critic_batches")},
+    "cg_iterations": (lambda c: c.optimizer in ("natural", "capped-natural", "trust-region") and bool(c.hidden),
+                      "only the natural steps of a network policy"),
+    "deterministic": (lambda c: bool(c.eval), "only an --eval run"),
     "reuse": (lambda c: c.estimator == "importance", "only --estimator importance"),
     "eval": (lambda c: bool(c.load), "only a run with --load"),
 }
+
+
+def critic_kind(config):
+    """The V of an actor-critic or PPO run: 'regression', 'td' or 'network'; None for the other estimators."""
+    if config.estimator not in ("actor-critic", "ppo"):
+        return None
+    return "network" if config.critic_hidden else config.critic
 
 
 def flag(name):
@@ -108,6 +134,9 @@ def settings(env="cartpole", **given):
     config = dataclasses.replace(ENV_DEFAULTS[env], **given)
     if config.optimizer != ENV_DEFAULTS[env].optimizer and "lr" not in given or config.optimizer == "trust-region":
         config = dataclasses.replace(config, lr=OWN_LR.get(config.optimizer, 0.0))
+    if critic_kind(config) != critic_kind(ENV_DEFAULTS[env]) and critic_kind(config) in CRITIC_LR \
+            and "critic_lr" not in given:
+        config = dataclasses.replace(config, critic_lr=CRITIC_LR[critic_kind(config)])
     for name in given:
         if config.eval and name not in EVAL_SETTINGS:
             raise ValueError(f"{flag(name)}: an --eval run does not use it (it only evaluates the loaded theta, "
@@ -141,12 +170,25 @@ def check_number(name, value, within, integer):
     return value
 
 
+def check_widths(name, widths):
+    """widths if it is a tuple of integers >= 1, the widths of tanh layers (() for none), else ValueError naming it."""
+    if not isinstance(widths, tuple) or not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) and n >= 1
+                                                  for n in widths):
+        raise ValueError(f"{flag(name)} must be the widths of tanh layers, integers >= 1 (none for a linear one), "
+                         f"got {widths!r}")
+    return widths
+
+
 def check(config):
     """Raise ValueError naming the first bad setting; nothing has been written yet."""
     _known(config.policy, POLICIES, "policy")
     _known(config.estimator, ESTIMATORS, "estimator")
     _known(config.critic, ("regression", "td"), "critic")
     _known(config.optimizer, OPTIMIZERS, "optimizer")
+    for name in ("hidden", "critic_hidden"):
+        check_widths(name, getattr(config, name))
+    if config.critic_hidden and config.critic == "td":
+        raise ValueError("--critic-hidden: a network critic is fitted by regression (Eq. 15); --critic td is linear")
     for field in dataclasses.fields(Config):
         used = USED_BY.get(field.name, (lambda c: True, ""))[0](config)
         if field.metadata["within"] and used:  # trust-region's lr, which it never reads, is 0

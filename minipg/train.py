@@ -21,25 +21,19 @@ import numpy as np
 import envs
 from minipg import estimators, exact
 from minipg.baselines import Constant, LeaveOneOutMean, LinearValueBaseline, TimeIndexedBaseline
-from minipg.critics import RegressionCritic, TDCritic
+from minipg.critics import NetworkCritic, RegressionCritic, TDCritic
 from minipg.estimators import policy_gradient
 from minipg.io.checkpoint import load_checkpoint, save_checkpoint
-from minipg.io.cli import MAX_COUNT, Parser, Progress, check_memory, integer_in, interrupt_status, number
+from minipg.io.cli import MAX_COUNT, Parser, Progress, check_memory, integer_in, interrupt_status, number, widths
 from minipg.io.figures import plot_learning_curve
 from minipg.io.files import check_output_dir, write_csv, writing_together
-from minipg.natural import fisher_matrix, natural_step, trust_region_step
+from minipg.natural import batch_fisher, natural_step, trust_region_step
 from minipg.optim import OPTIMIZER_NAMES, make_optimizer
 from minipg.policies import GaussianPolicy, SoftmaxPolicy, mean_kl
 from minipg.rollout import LockStep, OneByOne, Steps, sample_paths
-from minipg.settings import ENV_DEFAULTS, Config, flag, interval, settings  # noqa: F401  (train's names, as before)
+from minipg.settings import ENV_DEFAULTS, Config, critic_kind, flag, interval, settings  # noqa: F401  (as before)
 
 # ---- the command's flags, built from Config --------------------------------------------------------------
-
-def parse_config(argv):
-    """A Config from command-line flags: the chosen env's setting with each given flag changing what it names."""
-    env, given = parse_flags(argv)
-    return settings(env, **given)
-
 
 def parse_flags(argv):
     """(env, {setting: typed value}) of the flags given on the command line, and no others."""
@@ -64,12 +58,12 @@ def parse_flags(argv):
 
 def argument_type(field):
     """How a flag's text becomes the setting: an integer within its bounds and at most MAX_COUNT, a number (its
-    interval is checked with the other settings, so Python callers and bench --set meet the same check), or the
-    text itself."""
+    interval is checked with the other settings, so Python callers and bench --set meet the same check), layer
+    widths, or the text itself."""
     if field.type is int:
         low, high, _, _ = interval(field.metadata["within"])
         return integer_in(int(low), int(min(high, MAX_COUNT)))
-    return number if field.type is float else str
+    return {float: number, tuple: widths}.get(field.type, str)
 
 
 def defaults_table():
@@ -84,13 +78,17 @@ def defaults_table():
 
 # ---- the algorithm -----------------------------------------------------------------------------------
 
-def make_policy(env, name):
-    """The linear policy: softmax over discrete actions, Gaussian over continuous ones."""
+POLICY_STREAM, CRITIC_STREAM, EVALUATION_STREAM = 2025, 2026, 2024  # each seeded by (--seed, this number)
+
+def make_policy(env, name, hidden=()):
+    """Softmax over discrete actions, Gaussian over continuous ones; linear, or on tanh layers of widths `hidden`,
+    which take the observation divided by the env's fixed scales where it has them (observation_scale)."""
     discrete = hasattr(env, "n_actions")
     if (name == "softmax") != discrete:
         raise ValueError(f"policy {name!r} does not fit this env's {'discrete' if discrete else 'continuous'} actions")
-    return SoftmaxPolicy(env.observation_dim, env.n_actions) if discrete else GaussianPolicy(env.observation_dim,
-                                                                                             env.action_dim)
+    policy = SoftmaxPolicy if discrete else GaussianPolicy
+    return policy(env.observation_dim, env.n_actions if discrete else env.action_dim, hidden,
+                  getattr(env, "observation_scale", None) if hidden else None)
 
 
 def bootstraps_time_limit(env):
@@ -103,9 +101,14 @@ def bootstraps_time_limit(env):
 def make_value(config, env):
     """What psi subtracts, learning from each batch after its psi is formed: b of Eqs. (9)-(10), or V of
     Eqs. (13)-(15)."""
-    if config.estimator in ("actor-critic", "ppo"):
-        if config.critic == "td":
-            return TDCritic(env.observation_dim, lr=config.critic_lr, bootstrap_truncated=bootstraps_time_limit(env))
+    if critic_kind(config) == "network":  # its init and shuffles from a stream of its own
+        return NetworkCritic(env.observation_dim, np.random.default_rng([config.seed, CRITIC_STREAM]),
+                             config.critic_hidden, config.critic_lr, config.critic_epochs, config.critic_minibatches,
+                             config.critic_batches, getattr(env, "observation_scale", None),
+                             bootstrap_truncated=bootstraps_time_limit(env))
+    if critic_kind(config) == "td":
+        return TDCritic(env.observation_dim, lr=config.critic_lr, bootstrap_truncated=bootstraps_time_limit(env))
+    if critic_kind(config) == "regression":
         return RegressionCritic(env.observation_dim, bootstrap_truncated=bootstraps_time_limit(env))
     baselines = {"reinforce": LeaveOneOutMean, "mean-baseline": TimeIndexedBaseline, "baseline": LinearValueBaseline}
     return baselines.get(config.estimator, Constant)()
@@ -133,10 +136,10 @@ def step(config, optimizer, policy, theta, gradient, paths, psi):
     """The next theta: Adam or SGD, or the natural step on the batch's Fisher matrix, Eqs. (16)-(19)."""
     if optimizer is not None:
         return optimizer.step(theta, gradient)
-    fisher = fisher_matrix(policy, theta, paths)
+    fisher = batch_fisher(policy, theta, paths)  # a matrix for a linear policy, products F v for a network
     if config.optimizer == "capped-natural":
-        return theta + natural_step(fisher, gradient, config.kl, lr=config.lr)  # Eq. (19)
-    direction = natural_step(fisher, gradient, config.kl)  # Eq. (17)
+        return theta + natural_step(fisher, gradient, config.kl, lr=config.lr, iterations=config.cg_iterations)
+    direction = natural_step(fisher, gradient, config.kl, iterations=config.cg_iterations)  # Eq. (17)
     if config.optimizer == "natural":
         return theta + config.lr * direction
     return trust_region_step(policy, theta, direction, paths, psi, config.kl)  # Eq. (18)
@@ -158,20 +161,25 @@ def reused(recent, paths):
     return [path for batch in recent for path in batch]
 
 
-def train(config, theta=None, progress=None, stop_when_solved=True, stop_early=True):
-    """Run the training loop of `config` from theta (zeros by default); never touches the disk.
+def train(config, theta=None, progress=None, stop_when_solved=True, stop_early=True, value_weights=None):
+    """Run the training loop of `config` from theta, by default the policy's initial_theta (zeros for a linear
+    policy, drawing nothing; a network's init from a stream of its own), and from the critic's value_weights if
+    given; never touches the disk.
 
     After every iteration progress(log_row, training_seconds, theta) is called if given; if it returns True,
-    training stops there. With stop_when_solved, training stops at the first evaluation that finds cart-pole
+    training stops there. With stop_when_solved, training stops at the first evaluation that finds the env
     solved. Time spent judging or inside progress is not training time.
     """
     env = envs.make(config.env)
-    policy, rng = make_policy(env, config.policy), np.random.default_rng(config.seed)
+    policy, rng = make_policy(env, config.policy, config.hidden), np.random.default_rng(config.seed)
     value = make_value(config, env)
+    if value_weights is not None:
+        value.load_weights(value_weights)
     optimizer = make_optimizer(config.optimizer, config.lr) if config.optimizer in OPTIMIZER_NAMES else None
     sampler = make_sampler(config, env) if config.estimator == "ppo" else None
     recent = collections.deque(maxlen=config.reuse if config.estimator == "importance" else 1)
-    theta_loaded, theta = theta is not None, np.zeros(policy.n_params) if theta is None else theta
+    theta_loaded = theta is not None
+    theta = policy.initial_theta(np.random.default_rng([config.seed, POLICY_STREAM])) if theta is None else theta
     judge, run = Judge(config, env, policy, stop_early), Run(theta, [], "cap", 0.0)
     start, outside = time.perf_counter(), 0.0
     try:
@@ -220,6 +228,7 @@ def train(config, theta=None, progress=None, stop_when_solved=True, stop_early=T
     except KeyboardInterrupt:
         run.status, run.message = "interrupted", "interrupted: stopped after saving the last finite theta"
     run.seconds, run.eval_seconds = time.perf_counter() - start - outside, judge.seconds
+    run.value_weights = getattr(value, "weights", None) if critic_kind(config) else None
     return run
 
 
@@ -262,6 +271,7 @@ class Run:
     seconds: float  # training alone
     eval_seconds: float = 0.0
     message: str = ""
+    value_weights: np.ndarray = None  # the critic's, saved with theta (None without a critic)
 
 
 def evaluate_solved(vector, threshold, policy, theta, rng, stop_early=True):
@@ -301,7 +311,7 @@ class Judge:
         if self.config.env in SOLVED_RETURN:
             solved, eval_mean_return, eval_steps = evaluate_solved(
                 self.vector, SOLVED_RETURN[self.config.env], self.policy, theta,
-                np.random.default_rng([self.config.seed, 2024, iteration - 1]), self.stop_early)
+                np.random.default_rng([self.config.seed, EVALUATION_STREAM, iteration - 1]), self.stop_early)
         elif hasattr(self.env, "P"):
             exact_return = exact.expected_return(self.env, self.policy, theta, self.env.max_episode_steps,
                                                  self.config.gamma)
@@ -324,10 +334,32 @@ class Judge:
 
 # ---- the command: files, progress, summary ---------------------------------------------------------------
 
-def load_theta(config, env, policy):
+def network_of(checkpoint, path, given):
+    """The loaded policy's tanh layers, as a setting: the checkpoint's `hidden` (none in one older than networks)
+    unless --hidden names the same; a different --hidden is refused by name."""
+    stored = checkpoint.config.get("hidden", [])
+    if not isinstance(stored, list) or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1
+                                                 for n in stored):
+        raise ValueError(f"checkpoint {path}: its config's hidden must be a list of layer widths, got {stored!r}")
+    if "hidden" in given and given["hidden"] != tuple(stored):
+        raise ValueError(f"--hidden {','.join(map(str, given['hidden'])) or 'none'}: checkpoint {path} holds a policy "
+                         f"with hidden layers {','.join(map(str, stored)) or 'none'}")
+    return {"hidden": tuple(stored)}
+
+
+def critic_of(checkpoint, config):
+    """The critic weights the checkpoint kept, if its critic is the one this run builds (same kind, same layers),
+    else None: a run with another critic starts its own."""
+    saved = (checkpoint.config.get("estimator") in ("actor-critic", "ppo"), checkpoint.config.get("critic"),
+             tuple(checkpoint.config.get("critic_hidden", [])))
+    if checkpoint.value is None or saved != (critic_kind(config) is not None, config.critic, config.critic_hidden):
+        return None
+    return checkpoint.value
+
+
+def load_theta(config, checkpoint, env, policy):
     """theta of --load, refusing a checkpoint written for another env or policy, of the wrong size, or whose policy
     is not finite."""
-    checkpoint = load_checkpoint(config.load)
     if (checkpoint.env, checkpoint.policy) != (config.env, config.policy):
         raise ValueError(f"checkpoint {config.load} is for env {checkpoint.env!r} with policy {checkpoint.policy!r}, "
                          f"not env {config.env!r} with policy {config.policy!r}")
@@ -360,6 +392,20 @@ def acting_finitely(path, theta):
                          "policy overflow: it gives no finite probabilities at a state it reaches") from None
 
 
+class ModeOf:
+    """A policy acting by its mode (argmax pi, or the mean action) instead of sampling, for --eval --deterministic;
+    everything else, its log-probabilities included, is the policy's own."""
+
+    def __init__(self, policy):
+        self.policy = policy
+
+    def act(self, theta, obs, rng):
+        return self.policy.deterministic_action(theta, obs)
+
+    def __getattr__(self, name):
+        return getattr(self.policy, name)
+
+
 def output_names(config):
     """The files a run writes into config.out: its CSV log, its checkpoint, its learning curve."""
     return [config.env + extension for extension in (".csv", ".npz", ".png")]
@@ -372,7 +418,7 @@ def write_outputs(run, config):
     columns = [field.name for field in dataclasses.fields(LogRow)]
     with writing_together(paths):
         write_csv(paths[0], columns, [[getattr(row, name) for name in columns] for row in run.log])
-        save_checkpoint(paths[1], run.theta, config.env, config.policy, dataclasses.asdict(config))
+        save_checkpoint(paths[1], run.theta, config.env, config.policy, dataclasses.asdict(config), run.value_weights)
         if run.log:
             column = lambda name: np.array([getattr(row, name) for row in run.log])  # noqa: E731
             judged, label = ((column("eval_mean_return"), "evaluation: mean of 100 episodes (finished ones)")
@@ -431,16 +477,20 @@ def run_bytes(config, env):
 
 
 def main(argv=None):
-    config = parse_config(argv)
+    env_name, given = parse_flags(argv)
+    checkpoint = load_checkpoint(given["load"]) if given.get("load") else None
+    config = settings(env_name, **{**given, **(network_of(checkpoint, given["load"], given) if checkpoint else {})})
     env = envs.make(config.env)
-    policy = make_policy(env, config.policy)
-    theta = load_theta(config, env, policy) if config.load else None
+    policy = make_policy(env, config.policy, config.hidden)
+    theta = load_theta(config, checkpoint, env, policy) if checkpoint else None
     if config.eval:
         check_memory("--eval", batch_bytes(env, config.eval))
         with acting_finitely(config.load, theta):
-            returns = [estimators.path_return(path) for path in
-                       sample_paths(env, policy, theta, config.eval, np.random.default_rng(config.seed))]
-        print(f"{config.env}: mean return {np.mean(returns):.1f} ± {np.std(returns):.1f} over {config.eval} episodes")
+            returns = [estimators.path_return(path) for path in sample_paths(
+                env, ModeOf(policy) if config.deterministic else policy, theta, config.eval,
+                np.random.default_rng(config.seed))]
+        print(f"{config.env}: mean return {np.mean(returns):.1f} ± {np.std(returns):.1f} over {config.eval} episodes"
+              + (" acting by the mode" if config.deterministic else ""))
         return 0
     check_memory("--episodes, --batch-steps, --envs, --steps, --iterations and --reuse", run_bytes(config, env))
     check_output_dir("--out", config.out, output_names(config))
@@ -448,7 +498,7 @@ def main(argv=None):
                                                    f"{'eval return' if config.env in SOLVED_RETURN else 'exact U':>12} "
                                                    f"{'|grad|':>10} {'seconds':>8}")
     run = train(config, theta, progress=printer and (lambda row, elapsed, theta: printer.show(
-        elapsed, progress_line(row, elapsed, config.env))))
+        elapsed, progress_line(row, elapsed, config.env))), value_weights=checkpoint and critic_of(checkpoint, config))
     print(summary(run, config, write_outputs(run, config)))
     if run.message:
         print(run.message, file=sys.stderr)

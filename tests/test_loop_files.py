@@ -45,3 +45,15 @@ def test_a_default_cartpole_iteration_runs_in_ten_files_none_of_them_plumbing():
 def test_every_linear_iteration_runs_in_at_most_ten_files_and_never_in_io_or_lab(env, given):
     files = iteration_files(env, **given)
     assert len(files) <= 10 and not [name for name in files if name.startswith(("minipg/io/", "minipg/lab/"))], files
+
+
+@pytest.mark.parametrize("env, given", [("cartpole", {"hidden": (16,)}),
+                                        ("cartpole-continuous", {"hidden": (8,), "critic_hidden": (8,)}),
+                                        ("pendulum", {"hidden": (8,), "estimator": "ppo", "optimizer": "adam",
+                                                      "critic_hidden": (8,)})],
+                         ids=["softmax-network", "gaussian-natural-network-critic", "ppo-networks"])
+def test_a_network_iteration_runs_in_at_most_eleven_files_the_extra_one_the_layers(env, given):
+    files = iteration_files(env, **given)
+    assert len(files) <= 11 and "minipg/networks.py" in files, files
+    assert not [name for name in files if name.startswith(("minipg/io/", "minipg/lab/"))], files
+    assert "minipg/networks.py" not in iteration_files(env, **{**given, "hidden": (), "critic_hidden": ()})

@@ -457,3 +457,93 @@ def test_ppo_logs_the_kl_and_clip_fraction_of_every_iteration_and_trains_a_tabul
     assert int(rows[-1]["env_steps"]) == 3 * 2 * 512  # n envs x T steps a batch
     run = train(settings("gridworld", estimator="ppo", envs=2, steps=25, iterations=2))
     assert run.log[-1].env_steps == 100 and np.isfinite(run.log[-1].exact_return)
+
+
+# ---- network policies and critics, through the train command -------------------------------------------------
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--hidden", "0"], "--hidden: expected layer widths such as 64,64 (or none), got '0'"),
+    (["--hidden", "x"], "--hidden: expected layer widths"),
+    (["--critic-hidden", "16", "--critic", "td"], "--critic-hidden: a network critic is fitted by regression"),
+    (["--cg-iterations", "5"], "--cg-iterations: the run does not use it (only the natural steps of a network policy"),
+    (["--critic-epochs", "3"], "--critic-epochs: the run does not use it (only a network critic"),
+    (["--deterministic"], "--deterministic: the run does not use it (only an --eval run does)")])
+def test_network_settings_are_checked_and_refused_by_name_where_unused(tmp_path, args, message):
+    result = run_cli(*args, "--out", str(tmp_path / "out"))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_network_starts_from_its_own_stream_and_leaves_the_runs_draws_alone():
+    """theta_0 is initial_theta of a generator seeded (seed, 2025), drawn nowhere else: the linear and the network
+    run of a seed reset their first episode from the same seed, and a network's first theta is that init."""
+    first_episode = {}
+    for hidden in ((), (8,)):
+        config = settings(hidden=hidden, iterations=1, seed=4)
+        run = train(config, stop_when_solved=False, progress=lambda row, seconds, theta: True)
+        policy = make_policy(envs.make("cartpole"), "softmax", hidden)
+        expected_start = policy.initial_theta(np.random.default_rng([4, 2025]))
+        assert np.any(expected_start != 0.0) == bool(hidden)
+        first_episode[hidden] = sample_paths(envs.make("cartpole"), policy, expected_start, 1,
+                                             np.random.default_rng(4))[0].observations[0]
+        assert run.log[0].iteration == 1
+    np.testing.assert_array_equal(first_episode[()], first_episode[(8,)])
+
+
+def test_a_network_checkpoint_records_its_layers_and_loads_back_only_as_the_same_network(tmp_path):
+    assert main(["--hidden", "8,4", "--iterations", "2", "--quiet", "--out", str(tmp_path)]) == 0
+    with np.load(tmp_path / "cartpole.npz") as checkpoint:
+        assert '"hidden": [8, 4]' in str(checkpoint["config"])
+        assert checkpoint["theta"].shape == (make_policy(envs.make("cartpole"), "softmax", (8, 4)).n_params,)
+    assert main(["--load", str(tmp_path / "cartpole.npz"), "--eval", "2"]) == 0
+    assert main(["--load", str(tmp_path / "cartpole.npz"), "--hidden", "8,4", "--iterations", "1", "--quiet",
+                 "--out", str(tmp_path / "again")]) == 0
+    result = run_cli("--load", str(tmp_path / "cartpole.npz"), "--hidden", "8", "--eval", "2")
+    assert result.returncode == 2 and "--hidden 8: checkpoint" in result.stderr and "hidden layers 8,4" in result.stderr
+
+
+def test_eval_by_the_mode_takes_the_most_likely_action_at_every_step(tmp_path, capsys):
+    """--deterministic: each of 3 episodes replayed by hand with argmax_u pi(u|s) gives the printed mean return."""
+    from minipg.io.checkpoint import save_checkpoint
+
+    theta = np.array([0.0, 0.0, 0.3, 0.2, 0.0, 0.0, 0.1, 1.0, 1.0, 0.0])
+    save_checkpoint(tmp_path / "c.npz", theta, "cartpole", "softmax", {})
+    assert main(["--load", str(tmp_path / "c.npz"), "--eval", "3", "--deterministic", "--seed", "5"]) == 0
+    env, policy, rng, returns = envs.make("cartpole"), make_policy(envs.make("cartpole"), "softmax"), \
+        np.random.default_rng(5), []
+    for _ in range(3):
+        observation, _ = env.reset(seed=int(rng.integers(2**32)))
+        done, total = False, 0.0
+        while not done:
+            observation, reward, terminated, truncated, _ = env.step(int(np.argmax(policy.probs(theta, observation))))
+            total, done = total + reward, terminated or truncated
+        returns.append(total)
+    assert f"mean return {np.mean(returns):.1f} ± {np.std(returns):.1f} over 3 episodes acting by the mode" in \
+        capsys.readouterr().out
+
+
+def test_a_loaded_run_resumes_with_the_critic_it_saved(tmp_path, monkeypatch):
+    """The checkpoint keeps a network critic's weights: --load's first fit starts from them; a run with another
+    critic starts its own."""
+    from minipg.critics import NetworkCritic
+
+    assert main(["--estimator", "ppo", "--critic-hidden", "8", "--iterations", "1", "--quiet", "--out",
+                 str(tmp_path)]) == 0
+    with np.load(tmp_path / "cartpole.npz") as checkpoint:
+        saved = checkpoint["value"]
+    fitted_from, fit = [], NetworkCritic.fit
+    monkeypatch.setattr(NetworkCritic, "fit", lambda self, *args: fitted_from.append(self.weights.copy()) or fit(
+        self, *args))
+    for critic_hidden in ("8", "4"):
+        assert main(["--load", str(tmp_path / "cartpole.npz"), "--estimator", "ppo", "--critic-hidden", critic_hidden,
+                     "--iterations", "1", "--quiet", "--out", str(tmp_path / critic_hidden)]) == 0
+    np.testing.assert_array_equal(fitted_from[0], saved)
+    assert fitted_from[1].shape != saved.shape
+
+
+@pytest.mark.parametrize("optimizer", ["natural", "capped-natural", "trust-region"])
+def test_the_natural_steps_take_a_network_through_conjugate_gradients(optimizer):
+    run = train(settings("cartpole-continuous", hidden=(8,), optimizer=optimizer, cg_iterations=5, iterations=2),
+                stop_when_solved=False)
+    assert run.status == "cap" and np.all(np.isfinite(run.theta)) and len(run.log) == 2

@@ -1,4 +1,5 @@
-"""A saved policy: an .npz holding theta, the env and policy names, and the run's settings as JSON."""
+"""A saved policy: an .npz holding theta, the env and policy names, the run's settings as JSON, and the critic's
+weights where the run had a critic."""
 import dataclasses
 import json
 import math
@@ -21,13 +22,17 @@ class Checkpoint:
     env: str
     policy: str
     config: dict
+    value: np.ndarray = None  # the critic's weights, a finite float64 vector, or None
 
 
-def save_checkpoint(path, theta, env, policy, config):
-    """Write theta with its env and policy names and `config` (a dict) as JSON, atomically."""
+def save_checkpoint(path, theta, env, policy, config, value=None):
+    """Write theta with its env and policy names, `config` (a dict) as JSON and the critic's weights `value` (if
+    not None), atomically."""
+    critic = {} if value is None else {"value": value}
+
     def write(temporary):
         with open(temporary, "wb") as file:
-            np.savez(file, theta=theta, policy=policy, env=env, config=json.dumps(config, sort_keys=True))
+            np.savez(file, theta=theta, policy=policy, env=env, config=json.dumps(config, sort_keys=True), **critic)
     write_atomically(path, write)
 
 
@@ -103,13 +108,8 @@ def _checkpoint_from(arrays):
     missing = [key for key in KEYS if key not in arrays]
     if missing:
         raise ValueError(f"it has no {missing[0]!r}")
-    theta = arrays["theta"]
-    if theta.ndim != 1 or theta.dtype.kind != "f":
-        raise ValueError(f"theta must be a vector of floats, got {theta.dtype} of shape {theta.shape}")
-    with np.errstate(over="ignore"):  # a wider float beyond float64's range becomes inf, refused next
-        theta = theta.astype(np.float64)
-    if not np.isfinite(theta).all():
-        raise ValueError("theta contains NaN or inf")
+    theta = finite_vector(arrays, "theta")
+    value = finite_vector(arrays, "value") if "value" in arrays else None
     for key in KEYS[1:]:
         if arrays[key].ndim != 0 or arrays[key].dtype.kind != "U":
             raise ValueError(f"{key} must be a string, got {arrays[key].dtype} of shape {arrays[key].shape}")
@@ -119,4 +119,16 @@ def _checkpoint_from(arrays):
         raise ValueError("config is not JSON (or is nested too deep)") from None
     if not isinstance(config, dict):
         raise ValueError(f"config must be a JSON object, got {type(config).__name__}")
-    return Checkpoint(theta, str(arrays["env"]), str(arrays["policy"]), config)
+    return Checkpoint(theta, str(arrays["env"]), str(arrays["policy"]), config, value)
+
+
+def finite_vector(arrays, key):
+    """arrays[key] as a finite float64 vector, or ValueError naming the key."""
+    vector = arrays[key]
+    if vector.ndim != 1 or vector.dtype.kind != "f":
+        raise ValueError(f"{key} must be a vector of floats, got {vector.dtype} of shape {vector.shape}")
+    with np.errstate(over="ignore"):  # a wider float beyond float64's range becomes inf, refused next
+        vector = vector.astype(np.float64)
+    if not np.isfinite(vector).all():
+        raise ValueError(f"{key} contains NaN or inf")
+    return vector

@@ -56,6 +56,19 @@ def number(text):
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
 
 
+def widths(text):
+    """argparse type: layer widths, '64,64' -> (64, 64), each an integer >= 1; 'none' or '' -> () (no layer)."""
+    if text.strip().lower() in ("", "none"):
+        return ()
+    try:
+        values = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        values = ()
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"expected layer widths such as 64,64 (or none), got {text!r}")
+    return values
+
+
 class Progress:
     """Prints a line at most once every `seconds` of a run's clock, and always the last, so that a fast loop
     does not flood the terminal."""

@@ -28,7 +28,7 @@ from minipg.io.files import check_output_dir, write_atomically, writing_together
 from minipg.io.figures import plt, save_figure
 from minipg.rollout import sample_paths
 from minipg.settings import POLICIES
-from minipg.train import acting_finitely, fitting_theta, make_policy
+from minipg.train import ModeOf, acting_finitely, fitting_theta, make_policy, network_of
 
 # Gymnasium's CartPole render geometry, in pixels of a 600 x 400 image with y pointing up.
 SCREEN_WIDTH, SCREEN_HEIGHT = 600, 400
@@ -346,9 +346,9 @@ def load(path):
     if checkpoint.policy not in POLICIES:
         raise ValueError(f"checkpoint {path}: its policy {checkpoint.policy!r} is none of minipg's: "
                          f"{', '.join(POLICIES)}")
-    env = envs.make(checkpoint.env)
+    env, hidden = envs.make(checkpoint.env), network_of(checkpoint, path, {})["hidden"]
     try:
-        policy = make_policy(env, checkpoint.policy)
+        policy = make_policy(env, checkpoint.policy, hidden)
     except ValueError as error:
         raise ValueError(f"checkpoint {path}: {error}") from None
     theta = fitting_theta(checkpoint, path, env, policy)
@@ -375,6 +375,9 @@ def parse_args(argv):
     parser.add_argument("checkpoint", help="a .npz written by python -m minipg.train")
     parser.add_argument("--out", default="plots", help="output directory (default plots)")
     parser.add_argument("--seed", type=non_negative_int, default=0, help="seed of the episodes shown (default 0)")
+    parser.add_argument("--deterministic", action="store_true",
+                        help="act by the mode (argmax pi, or the mean action), not by sampling; not on a tabular env, "
+                             "whose picture is pi itself")
     parser.add_argument("--episodes", type=positive_int, default=None,
                         help="cart-pole: episodes filmed one after another (default 1); gridworld, corridor: "
                              "episodes sampled to compare their mean return with the exact U (default 1000)")
@@ -384,6 +387,9 @@ def parse_args(argv):
 def main(argv=None):
     args = parse_args(argv)
     env_name, env, policy, theta, gamma = load(args.checkpoint)
+    if args.deterministic and hasattr(env, "P"):
+        raise ValueError(f"--deterministic: the {env_name}'s picture is pi itself, and its sampled episodes check the "
+                         "exact U of pi")
     episodes = args.episodes or (1000 if hasattr(env, "P") else 1)
     check_memory("--episodes", memory_bytes(env, episodes))
     check_output_dir("--out", args.out, output_names(env_name, env))
@@ -392,7 +398,8 @@ def main(argv=None):
         written = show_tabular(env_name, env, policy, theta, episodes, rng, gamma, args.out)
     else:
         with acting_finitely(args.checkpoint, theta):
-            recorded = [episode_frames(env, policy, theta, rng) for _ in range(episodes)]
+            acting = ModeOf(policy) if args.deterministic else policy
+            recorded = [episode_frames(env, acting, theta, rng) for _ in range(episodes)]
         written = show_cartpole(env_name, env, recorded, args.out)
     print("wrote " + ", ".join(written))
 
