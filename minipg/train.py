@@ -5,8 +5,8 @@ The loop in `train` is the algorithm, a line for each step of the derivation: sa
 (Eqs. 3-4), step, and let the baseline or critic learn from the batch after its psi was formed. A simulated env
 (cart-pole, acrobot, pendulum) is judged after every iteration on 100 episodes of the stochastic policy and
 training stops at the first evaluation whose mean return reaches the env's threshold (SOLVED_RETURN); a tabular
-env shows the exact U(theta) and runs to its iteration cap. The learning curve, a CSV log of every iteration and a checkpoint
-go into --out.
+env shows the exact U(theta) and runs to its iteration cap. The learning curve, a CSV log of every iteration and a
+checkpoint go into --out.
 """
 import argparse
 import collections

@@ -4,8 +4,9 @@ After every training iteration the policy is judged as the train command judges 
 stochastic policy, stepped together, on their own random stream; those steps are neither counted nor
 timed). A run is solved at the first evaluation whose mean return reaches the env's threshold (475 for cart-pole,
 -100 for acrobot, -200 for pendulum); it then trains on for --after-steps more training env steps, the same number
-for every configuration, and *stays solved* is the share of the evaluations in those steps still at the threshold. Seeds run in --jobs processes at once; every number but the
-seconds is the same for any --jobs, and the throughput columns are measured alone, after the seeds.
+for every configuration, and *stays solved* is the share of the evaluations in those steps still at the
+threshold. Seeds run in --jobs processes at once; every number but the seconds is the same for any --jobs, and the
+throughput columns are measured alone, after the seeds.
 """
 import contextlib
 import dataclasses
