@@ -292,7 +292,136 @@ def test_gymnasium_is_imported_only_inside_a_function():
     assert "gymnasium" in imports(ast.parse((ROOT / "envs" / "gymnasium_env.py").read_text(encoding="utf-8")), True)
 
 
+# ---- settings, judging, the command -----------------------------------------------------------------------------
+
+def test_settings_are_cart_pole_s_for_a_discrete_action_and_continuous_cart_pole_s_for_a_box(gymnasium):
+    assert settings("gymnasium:Stub-v0") == dataclasses.replace(ENV_DEFAULTS["cartpole"], env="gymnasium:Stub-v0")
+    assert settings("gymnasium:StubBox-v0") == dataclasses.replace(ENV_DEFAULTS["cartpole-continuous"],
+                                                                   env="gymnasium:StubBox-v0")
+    given = settings("gymnasium:StubBox-v0", optimizer="adam", episodes=3)  # flags change them as for any env
+    assert given == dataclasses.replace(settings("cartpole-continuous", optimizer="adam", episodes=3),
+                                        env="gymnasium:StubBox-v0")
+    assert (given.optimizer, given.lr, given.episodes) == ("adam", 0.001, 3)  # adam's own step, not the env's 0.01
+    with pytest.raises(ValueError, match="--clip: the run does not use it"):
+        settings("gymnasium:Stub-v0", clip=0.3)
+
+
+def run(args, tmp_path, capsys, name):
+    """`python -m minipg.train ARGS --quiet` in-process (a subprocess could not see the stub): (status, stdout,
+    stderr, the CSV's rows)."""
+    out = tmp_path / name
+    status = run_cli(main, [*args, "--quiet", "--out", str(out)])
+    captured = capsys.readouterr()
+    rows = []
+    if status == 0:
+        [csv_path] = out.glob("*.csv")
+        with open(csv_path, newline="", encoding="utf-8") as file:
+            rows = list(csv.DictReader(file))
+    return status, captured.out, captured.err, rows
+
+
+@pytest.mark.parametrize("stub, like", [("StubExact-v0", "cartpole"), ("StubExactBox-v0", "cartpole-continuous")])
+def test_a_run_on_a_stub_of_cart_pole_logs_what_the_run_on_cart_pole_logs(gymnasium, tmp_path, capsys, stub, like):
+    """End to end through the command: minipg's cart-pole behind Gymnasium's face, float64 observations and the
+    reward bound 1, trains, evaluates (the threshold 475 and the early stop from its spec and reward range) and logs
+    the same numbers to the last digit as --env cartpole does; its files are named for the id, ':' made '_'."""
+    status, output, _, theirs = run(["--env", "gymnasium:" + stub, "--iterations", "3"], tmp_path, capsys, "stub")
+    assert status == 0
+    assert sorted(path.name for path in (tmp_path / "stub").iterdir()) == [
+        f"gymnasium_{stub}.{extension}" for extension in ("csv", "npz", "png")]
+    assert output.startswith(f"cap: gymnasium:{stub} after 3 iterations")
+    assert run(["--env", like, "--iterations", "3"], tmp_path, capsys, "own")[3] == theirs
+    assert len(theirs) == 3
+
+
+@pytest.mark.filterwarnings("error")
+def test_unbounded_rewards_never_stop_an_evaluation_early(gymnasium, tmp_path, capsys):
+    """reward_range (-inf, inf): every evaluation episode runs to its end, as cart-pole's evaluation without the
+    early stop does (train's stop_early=False), step for step, and no inf * 0 is ever formed (warnings are errors)."""
+    _, _, _, rows = run(["--env", "gymnasium:StubUnbounded-v0", "--iterations", "3"], tmp_path, capsys, "stub")
+    full = train(settings("cartpole", iterations=3, quiet=True), stop_early=False).log
+    assert [int(row["eval_env_steps"]) for row in rows] == [row.eval_env_steps for row in full]
+    early = train(settings("cartpole", iterations=3, quiet=True)).log
+    assert early[-1].eval_env_steps < full[-1].eval_env_steps  # the early stop would have cut them
+
+
+def test_the_spec_s_threshold_solves_a_run(gymnasium, tmp_path, capsys):
+    """reward_threshold 12: the first evaluation's mean return (cart-pole's, 30.7 at seed 0) reaches it."""
+    status, output, _, rows = run(["--env", "gymnasium:StubEasy-v0", "--iterations", "3"], tmp_path, capsys, "easy")
+    full = train(settings("cartpole", iterations=1, quiet=True), stop_early=False).log
+    assert status == 0 and output.startswith("solved: gymnasium:StubEasy-v0 after 1 iterations") and len(rows) == 1
+    assert float(rows[0]["eval_mean_return"]) == full[0].eval_mean_return >= 12.0
+
+
+def test_without_a_threshold_a_run_is_judged_by_its_mean_return_never_solved_and_goes_to_its_cap(
+        gymnasium, tmp_path, capsys):
+    status, output, _, rows = run(["--env", "gymnasium:StubUnjudged-v0", "--iterations", "3"], tmp_path, capsys,
+                                  "none")
+    full = train(settings("cartpole", iterations=3, quiet=True), stop_early=False).log
+    assert status == 0 and len(rows) == 3 and full[0].eval_mean_return >= 12.0  # a threshold of 12 would have stopped
+    assert [float(row["eval_mean_return"]) for row in rows] == [row.eval_mean_return for row in full]
+    assert output.startswith("cap: gymnasium:StubUnjudged-v0 after 3 iterations")
+    assert f"evaluation mean return {full[-1].eval_mean_return:.1f} over 100 episodes" in output
+    assert "never solved: its spec gives no reward_threshold, so the run goes to its iteration cap" in output
+
+
+def test_ppo_on_a_gymnasium_env_steps_its_copies_in_lock_step(gymnasium, tmp_path, capsys):
+    """On the SerialVector of its copies (LockStep; OneByOne, its twin, samples the same paths a row at a time)."""
+    config = settings("gymnasium:Stub-v0", estimator="ppo", optimizer="adam")
+    sampler = make_sampler(config, envs.make(config.env))
+    assert isinstance(sampler, LockStep) and isinstance(sampler.vector, SerialVector) and sampler.vector.n == 2
+    made_before = len(gymnasium.made)
+    status, _, _, rows = run(["--env", "gymnasium:Stub-v0", "--estimator", "ppo", "--optimizer", "adam",
+                              "--iterations", "2", "--steps", "64"], tmp_path, capsys, "ppo")
+    assert status == 0 and [int(row["env_steps"]) for row in rows] == [128, 256]
+    starts = [reset_seed([0, k, 1]) for k in range(2)]  # the sampler's copies; the evaluation's seeds are < 2^32
+    assert [env.seeds[0] for env in gymnasium.made[made_before:] if env.seeds and env.seeds[0] in starts] == starts
+
+
+def test_without_gymnasium_the_command_fails_in_one_line_saying_how_to_install_it(monkeypatch, tmp_path, capsys):
+    monkeypatch.setitem(sys.modules, "gymnasium", None)
+    status, output, error, _ = run(["--env", "gymnasium:CartPole-v1"], tmp_path, capsys, "out")
+    assert status == 2 and output == "" and not (tmp_path / "out").exists()
+    assert error == "error: env gymnasium:CartPole-v1 needs Gymnasium, which is not installed; install it with " \
+                    "`pip install gymnasium`\n"
+
+
+def test_an_unknown_id_fails_the_command_in_one_line_naming_it(gymnasium, tmp_path, capsys):
+    status, _, error, _ = run(["--env", "gymnasium:Nope-v0"], tmp_path, capsys, "out")
+    assert status == 2 and error.count("\n") == 1 and "unknown Gymnasium env 'Nope-v0'" in error
+
+
+def test_show_and_bench_refuse_a_gymnasium_env_in_one_line(gymnasium, tmp_path, capsys):
+    assert run(["--env", "gymnasium:Stub-v0", "--iterations", "1"], tmp_path, capsys, "stub")[0] == 0
+    checkpoint = str(tmp_path / "stub" / "gymnasium_Stub-v0.npz")
+    assert run_cli(show.main, [checkpoint, "--out", str(tmp_path / "show")]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "its env 'gymnasium:Stub-v0' is a Gymnasium env; show films minipg's own" in error
+    assert run_cli(bench.main, ["--env", "gymnasium:Stub-v0", "--out", str(tmp_path / "bench")]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "gymnasium:Stub-v0: the bench measures minipg's own envs" in error
+    assert not (tmp_path / "show").exists() and not (tmp_path / "bench").exists()
+
+
+def test_help_says_what_a_gymnasium_env_trains_on(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "or gymnasium:ID, a Gymnasium env with a 1-D Box observation (needs Gymnasium), on cartpole's setting " \
+           "for a Discrete action and cartpole-continuous's for a Box one, solved at its spec's reward_threshold " \
+           "(none: never)" in text
+
+
 # ---- live: the real Gymnasium, where it is installed -------------------------------------------------------------
+
+@pytest.mark.parametrize("env_id, judged", [("CartPole-v1", "evaluation mean return"),
+                                            ("Pendulum-v1", "never solved: its spec gives no reward_threshold")])
+def test_live_gymnasium_envs_train_two_iterations(tmp_path, capsys, env_id, judged):
+    pytest.importorskip("gymnasium")
+    status, output, error, rows = run(["--env", "gymnasium:" + env_id, "--iterations", "2"], tmp_path, capsys, "out")
+    assert status == 0, error
+    assert len(rows) == 2 and output.startswith(f"cap: gymnasium:{env_id} after 2 iterations") and judged in output
+
 
 def balancing_push(state):
     """Pushes towards the side the pole falls to: keeps it up for the 500 steps of a whole episode."""
