@@ -340,6 +340,9 @@ def show_tabular(env_name, env, policy, theta, episodes, rng, gamma, out):
 def load(path):
     """(env name, env, policy, theta, gamma) of a checkpoint, or ValueError naming the file and what does not fit."""
     checkpoint = load_checkpoint(path)
+    if envs.is_gymnasium(checkpoint.env):
+        raise ValueError(f"checkpoint {path}: its env {checkpoint.env!r} is a Gymnasium env; show films minipg's own "
+                         f"envs: {', '.join(envs.ENV_NAMES)}")
     if checkpoint.env not in envs.ENV_NAMES:
         raise ValueError(f"checkpoint {path}: its env {checkpoint.env!r} is none of minipg's: "
                          f"{', '.join(envs.ENV_NAMES)}")
