@@ -12,7 +12,7 @@ from PIL import Image
 
 import envs
 from minipg import exact
-from minipg.lab import show
+from minipg.lab import frames, show
 from minipg.io.checkpoint import save_checkpoint
 from minipg.io.cli import MAX_BYTES, run_cli
 from minipg.io.figures import plt
@@ -28,12 +28,12 @@ STATES = [(0.0, 0.0), (1.0, 0.2), (-2.0, -0.15), (2.4, 0.21)]
 
 @pytest.mark.parametrize("x, theta", STATES)
 def test_cart_and_pole_are_drawn_where_the_state_says(x, theta):
-    cart = show.cart_corners(x)
+    cart = frames.cart_corners(x)
     np.testing.assert_allclose(cart.mean(axis=0), [300 + 125 * x, 100])
     np.testing.assert_allclose(np.ptp(cart, axis=0), [50, 30])
-    pole = show.pole_corners(x, theta)
+    pole = frames.pole_corners(x, theta)
     axle = np.array([300 + 125 * x, 107.5])
-    np.testing.assert_allclose(show.pivot(x), axle)
+    np.testing.assert_allclose(frames.pivot(x), axle)
     top_middle = (pole[1] + pole[2]) / 2  # corners: bottom-left, top-left, top-right, bottom-right
     np.testing.assert_allclose(top_middle, axle + 120 * np.array([np.sin(theta), np.cos(theta)]), atol=1e-9)
     assert np.linalg.norm(pole[2] - pole[1]) == pytest.approx(10)
@@ -47,7 +47,7 @@ TRACK_ROW = 400 - 100
 
 def drawn(x, theta):
     """The frame of the state [x, 0, theta, 0], as RGB pixels, shape (400, 600, 3), row 0 at the top."""
-    frame = show.draw_frame(show.track_image(), [x, 0.0, theta, 0.0], "")
+    frame = frames.CARTPOLE.frame(frames.track_image(), [x, 0.0, theta, 0.0], np.nan, "")
     assert frame.size == (600, 400)
     return np.asarray(frame.convert("RGB")).astype(int)
 
@@ -155,6 +155,14 @@ def test_each_gif_frame_shows_the_cart_and_pole_of_its_step(tmp_path):
             assert pole_columns.mean() - (300 + 125 * x) == pytest.approx(57.5 * np.sin(theta_t), abs=1.5), step
 
 
+def record_frames(monkeypatch):
+    """The (state, torque) of every frame drawn from now on, GIF and filmstrip alike, in the order drawn."""
+    drawn, frame = [], frames.Film.frame
+    monkeypatch.setattr(frames.Film, "frame", lambda film, background, state, torque, caption: drawn.append(
+        (state, torque)) or frame(film, background, state, torque, caption))
+    return drawn
+
+
 BALANCING = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.5, 1.0, 20.0, 5.0, 0.0])  # pushes against the lean: 500 steps
 
 
@@ -163,12 +171,10 @@ def test_the_printed_lean_and_drift_are_those_of_the_states_filmed(tmp_path, cap
     the largest |theta| in degrees, the largest |x| and the last x in metres, of exactly those states."""
     save_checkpoint(tmp_path / "c.npz", np.array([0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, -1.0, 0.0, 0.0]), "cartpole",
                     "softmax", {"gamma": 0.99})
-    drawn_states, draw = [], show.draw_frame
-    monkeypatch.setattr(show, "draw_frame", lambda track, state, caption: drawn_states.append(state) or draw(
-        track, state, caption))
+    drawn = record_frames(monkeypatch)
     assert show.main([str(tmp_path / "c.npz"), "--out", str(tmp_path / "out"), "--episodes", "3"]) is None
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("episode")]
-    gif_states = np.array(drawn_states[:len(drawn_states) - show.FILMSTRIP_FRAMES])  # then the filmstrip's frames
+    gif_states = np.array([state for state, _ in drawn[:-show.FILMSTRIP_FRAMES]])  # then the filmstrip's frames
     assert len(lines) == 3
     for line in lines:
         steps = int(line.split(" in ")[1].split(" steps")[0])
@@ -198,7 +204,8 @@ def test_sigterm_while_the_gif_is_drawn_stops_at_once_and_writes_nothing(tmp_pat
 
 def test_a_state_held_still_is_still_one_frame_per_step(tmp_path):
     """Pillow merges equal consecutive frames; the caption's step keeps them apart."""
-    show.write_gif(tmp_path / "still.gif", [(np.zeros((3, 4)), np.zeros(3))])
+    show.write_gif(tmp_path / "still.gif", frames.CARTPOLE, [show.Episode(np.zeros((3, 4)), np.full(3, np.nan),
+                                                                          np.zeros(3))])
     with Image.open(tmp_path / "still.gif") as gif:
         assert gif.n_frames == 3
 
