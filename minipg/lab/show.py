@@ -170,9 +170,9 @@ def pendulum_summary(episode):
     the last half, s_t for t >= T // 2, and the largest |u| of the torques applied."""
     steps = len(episode.states) - 1
     last_half = episode.states[steps // 2:, 0]
-    return (f"return {episode.returns[-1]:g} in {steps} steps; over its last half (steps {steps // 2}-{steps}) the "
-            f"pendulum within {np.degrees(np.abs(angle_normalize(last_half)).max()):.1f}° of upright; the largest "
-            f"torque |u| = {np.abs(episode.torques[1:]).max():.2f} N m")
+    return (f"return {episode.returns[-1]:g} in {steps} steps; at most "
+            f"{np.degrees(np.abs(angle_normalize(last_half)).max()):.1f}° from upright over its last half "
+            f"(steps {steps // 2}-{steps}); torques up to |u| = {np.abs(episode.torques[1:]).max():.2f} N m")
 
 
 SUMMARIES = {"cart-pole": cartpole_summary, "acrobot": acrobot_summary, "pendulum": pendulum_summary}
