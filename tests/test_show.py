@@ -159,10 +159,10 @@ def test_each_gif_frame_shows_the_cart_and_pole_of_its_step(tmp_path):
 
 
 def record_frames(monkeypatch):
-    """The (state, torque) of every frame drawn from now on, GIF and filmstrip alike, in the order drawn."""
+    """The (state, torque, caption) of every frame drawn from now on, GIF and filmstrip alike, in the order drawn."""
     drawn, frame = [], frames.Film.frame
     monkeypatch.setattr(frames.Film, "frame", lambda film, background, state, torque, caption: drawn.append(
-        (state, torque)) or frame(film, background, state, torque, caption))
+        (state, torque, caption)) or frame(film, background, state, torque, caption))
     return drawn
 
 
@@ -177,7 +177,7 @@ def test_the_printed_lean_and_drift_are_those_of_the_states_filmed(tmp_path, cap
     drawn = record_frames(monkeypatch)
     assert show.main([str(tmp_path / "c.npz"), "--out", str(tmp_path / "out"), "--episodes", "3"]) is None
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("episode")]
-    gif_states = np.array([state for state, _ in drawn[:-show.FILMSTRIP_FRAMES]])  # then the filmstrip's frames
+    gif_states = np.array([state for state, _, _ in drawn[:-show.FILMSTRIP_FRAMES]])  # then the filmstrip's frames
     assert len(lines) == 3
     for line in lines:
         steps = int(line.split(" in ")[1].split(" steps")[0])
@@ -263,6 +263,7 @@ def test_the_acrobots_tip_is_at_the_pixel_gymnasiums_geometry_gives(t1, t2):
     assert pixel(pixels, *tip + 3 * down_the_link) == WHITE  # past the tip
     assert pixel(pixels, *(elbow + pivot) / 2) in (LINK, JOINT)  # the first link, or the pivot's disc over it
     assert pixel(pixels, *elbow) == JOINT and pixel(pixels, *pivot) in (JOINT, LINK)
+    assert width_across(pixels, (elbow + tip) / 2, down_the_link, LINK) == pytest.approx(0.2 * SCALE, abs=1.5)
     rows, columns = pixels_of(pixels, LINK)
     from_elbow = np.column_stack([columns, rows]) - elbow
     on_the_line = np.abs(from_elbow @ [-down_the_link[1], down_the_link[0]]) < 5
@@ -291,10 +292,17 @@ def test_the_pendulum_stands_upright_at_0_hangs_at_pi_and_turns_counterclockwise
         assert pixel(pixels, *centre + distance * along) == ROD, distance
         assert pixel(pixels, *centre - distance * along) == WHITE, distance  # nothing on the other side
     assert pixel(pixels, *centre + 128 * along) == WHITE  # past the end's disc of 11 px
+    assert width_across(pixels, centre + 60 * along, along, ROD) == pytest.approx(0.2 * SCALE, abs=1.5)  # 0.2 m
     assert pixel(pixels, *centre) == BLACK  # the axle
     rows, columns = pixels_of(pixels, ROD)
     assert np.hypot(columns - 250, rows - 250).max() == pytest.approx(SCALE + 11, abs=1.5)
     assert len(pixels_of(pixels, BLACK)[0]) == pytest.approx(np.pi * 5**2, rel=0.3)
+
+
+def width_across(pixels, point, along, colour):
+    """How many px of colour lie on the line through point across the direction along, 0.1 px at a time, over 40 px."""
+    across = np.array([-along[1], along[0]])
+    return 0.1 * sum(pixel(pixels, *point + offset * across) == colour for offset in np.arange(-20, 20, 0.1))
 
 
 def torque_pixels_at(pixels, centre, angles):
@@ -396,20 +404,24 @@ def test_each_pendulum_frame_shows_the_rod_of_its_step(tmp_path, monkeypatch):
 def test_the_acrobots_lines_are_those_of_the_states_filmed(tmp_path, capsys, monkeypatch):
     """Each line's return, steps, the step the tip first rose above the goal line and its highest, against the
     states drawn: the tip's height -cos t1 - cos(t1 + t2), a reward of -1 for every step into a state below the
-    line. Those states are the env's: their observations are the replayed episodes'."""
+    line; and each frame's caption, its time t dt with dt = 0.2 s. Those states are the env's: their observations
+    are the replayed episodes'."""
     without_filmstrip(monkeypatch)
     drawn = record_frames(monkeypatch)
     assert show.main([saved(tmp_path, "acrobot", PUMPING), "--out", str(tmp_path / "out"), "--episodes", "2"]) is None
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("episode")]
-    states = np.array([state for state, _ in drawn])
+    states, captions = np.array([state for state, _, _ in drawn]), [caption for _, _, caption in drawn]
     for k, (line, path) in enumerate(zip(lines, replayed("acrobot", PUMPING, 0, 2))):
         episode, states = states[:len(path) + 1], states[len(path) + 1:]
+        episode_captions, captions = captions[:len(path) + 1], captions[len(path) + 1:]
         np.testing.assert_allclose([acrobot_observation(state) for state in episode],
                                    np.vstack([path.observations, path.final_observation]), rtol=0, atol=1e-7)
         height = -np.cos(episode[:, 0]) - np.cos(episode[:, 0] + episode[:, 1])
         crossed = np.flatnonzero(height > 1)[0]
         assert crossed == len(path)  # it ends the episode
-        returns = -float(np.sum(height[1:] <= 1))
+        returns = float(-np.sum(height[1:] <= 1))
+        assert episode_captions == [f"episode {k + 1} of 2   step {t}   t = {0.2 * t:.2f} s   return "
+                                    f"{float(-np.sum(height[1:t + 1] <= 1)):g}" for t in range(len(path) + 1)]
         assert line == (f"episode {k + 1}: return {returns:g} in {len(path)} steps; the tip crossed the goal line at "
                         f"step {crossed}, its highest {height.max():.2f} m above the pivot")
     assert len(states) == 0 and len(lines) == 2
@@ -432,8 +444,8 @@ def test_the_pendulums_lines_are_those_of_the_states_and_torques_filmed(tmp_path
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("episode")]
     for k, (line, path) in enumerate(zip(lines, replayed("pendulum", theta, 5))):
         episode, filmed = filmed[:201], filmed[201:]
-        th, thdot = np.array([state for state, _ in episode]).T
-        u = np.array([torque for _, torque in episode])
+        th, thdot = np.array([state for state, _, _ in episode]).T
+        u = np.array([torque for _, torque, _ in episode])
         assert np.isnan(u[0]) and np.array_equal(u[1:], np.clip(path.actions[:, 0], -2, 2))
         upright = np.arctan2(np.sin(th), np.cos(th))  # th from upright, in (-pi, pi]
         returns = -np.sum(upright[:-1]**2 + 0.1 * thdot[:-1]**2 + 0.001 * u[1:]**2)
@@ -443,6 +455,16 @@ def test_the_pendulums_lines_are_those_of_the_states_and_torques_filmed(tmp_path
         assert tail == (f"at most {np.max(np.abs(upright[100:])) * 180 / np.pi:.1f}° from upright over its last half "
                         f"(steps 100-200); torques up to |u| = {np.max(np.abs(u[1:])):.2f} N m")
     assert len(filmed) == 0 and len(lines) == 1
+
+
+def test_the_pendulums_line_reads_the_angle_over_the_last_half_only_and_from_upright_by_whole_turns():
+    """T = 6: the last half is s_3..s_6, at most 0.5 rad (28.6°) from upright at s_3 (2 pi + 0.3 is 0.3 rad from it,
+    -4 pi upright), whatever came before."""
+    th = [np.pi, 2.5, -3.0, -0.5, 2 * np.pi + 0.3, -0.1, -4 * np.pi]
+    swinging_up = show.Episode(np.column_stack([th, np.zeros(7)]), np.array([np.nan, 2.0, -1.5, 0.5, 0.0, 0.1, 0.0]),
+                               np.array([0.0, -9.9, -16.2, -25.2, -25.3, -25.4, -25.4]))
+    assert show.pendulum_summary(swinging_up) == ("return -25.4 in 6 steps; at most 28.6° from upright over its last "
+                                                  "half (steps 3-6); torques up to |u| = 2.00 N m")
 
 
 @pytest.mark.parametrize("env_name", ["acrobot", "pendulum"])

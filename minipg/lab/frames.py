@@ -20,7 +20,6 @@ from envs.pendulum import LENGTH, MAX_TORQUE, PendulumEnv
 
 # ---- shared: palettes, fonts, bars, discs, the torque's arc ----
 
-
 def pillow_font(size):
     """Pillow's own font, which needs no font file: `size` px tall, or its one bitmap size before Pillow 10.1."""
     try:
@@ -236,7 +235,8 @@ def blank_pendulum_image():
 
 
 def draw_pendulum(draw, state, torque):
-    """The torque about the pivot, the rod from the pivot to l (-sin th, cos th) with round ends, and the axle."""
+    """The torque about the pivot, the rod from the pivot to l (-sin th, cos th) with round ends, and the axle: the
+    torque's arc under the rod, where Gymnasium lays its arrow's image over it."""
     end = PENDULUM_PIVOT + PENDULUM_SCALE * rod_end(state[0])
     draw_torque(draw, PENDULUM_PIVOT, torque, MAX_TORQUE, TORQUE_RADIUS * PENDULUM_SCALE, PENDULUM_INK["torque"],
                 PENDULUM_SIZE)
