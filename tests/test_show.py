@@ -314,8 +314,8 @@ def torque_pixels_at(pixels, centre, angles):
 
 
 @pytest.mark.parametrize("u, drawn, bare", [
-    (2.0, (20, 90, 160, 230, 255), (300, 320, 340)),  # 270° counterclockwise from 12 o'clock, the rod below
-    (-2.0, (340, 270, 200, 130, 105), (60, 40, 20)),  # the mirror image, clockwise
+    (2.0, (20, 90, 180, 230, 255), (300, 320, 340)),  # 270° counterclockwise from 12 o'clock, over the rod below
+    (-2.0, (340, 270, 180, 130, 105), (60, 40, 20)),  # the mirror image, clockwise
     (1.0, (20, 60, 100, 125), (225, 270, 320)),  # half the largest torque, half the arc: 135°
     (-0.5, (340, 310), (250, 90, 40)),  # a quarter: 67.5° clockwise
     (0.0, (), (0, 45, 90, 135, 225, 270, 315)),
@@ -332,7 +332,7 @@ def test_the_pendulums_torque_is_an_arc_turning_its_way_through_135_degrees_per_
 @pytest.mark.parametrize("u, drawn, bare", [(1.0, (135, 225), (315,)), (-1.0, (225, 135), (45,)),
                                             (0.0, (), (135, 225))])
 def test_the_acrobots_torque_is_an_arc_about_the_elbow(u, drawn, bare):
-    """Link 1 runs right from the pivot, link 2 up from the elbow (t1 = t2 = pi/2): the arc's lower half is clear."""
+    """Link 1 runs right from the pivot, link 2 up from the elbow (t1 = t2 = pi/2)."""
     pixels = pixels_drawn(frames.ACROBOT, [np.pi / 2, np.pi / 2, 0.0, 0.0], u)
     elbow = gymnasium_acrobot_points(np.pi / 2, np.pi / 2)[1]
     assert all(torque_pixels_at(pixels, elbow, drawn)) and not any(torque_pixels_at(pixels, elbow, bare))

@@ -198,13 +198,13 @@ def goal_image():
 
 
 def draw_acrobot(draw, state, torque):
-    """The torque on the elbow, then each link from its joint, the joint's disc over it, as Gymnasium orders them."""
+    """Each link from its joint, the joint's disc over it, as Gymnasium orders them; then the torque on the elbow."""
     pivot_px, elbow, tip = acrobot_pixels(acrobot_joints(state))
-    draw_torque(draw, elbow, torque, np.max(TORQUES), TORQUE_RADIUS * ACROBOT_SCALE, ACROBOT_INK["torque"],
-                ACROBOT_SIZE)
     for start, end in ((pivot_px, elbow), (elbow, tip)):
         draw.polygon(on_image(bar_corners(start, end, LINK_WIDTH), ACROBOT_SIZE), fill=ACROBOT_INK["link"])
         draw_disc(draw, start, JOINT_RADIUS, ACROBOT_INK["joint"], ACROBOT_SIZE)
+    draw_torque(draw, elbow, torque, np.max(TORQUES), TORQUE_RADIUS * ACROBOT_SCALE, ACROBOT_INK["torque"],
+                ACROBOT_SIZE)
 
 
 # ---- pendulum: geometry ----
@@ -235,14 +235,14 @@ def blank_pendulum_image():
 
 
 def draw_pendulum(draw, state, torque):
-    """The torque about the pivot, the rod from the pivot to l (-sin th, cos th) with round ends, and the axle: the
-    torque's arc under the rod, where Gymnasium lays its arrow's image over it."""
+    """The rod from the pivot to l (-sin th, cos th) with round ends, the torque about the pivot over it, as
+    Gymnasium lays its arrow's image, and the axle."""
     end = PENDULUM_PIVOT + PENDULUM_SCALE * rod_end(state[0])
-    draw_torque(draw, PENDULUM_PIVOT, torque, MAX_TORQUE, TORQUE_RADIUS * PENDULUM_SCALE, PENDULUM_INK["torque"],
-                PENDULUM_SIZE)
     draw.polygon(on_image(bar_corners(PENDULUM_PIVOT, end, ROD_WIDTH), PENDULUM_SIZE), fill=PENDULUM_INK["rod"])
     for centre in (PENDULUM_PIVOT, end):
         draw_disc(draw, centre, ROD_END_RADIUS, PENDULUM_INK["rod"], PENDULUM_SIZE)
+    draw_torque(draw, PENDULUM_PIVOT, torque, MAX_TORQUE, TORQUE_RADIUS * PENDULUM_SCALE, PENDULUM_INK["torque"],
+                PENDULUM_SIZE)
     draw_disc(draw, PENDULUM_PIVOT, PENDULUM_AXLE_RADIUS, PENDULUM_INK["axle"], PENDULUM_SIZE)
 
 
