@@ -82,6 +82,9 @@ _CARTPOLE = Config(env="cartpole", policy="softmax", hidden=(), estimator="actor
                    target_kl=0.0, entropy=0.0, gamma=0.99, lam=1.0, critic_lr=0.1, critic_epochs=10,
                    critic_minibatches=8, critic_batches=3, reuse=3, seed=0, out="plots", quiet=False, load="", eval=0,
                    deterministic=False)
+_NETWORK_PPO = dataclasses.replace(  # PPO of a 64 x 64 tanh policy and critic on 4 envs, as for classic control
+    _CARTPOLE, hidden=(64, 64), estimator="ppo", critic_hidden=(64, 64), lr=0.001, envs=4, normalise=True, lam=0.95,
+    critic_lr=0.001, critic_batches=1)
 ENV_DEFAULTS = {  # what `python -m minipg.train --env E` runs with no other flag
     "cartpole": _CARTPOLE,
     "cartpole-continuous": dataclasses.replace(_CARTPOLE, env="cartpole-continuous", policy="gaussian",
@@ -90,9 +93,10 @@ ENV_DEFAULTS = {  # what `python -m minipg.train --env E` runs with no other fla
                                      episodes=20, gamma=1.0),
     "corridor": dataclasses.replace(_CARTPOLE, env="corridor", estimator="baseline", lr=0.01, iterations=500,
                                     episodes=20, gamma=1.0),
-    "acrobot": dataclasses.replace(_CARTPOLE, env="acrobot"),
-    "pendulum": dataclasses.replace(_CARTPOLE, env="pendulum", policy="gaussian", optimizer="capped-natural", lr=0.01,
-                                    episodes=1, batch_steps=500),
+    "acrobot": dataclasses.replace(_NETWORK_PPO, env="acrobot", iterations=400, steps=128, minibatches=8,
+                                   critic_minibatches=8),
+    "pendulum": dataclasses.replace(_NETWORK_PPO, env="pendulum", policy="gaussian", gamma=0.9, steps=512,
+                                    minibatches=32, critic_minibatches=32),
 }
 PPO_SETTINGS = ("envs", "steps", "epochs", "minibatches", "clip", "normalise", "target_kl", "entropy")
 EVAL_SETTINGS = ("env", "policy", "hidden", "load", "eval", "seed", "deterministic")  # all that --eval reads

@@ -69,13 +69,22 @@ def argument_type(field):
 
 
 def defaults_table():
-    """The settings that differ between envs, one row per env, for --help."""
+    """The settings that differ between envs, one row per setting and one column per env, as flags write them."""
     names = [f.name for f in dataclasses.fields(Config)
              if len({getattr(c, f.name) for c in ENV_DEFAULTS.values()}) > 1 and f.name != "env"]
-    lines = [f"{'':<20}" + "".join(f"{name.replace('_', '-'):>15}" for name in names)]
-    for env, config in ENV_DEFAULTS.items():
-        lines.append(f"{env:<20}" + "".join(f"{getattr(config, name)!s:>15}" for name in names))
+    shown = {env: {name: flag_text(getattr(config, name)) for name in names} for env, config in ENV_DEFAULTS.items()}
+    width = {env: max(len(env), *map(len, values.values())) + 2 for env, values in shown.items()}
+    lines = [f"{'':<20}" + "".join(f"{env:>{width[env]}}" for env in shown)]
+    for name in names:
+        lines.append(f"{flag(name):<20}" + "".join(f"{shown[env][name]:>{width[env]}}" for env in shown))
     return "\n".join(lines)
+
+
+def flag_text(value):
+    """A setting as its flag takes it: layer widths as 64,64 (none for no layer), anything else as str()."""
+    if isinstance(value, tuple):
+        return ",".join(map(str, value)) or "none"
+    return str(value)
 
 
 # ---- the algorithm -----------------------------------------------------------------------------------
