@@ -12,7 +12,7 @@ import numpy as np
 from minipg.policies import count
 
 
-@dataclass
+@dataclass(slots=True)
 class Path:
     """One trajectory tau = (s_0, u_0, r_0, ..., s_{T-1}, u_{T-1}, r_{T-1}) and how it ended.
 
@@ -115,28 +115,60 @@ class RowStreams:
     def __init__(self, seeds, block=1024):
         self.generators = [np.random.default_rng(seed) for seed in seeds]
         self.block = block
-        self.buffers = {}
+        self.kinds = {}
 
-    def _next(self, kind, rows, k):
-        """The next k numbers of `kind` ('random' or 'standard_normal') of each row in rows, shape (len(rows), k)."""
-        size = self.block * k
-        buffer, position = self.buffers.setdefault(
-            kind, (np.zeros((len(self.generators), size)), np.full(len(self.generators), size)))
-        for r in rows[position[rows] == size]:
-            buffer[r] = getattr(self.generators[r], kind)(size)
-            position[r] = 0
-        values = buffer[rows[:, None], position[rows][:, None] + np.arange(k)]
-        position[rows] += k
-        return values
+    def _kind(self, kind, k):
+        if kind not in self.kinds:
+            self.kinds[kind] = RowBlocks([getattr(generator, kind) for generator in self.generators], self.block, k)
+        return self.kinds[kind]
 
     def random_at(self, rows):
-        return self._next("random", np.asarray(rows), 1)[:, 0]
+        return self._kind("random", 1).at(np.asarray(rows))[:, 0]
 
     def random(self, size):
-        return self.random_at(np.arange(size))
+        return self._kind("random", 1).leading(size)[:, 0]
 
     def standard_normal(self, shape):
-        return self._next("standard_normal", np.arange(shape[0]), shape[1])
+        return self._kind("standard_normal", shape[1]).leading(shape[0])
+
+
+class RowBlocks:
+    """One kind of random number for every row, k at a time: row r's next block of them, draws[r](block k), waits in
+    numbers[:, r] and its next k are numbers[place[r], r]. While every read takes every row (act_batch's), all rows
+    stand at one place, `together`, and a read is one slice."""
+
+    def __init__(self, draws, block, k):
+        self.draws = draws
+        self.numbers = np.zeros((block, len(draws), k))
+        self.together = block  # the place of every row, while they stand together (the first read draws); else None
+        self.place = None
+
+    def _draw(self, row):
+        block, _, k = self.numbers.shape
+        self.numbers[:, row] = self.draws[row](block * k).reshape(block, k)
+
+    def at(self, rows):
+        """The next k numbers of each of `rows`, shape (len(rows), k)."""
+        if self.together is not None:
+            self.place, self.together = np.full(len(self.draws), self.together), None
+        for row in rows[self.place[rows] == len(self.numbers)]:
+            self._draw(row)
+            self.place[row] = 0
+        values = self.numbers[self.place[rows], rows]
+        self.place[rows] += 1
+        return values
+
+    def leading(self, size):
+        """The next k numbers of rows 0..size-1, shape (size, k): of every row, one slice, while they stand together."""
+        if self.together is None or size != len(self.draws):
+            return self.at(np.arange(size))
+        if self.together == len(self.numbers):
+            for row in range(size):
+                self._draw(row)
+            self.together = 0
+        values = self.numbers[self.together].copy()
+        self.together += 1
+        return values
 
 
 class OneByOne:
@@ -192,27 +224,40 @@ class LockStep:
 
     def sample(self, policy, theta, steps):
         """The paths of T = steps decisions of every env, env 0's first."""
-        n, first_steps = self.vector.n, self.vector.steps.copy()
-        observations, finals = np.zeros((2, steps) + self.observations.shape)
-        actions, rewards = [], np.zeros((steps, n))
-        terminated, ended = np.zeros((2, steps, n), dtype=bool)
+        first_steps = self.vector.steps.tolist()
+        observations, actions, rewards = [self.observations], [], []
+        ends = [[] for _ in range(self.vector.n)]  # each env's episodes that ended: (t, terminated, s_{t+1})
         for t in range(steps):
-            observations[t] = self.observations
-            actions.append(policy.act_batch(theta, self.observations, self.streams))
-            finals[t], rewards[t], terminated[t], truncated = self.vector.step(actions[-1])
-            ended[t] = terminated[t] | truncated
-            self.vector.restart(np.flatnonzero(ended[t]))
-            self.observations = self.vector.observations()
-        actions = np.array(actions)
+            actions.append(policy.act_batch(theta, observations[-1], self.streams))
+            after, reward, terminated, truncated = self.vector.step(actions[-1])
+            rewards.append(reward)
+            ended = terminated | truncated
+            if np.count_nonzero(ended):
+                rows = ended.nonzero()[0]
+                for k, was_terminated, final in zip(rows.tolist(), terminated[rows].tolist(), after[rows]):
+                    ends[k].append((t, was_terminated, final))
+                after[rows] = self.vector.restart(rows)
+            observations.append(after)
+        self.observations = observations.pop()
+        return self._paths(policy, theta, np.array(observations), np.array(actions), np.array(rewards), ends,
+                           first_steps)
+
+    def _paths(self, policy, theta, observations, actions, rewards, ends, first_steps):
+        """The batch, arrays of one row per step t and one column per env, cut into each env's paths where its
+        episodes ended: every path's arrays are slices of the batch turned env by env."""
+        steps, n = rewards.shape
         log_probs = policy.path_log_probs(theta, observations.reshape(steps * n, -1),  # the batch checked once
                                           actions.reshape((steps * n,) + actions.shape[2:])).reshape(steps, n)
+        observations, actions, rewards, log_probs = (np.ascontiguousarray(np.swapaxes(batch, 0, 1))
+                                                     for batch in (observations, actions, rewards, log_probs))
         paths = []
-        for k in range(n):
-            bounds = [0] + [t + 1 for t in np.flatnonzero(ended[:-1, k])] + [steps]
-            for i, (start, stop) in enumerate(zip(bounds, bounds[1:])):
-                rows = slice(start, stop)
-                paths.append(Path(np.ascontiguousarray(observations[rows, k]), np.ascontiguousarray(actions[rows, k]),
-                                  rewards[rows, k].copy(), log_probs[rows, k].copy(), bool(terminated[stop - 1, k]),
-                                  finals[stop - 1, k].copy(), first_steps[k] if i == 0 else 0,
-                                  cut=not bool(ended[stop - 1, k])))
+        for k, (s, u, r, log_pi) in enumerate(zip(observations, actions, rewards, log_probs)):
+            start, first_step = 0, first_steps[k]
+            for t, terminated, final_observation in ends[k]:
+                paths.append(Path(s[start:t + 1], u[start:t + 1], r[start:t + 1], log_pi[start:t + 1], terminated,
+                                  final_observation, first_step))
+                start, first_step = t + 1, 0
+            if start < steps:  # the episode goes on in the next batch
+                paths.append(Path(s[start:], u[start:], r[start:], log_pi[start:], False, self.observations[k].copy(),
+                                  first_step, cut=True))
         return paths
