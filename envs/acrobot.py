@@ -132,6 +132,7 @@ class AcrobotEnv:
 
     max_episode_steps = 500
     max_step_reward = 0.0  # the most one step can earn: -1, or 0 on reaching the goal
+    observation_scale = (1.0, 1.0, 1.0, 1.0, MAX_VEL_1, MAX_VEL_2)  # the bounds of |obs|: cos, sin, velocities
     observation_dim = 6
     n_actions = 3
 

@@ -74,6 +74,7 @@ class PendulumEnv:
 
     max_episode_steps = 200
     max_step_reward = 0.0  # the most one step can earn: minus a cost
+    observation_scale = (1.0, 1.0, MAX_SPEED)  # the bounds of |obs|: cos, sin, the velocity bound
     observation_dim = 3
     action_dim = 1
 

@@ -2,8 +2,10 @@
 
     g = 1/m sum_i sum_t grad log pi_theta(u_t|s_t) psi_t
 
-`policy_gradient` forms that sum and is the only code that does. Every estimator is a psi, a few lines
-that read like its equation (`..._psi`), plus one call of it. With per_path=True an estimator returns
+`policy_gradient` forms that sum and is the only code that does; a path's sum over t is the policy's
+`score_sum` (psi times its scores, `path_scores`, summed over the path's steps; a network gets the same vector by one
+backward pass, without forming the scores row by row). Every estimator is a psi, a few lines that read like its
+equation (`..._psi`), plus one call of it. With per_path=True an estimator returns
 its m per-path terms, shape (m, n_params), whose mean is the estimate, so bias and variance can be measured.
 
 Nothing here imports an env or the exact oracle: an estimator sees only sampled paths and the policy's
@@ -23,8 +25,7 @@ def policy_gradient(policy, theta, paths, psi, per_path=False):
                          f"{len(psi)} psi arrays")
     terms = np.zeros((len(paths), policy.n_params))
     for i, (path, psi_i) in enumerate(zip(paths, psi)):  # sum over paths i
-        scores = policy.path_scores(theta, path.observations, path.actions)  # grad log pi(u_t|s_t), t = 0..T-1
-        terms[i] = np.sum(np.asarray(psi_i, dtype=np.float64)[:, None] * scores, axis=0)  # sum over decisions t
+        terms[i] = policy.score_sum(theta, path.observations, path.actions, psi_i)  # sum_t psi_t grad log pi(u_t|s_t)
     return terms if per_path else terms.mean(axis=0)  # 1/m
 
 

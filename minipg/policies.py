@@ -64,6 +64,14 @@ def observation_rows(observations, n_features):
     return observations
 
 
+def path_weights(weights, n_steps):
+    """One float64 weight per step of a path (psi), shape (T,), or ValueError naming the problem."""
+    weights = np.asarray(weights, dtype=np.float64)
+    if weights.shape != (n_steps,):
+        raise ValueError(f"psi must have one weight per step, shape ({n_steps},), got {weights.shape}")
+    return weights
+
+
 def with_ones(rows):
     """[rows, 1]: each row with a 1 appended, shape (T, n+1)."""
     return np.concatenate([rows, np.ones((len(rows), 1))], axis=1)
@@ -331,6 +339,18 @@ class SoftmaxPolicy(_Features):
         head_scores = (grad_logits[:, :, None] * features[:, None, :]).reshape(len(log_pi), -1)
         return self._with_body(theta, activations, grad_logits, self._head(theta), head_scores)
 
+    def score_sum(self, theta, observations, actions, weights):
+        """sum_t w_t grad log pi(u_t|s_t), a path's part of the one sum (Eqs. 3-4): weights times path_scores, summed
+        over t. A network takes one backward pass from c_t = w_t (onehot(u_t) - pi(.|s_t)) instead, summed over the
+        rows, and never forms the (T, n_params) scores (sum_t J_t^T c_t: the same vector, to rounding)."""
+        weights = path_weights(weights, len(observations))
+        if self.body is None:
+            return np.sum(weights[:, None] * self.path_scores(theta, observations, actions), axis=0)
+        theta = check_theta(theta, self.n_params)
+        log_pi, features, activations = self._path_log_pi(theta, observations)
+        grad_logits = np.eye(self.n_actions)[self._actions(actions, len(log_pi))] - np.exp(log_pi)
+        return self._pullback(theta, features, activations, self._head(theta), weights[:, None] * grad_logits)
+
     def kl(self, theta_p, theta_q, obs):
         """KL(pi_p(.|s) || pi_q(.|s)) = sum_u pi_p(u|s) (log pi_p(u|s) - log pi_q(u|s))."""
         log_p, log_q = self.log_probs(theta_p, obs), self.log_probs(theta_q, obs)
@@ -528,6 +548,20 @@ class GaussianPolicy(_Features):
         head_scores = (grad_mean[:, :, None] * features[:, None, :]).reshape(len(z), -1)
         mean_scores = self._with_body(theta, activations, grad_mean, self._split(theta)[0], head_scores)
         return np.hstack([mean_scores, (z**2 - 1.0) * self._inside_clip(raw_log_std)])
+
+    def score_sum(self, theta, observations, actions, weights):
+        """sum_t w_t grad log pi(u_t|s_t), a path's part of the one sum (Eqs. 3-4): weights times path_scores, summed
+        over t. A network takes one backward pass from c_t = w_t (u_t - mu(s_t)) / sigma^2 instead, summed over the
+        rows, and never forms the (T, n_params) scores; log sigma's part is sum_t w_t (z_t^2 - 1)."""
+        weights = path_weights(weights, len(observations))
+        if self.body is None:
+            return np.sum(weights[:, None] * self.path_scores(theta, observations, actions), axis=0)
+        theta = check_theta(theta, self.n_params)
+        z, log_std, features, raw_log_std, activations = self._path_z(theta, observations, actions)
+        mean_part = self._pullback(theta, features, activations, self._split(theta)[0],
+                                   weights[:, None] * z / np.exp(log_std))
+        return np.concatenate([mean_part, np.sum(weights[:, None] * (z**2 - 1.0), axis=0)
+                               * self._inside_clip(raw_log_std)])
 
     def kl(self, theta_p, theta_q, obs):
         """KL(N_p || N_q) = sum_j [log(sigma_q/sigma_p) + (sigma_p^2 + (mu_p - mu_q)^2) / (2 sigma_q^2) - 1/2]."""

@@ -28,7 +28,9 @@ def _setting(help_text, within=None):
 class Config:
     """Every setting of a run, with its help text; the train command's flags are built from it."""
 
-    env: str = _setting("environment: " + ", ".join(envs.ENV_NAMES))
+    env: str = _setting("environment: " + ", ".join(envs.ENV_NAMES) + ", or gymnasium:ID, a Gymnasium env with a 1-D "
+                        "Box observation (needs Gymnasium), on cartpole's setting for a Discrete action and "
+                        "cartpole-continuous's for a Box one, solved at its spec's reward_threshold (none: never)")
     policy: str = _setting("softmax (discrete actions) or gaussian (continuous)")
     hidden: tuple = _setting("the policy's tanh layers, e.g. 64,64 (none: linear in the observation)")
     estimator: str = _setting("psi: reinforce (Eq. 9, b = mean return of the other paths), reward-to-go (Eq. 10), "
@@ -126,15 +128,26 @@ def flag(name):
     return "--" + name.replace("_", "-")
 
 
+def own_setting(env):
+    """What `python -m minipg.train --env env` runs with no other flag: ENV_DEFAULTS[env]; for a Gymnasium env
+    ('gymnasium:ID'), cart-pole's setting if its action is Discrete, continuous cart-pole's if it is a Box."""
+    if envs.is_gymnasium(env):
+        like = "cartpole" if hasattr(envs.make(env), "n_actions") else "cartpole-continuous"
+        return dataclasses.replace(ENV_DEFAULTS[like], env=env)
+    if env not in ENV_DEFAULTS:
+        raise ValueError(f"unknown env {env!r}; known envs: {', '.join(envs.ENV_NAMES)}, or "
+                         f"{envs.GYMNASIUM_PREFIX}ID for a Gymnasium env")
+    return ENV_DEFAULTS[env]
+
+
 def settings(env="cartpole", **given):
     """env's complete setting, with `given` changing only what it names: an optimizer other than the env's takes
     its own step size unless lr is given too, and a setting the run would not read is refused by name."""
-    if env not in ENV_DEFAULTS:
-        raise ValueError(f"unknown env {env!r}; known envs: {', '.join(envs.ENV_NAMES)}")
-    config = dataclasses.replace(ENV_DEFAULTS[env], **given)
-    if config.optimizer != ENV_DEFAULTS[env].optimizer and "lr" not in given or config.optimizer == "trust-region":
+    own = own_setting(env)
+    config = dataclasses.replace(own, **given)
+    if config.optimizer != own.optimizer and "lr" not in given or config.optimizer == "trust-region":
         config = dataclasses.replace(config, lr=OWN_LR.get(config.optimizer, 0.0))
-    if critic_kind(config) != critic_kind(ENV_DEFAULTS[env]) and critic_kind(config) in CRITIC_LR \
+    if critic_kind(config) != critic_kind(own) and critic_kind(config) in CRITIC_LR \
             and "critic_lr" not in given:
         config = dataclasses.replace(config, critic_lr=CRITIC_LR[critic_kind(config)])
     for name in given:

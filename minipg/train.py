@@ -3,16 +3,18 @@
 The loop in `train` is the algorithm, a line for each step of the derivation: sample tau ~ P(tau; theta)
 (Eq. 2), weigh every step by psi (Eqs. 5-13; PPO: Eq. 21, over epochs and minibatches), form the one sum
 (Eqs. 3-4), step, and let the baseline or critic learn from the batch after its psi was formed. A simulated env
-(cart-pole, acrobot, pendulum) is judged after every iteration on 100 episodes of the stochastic policy and
-training stops at the first evaluation whose mean return reaches the env's threshold (SOLVED_RETURN); a tabular
-env shows the exact U(theta) and runs to its iteration cap. The learning curve, a CSV log of every iteration and a checkpoint
-go into --out.
+(cart-pole, acrobot, pendulum, a Gymnasium env) is judged after every iteration on 100 episodes of the stochastic
+policy and training stops at the first evaluation whose mean return reaches the env's threshold (SOLVED_RETURN, or
+a Gymnasium env's reward_threshold: without one, the run is never solved and goes on to its iteration cap); a
+tabular env shows the exact U(theta) and runs to its iteration cap. The learning curve, a CSV log of every iteration
+and a checkpoint go into --out.
 """
 import argparse
 import collections
 import contextlib
 import dataclasses
 import os
+import re
 import sys
 import time
 
@@ -115,8 +117,9 @@ def make_value(config, env):
 
 
 def make_sampler(config, env):
-    """PPO's batches of n envs x T steps: stepped together where the env has a vectorised twin, else one by one."""
-    if config.env in envs.VECTOR_NAMES:
+    """PPO's batches of n envs x T steps: stepped together on the env's vector (its vectorised twin, or a Gymnasium
+    env's copies stepped in turn), else, on a tabular env, one by one."""
+    if config.env in envs.VECTOR_NAMES or envs.is_gymnasium(config.env):
         return LockStep(envs.make_vector(config.env, config.envs), config.seed)
     return OneByOne(lambda: envs.make(config.env), config.envs, config.seed)
 
@@ -242,6 +245,17 @@ SOLVED_RETURN = {  # the mean return of EVAL_EPISODES sampled episodes that solv
 EVAL_EPISODES = 100
 
 
+def evaluated(env_name):
+    """Whether a run on env_name is judged by evaluation episodes (a simulated env), not by the exact U(theta)."""
+    return env_name in SOLVED_RETURN or envs.is_gymnasium(env_name)
+
+
+def solved_return(env_name, env):
+    """The evaluation's mean return that solves env: SOLVED_RETURN's, or a Gymnasium env's spec's reward_threshold
+    (None where it has none: never solved)."""
+    return SOLVED_RETURN[env_name] if env_name in SOLVED_RETURN else getattr(env, "reward_threshold", None)
+
+
 @dataclasses.dataclass
 class LogRow:
     """One iteration of a run, as the CSV log, the progress line and the bench read it."""
@@ -288,7 +302,7 @@ def evaluate_solved(vector, threshold, policy, theta, rng, stop_early=True):
         steps += np.count_nonzero(~vector.done)
         observations, rewards, _, _ = vector.step(policy.act_batch(theta, observations, rng))
         returns += rewards
-        still_to_earn = vector.max_step_reward * np.sum((vector.max_episode_steps - vector.steps)[~vector.done])
+        still_to_earn = np.sum(vector.max_step_reward * (vector.max_episode_steps - vector.steps)[~vector.done])
         if stop_early and returns.sum() + still_to_earn < target:
             return False, float("nan"), steps
     return bool(returns.sum() >= target), float(returns.mean()), steps
@@ -297,20 +311,23 @@ def evaluate_solved(vector, threshold, policy, theta, rng, stop_early=True):
 class Judge:
     """After each iteration: a simulated env's evaluation (is it solved?) or a tabular env's exact U(theta), and the
     iteration's log row. Evaluation k draws from its own stream, seeded by (seed, 2024, k), so an evaluation
-    stopped early (train) and one run to the end (bench) leave the next one's draws alike."""
+    stopped early (train) and one run to the end (bench) leave the next one's draws alike. An env without a
+    threshold is judged by the evaluation's mean return, never stopped early and never solved."""
 
     def __init__(self, config, env, policy, stop_early=True):
-        self.config, self.env, self.policy, self.stop_early = config, env, policy, stop_early
-        self.vector = envs.make_vector(config.env, EVAL_EPISODES) if config.env in SOLVED_RETURN else None
+        self.config, self.env, self.policy = config, env, policy
+        self.threshold = solved_return(config.env, env) if evaluated(config.env) else None
+        self.stop_early = stop_early and self.threshold is not None
+        self.vector = envs.make_vector(config.env, EVAL_EPISODES) if evaluated(config.env) else None
         self.env_steps, self.episodes, self.seconds = 0, 0, 0.0
 
     def log_row(self, iteration, paths, gradient, theta, theta_old, log):
         """(solved, LogRow) of the iteration that turned theta_old into theta with `paths`."""
         start = time.perf_counter()
         solved, eval_mean_return, eval_steps, exact_return = False, float("nan"), 0, float("nan")
-        if self.config.env in SOLVED_RETURN:
+        if self.vector is not None:  # without a threshold, infinity: never reached
             solved, eval_mean_return, eval_steps = evaluate_solved(
-                self.vector, SOLVED_RETURN[self.config.env], self.policy, theta,
+                self.vector, np.inf if self.threshold is None else self.threshold, self.policy, theta,
                 np.random.default_rng([self.config.seed, EVALUATION_STREAM, iteration - 1]), self.stop_early)
         elif hasattr(self.env, "P"):
             exact_return = exact.expected_return(self.env, self.policy, theta, self.env.max_episode_steps,
@@ -407,13 +424,15 @@ class ModeOf:
 
 
 def output_names(config):
-    """The files a run writes into config.out: its CSV log, its checkpoint, its learning curve."""
-    return [config.env + extension for extension in (".csv", ".npz", ".png")]
+    """The files a run writes into config.out: its CSV log, its checkpoint, its learning curve, named after the env
+    (a Gymnasium env's id with every character a file name may not hold, ':' and '/' among them, as '_')."""
+    stem = re.sub(r"[^A-Za-z0-9._-]", "_", config.env)
+    return [stem + extension for extension in (".csv", ".npz", ".png")]
 
 
-def write_outputs(run, config):
-    """The CSV log, the checkpoint and (if an iteration finished) the learning-curve PNG, written together
-    into config.out: an older run's PNG is removed. Returns the paths written."""
+def write_outputs(run, config, threshold=None):
+    """The CSV log, the checkpoint and (if an iteration finished) the learning-curve PNG with the threshold's line,
+    written together into config.out: an older run's PNG is removed. Returns the paths written."""
     paths = [os.path.join(config.out, name) for name in output_names(config)]
     columns = [field.name for field in dataclasses.fields(LogRow)]
     with writing_together(paths):
@@ -422,33 +441,36 @@ def write_outputs(run, config):
         if run.log:
             column = lambda name: np.array([getattr(row, name) for row in run.log])  # noqa: E731
             judged, label = ((column("eval_mean_return"), "evaluation: mean of 100 episodes (finished ones)")
-                             if config.env in SOLVED_RETURN else (column("exact_return"), "exact U(θ), the oracle"))
+                             if evaluated(config.env) else (column("exact_return"), "exact U(θ), the oracle"))
             plot_learning_curve(column("env_steps"), column("mean_return"), column("min_return"),
                                 column("max_return"), paths[2], f"minipg: {config.estimator} on {config.env}",
-                                threshold=SOLVED_RETURN.get(config.env), judged=judged, judged_label=label)
+                                threshold=threshold, judged=judged, judged_label=label)
     return paths if run.log else paths[:2]
 
 
-def judgement(row, env_name):
+def judgement(row, threshold):
     """The evaluation's mean return, or the exact U(theta), or '< 475' (the threshold) for an evaluation stopped
     early."""
     if not np.isnan(row.exact_return):
         return f"{row.exact_return:.4f}"
-    return f"< {SOLVED_RETURN[env_name]:g}" if np.isnan(row.eval_mean_return) else f"{row.eval_mean_return:.1f}"
+    return f"< {threshold:g}" if np.isnan(row.eval_mean_return) else f"{row.eval_mean_return:.1f}"
 
 
-def progress_line(row, elapsed, env_name):
-    return (f"{row.iteration:6d} {row.env_steps:10d} {row.mean_return:12.1f} {judgement(row, env_name):>12} "
+def progress_line(row, elapsed, threshold):
+    return (f"{row.iteration:6d} {row.env_steps:10d} {row.mean_return:12.1f} {judgement(row, threshold):>12} "
             f"{row.gradient_norm:10.3g} {elapsed:8.1f}")
 
 
-def summary(run, config, written):
-    """The closing line: how the run ended, what it cost, how it was judged, and what was written."""
+def summary(run, config, written, threshold=None):
+    """The closing line: how the run ended, what it cost, how it was judged (against `threshold`, the evaluation's
+    mean return that solves the env), and what was written."""
     row = run.log[-1] if run.log else None
     cost = f"{len(run.log)} iterations, {row.env_steps if row else 0} env steps, {run.seconds:.2f} s"
-    if config.env in SOLVED_RETURN:
-        judged = (f"evaluation mean return {judgement(row, config.env)} over {EVAL_EPISODES} episodes "
+    if evaluated(config.env):
+        judged = (f"evaluation mean return {judgement(row, threshold)} over {EVAL_EPISODES} episodes "
                   f"(+{row.eval_env_steps} env steps, {run.eval_seconds:.2f} s)" if row else "no evaluation")
+        judged += "" if threshold is not None else ("; never solved: its spec gives no reward_threshold, so the run "
+                                                    "goes to its iteration cap")
     else:
         judged = f"exact U(theta) {row.exact_return:.4f}" if row else "no iteration"
     return f"{run.status}: {config.env} after {cost}; {judged}; wrote {', '.join(written)}"
@@ -483,6 +505,7 @@ def main(argv=None):
     env = envs.make(config.env)
     policy = make_policy(env, config.policy, config.hidden)
     theta = load_theta(config, checkpoint, env, policy) if checkpoint else None
+    threshold = solved_return(config.env, env) if evaluated(config.env) else None
     if config.eval:
         check_memory("--eval", batch_bytes(env, config.eval))
         with acting_finitely(config.load, theta):
@@ -495,11 +518,11 @@ def main(argv=None):
     check_memory("--episodes, --batch-steps, --envs, --steps, --iterations and --reuse", run_bytes(config, env))
     check_output_dir("--out", config.out, output_names(config))
     printer = None if config.quiet else Progress(1.0, f"{'iter':>6} {'env steps':>10} {'mean return':>12} "
-                                                   f"{'eval return' if config.env in SOLVED_RETURN else 'exact U':>12} "
+                                                   f"{'eval return' if evaluated(config.env) else 'exact U':>12} "
                                                    f"{'|grad|':>10} {'seconds':>8}")
     run = train(config, theta, progress=printer and (lambda row, elapsed, theta: printer.show(
-        elapsed, progress_line(row, elapsed, config.env))), value_weights=checkpoint and critic_of(checkpoint, config))
-    print(summary(run, config, write_outputs(run, config)))
+        elapsed, progress_line(row, elapsed, threshold))), value_weights=checkpoint and critic_of(checkpoint, config))
+    print(summary(run, config, write_outputs(run, config, threshold), threshold))
     if run.message:
         print(run.message, file=sys.stderr)
     return {"diverged": 1, "interrupted": interrupt_status()}.get(run.status, 0)

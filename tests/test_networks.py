@@ -204,6 +204,22 @@ def test_network_path_twins_equal_step_by_step_to_rounding(name):
 
 
 @pytest.mark.parametrize("name", NETWORKS)
+def test_a_networks_score_sum_is_psi_times_its_step_by_step_scores(name):
+    """score_sum's one backward pass from sum_t psi_t dlog pi/dz_t against sum_t psi_t grad_log_prob(s_t, u_t), each
+    score on its own, psi of both signs: the same vector to TWIN, in every block."""
+    policy = NETWORKS[name]()
+    rng = np.random.default_rng(10)
+    theta, observations = network_theta(policy, 2), 2.0 * rng.standard_normal((25, 3))
+    actions = np.array([policy.act(theta, obs, rng) for obs in observations])
+    psi = rng.standard_normal(25)
+    expected = sum(w * policy.grad_log_prob(theta, obs, u) for w, obs, u in zip(psi, observations, actions))
+    np.testing.assert_allclose(policy.score_sum(theta, observations, actions, psi), expected, **TWIN)
+    assert all(np.abs(expected[block]).max() > 1e-3 for block in theta_blocks(policy) if len(block))
+    with pytest.raises(ValueError, match=r"psi must have one weight per step, shape \(25,\)"):
+        policy.score_sum(theta, observations, actions, psi[:-1])
+
+
+@pytest.mark.parametrize("name", NETWORKS)
 def test_network_act_batch_draws_what_act_draws_row_by_row(name):
     """The same uniform (or normal) numbers in the same order: the same actions, to TWIN for the Gaussian's means,
     exactly for the softmax's (a draw would change only for a uniform within ~1e-16 of a cumulative probability)."""

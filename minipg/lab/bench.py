@@ -4,9 +4,11 @@ After every training iteration the policy is judged as the train command judges 
 stochastic policy, stepped together, on their own random stream; those steps are neither counted nor
 timed). A run is solved at the first evaluation whose mean return reaches the env's threshold (475 for cart-pole,
 -100 for acrobot, -200 for pendulum); it then trains on for --after-steps more training env steps, the same number
-for every configuration, and *stays solved* is the share of the evaluations in those steps still at the threshold. Seeds run in --jobs processes at once; every number but the
-seconds is the same for any --jobs, and the throughput columns are measured alone, after the seeds.
+for every configuration, and *stays solved* is the share of the evaluations in those steps still at the
+threshold. Seeds run in --jobs processes at once; every number but the seconds is the same for any --jobs, and the
+throughput columns are measured alone, after the seeds.
 """
+import argparse
 import contextlib
 import dataclasses
 import multiprocessing
@@ -166,9 +168,19 @@ def configurations(env, names, overrides):
     return {name: settings(env, **{**CONFIGURATIONS[name], **overrides}) for name in names}
 
 
+def bench_env(name):
+    """argparse type of --env: the name, refusing a Gymnasium env by name (its choices are minipg's own envs)."""
+    if envs.is_gymnasium(name):
+        raise argparse.ArgumentTypeError(f"{name}: the bench measures minipg's own envs, "
+                                         f"{', '.join(sorted(SOLVED_RETURN))}; train a Gymnasium env with "
+                                         f"python -m minipg.train --env {name}")
+    return name
+
+
 def parse_args(argv):
     parser = Parser(prog="python -m minipg.lab.bench", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--env", default="cartpole", choices=sorted(SOLVED_RETURN), help="default cartpole")
+    parser.add_argument("--env", default="cartpole", type=bench_env, choices=sorted(SOLVED_RETURN),
+                        help="default cartpole")
     parser.add_argument("--configs", default=",".join(CONFIGURATIONS),
                         help="comma-separated configurations (default: all of " + ", ".join(CONFIGURATIONS) + ")")
     parser.add_argument("--seeds", type=positive_int, help="seeds per configuration (default 10; --quick: 2)")

@@ -240,8 +240,8 @@ def importance_sampled_forms(problem):
     old = [as_path(problem.env, problem.old_tables, tau) for tau in problem.trajectories]
     probabilities = np.array([trajectory_probability(problem.env, problem.old_tables.pi, tau)
                               for tau in problem.trajectories])
-    return [probabilities @ estimators.importance_sampled(problem.policy, problem.theta, problem.theta_old, old, per_decision,
-                                                         problem.gamma, per_path=True)
+    return [probabilities @ estimators.importance_sampled(problem.policy, problem.theta, problem.theta_old, old,
+                                                         per_decision, problem.gamma, per_path=True)
             for per_decision in (False, True)]
 
 

@@ -1,10 +1,10 @@
 """`python -m minipg.lab.show CHECKPOINT`: watch a saved policy act.
 
-Cart-pole (both variants): one episode of pi_theta drawn frame by frame from the simulator's state with
-Gymnasium's geometry, by Pillow straight into a palette image (no figure per frame, no ffmpeg, no display),
-written as an animated GIF, and a filmstrip PNG of eight evenly spaced frames. Gridworld and corridor: pi(u|s)
-as arrows over the expected visits to each state, the exact U(theta) in the title, beside the same picture at
-theta = 0.
+Cart-pole (both variants), acrobot and pendulum: one episode of pi_theta filmed frame by frame from the simulator's
+state in the geometry of Gymnasium's render (minipg.lab.frames draws each frame), written as an animated GIF at the
+env's own time step, and a filmstrip PNG of eight evenly spaced frames; a line per episode says what it did.
+Gridworld and corridor: pi(u|s) as arrows over the expected visits to each state, the exact U(theta) in the title,
+beside the same picture at theta = 0.
 """
 import dataclasses
 import os
@@ -15,202 +15,179 @@ import matplotlib.colors
 import matplotlib.lines
 import matplotlib.patches
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
 
 import envs
-from envs.cartpole import HALF_LENGTH, TAU, X_THRESHOLD
+from envs.acrobot import GOAL_HEIGHT
 from envs.gridworld import MOVES, GridWorld, ShortCorridor
+from envs.pendulum import angle_normalize
 from minipg import exact
 from minipg.estimators import path_return
 from minipg.io.checkpoint import load_checkpoint
 from minipg.io.cli import Parser, check_memory, non_negative_int, positive_int, run_cli
 from minipg.io.files import check_output_dir, write_atomically, writing_together
 from minipg.io.figures import plt, save_figure
+from minipg.lab.frames import acrobot_joints, film_of
 from minipg.rollout import sample_paths
 from minipg.settings import POLICIES
 from minipg.train import ModeOf, acting_finitely, fitting_theta, make_policy, network_of
 
-# Gymnasium's CartPole render geometry, in pixels of a 600 x 400 image with y pointing up.
-SCREEN_WIDTH, SCREEN_HEIGHT = 600, 400
-SCALE = SCREEN_WIDTH / (2 * X_THRESHOLD)  # 125 px per metre: the track from -2.4 m to 2.4 m fills the width
-CART_WIDTH, CART_HEIGHT = 50.0, 30.0
-CART_Y = 100.0  # height of the cart's centre line, which is also the track
-AXLE_OFFSET = CART_HEIGHT / 4.0
-POLE_WIDTH = 10.0
-POLE_LENGTH = SCALE * 2 * HALF_LENGTH  # 125 px: the whole pole, 1 m
-AXLE_RADIUS = POLE_WIDTH / 2
-FRAMES_PER_SECOND = round(1 / TAU)  # 50: one frame per simulator step of 0.02 s
-# The frames' palette, one entry per thing drawn (index = position); Gymnasium's colours for cart, pole and axle.
-COLOURS = {"background": (255, 255, 255), "cart": (0, 0, 0), "pole": (202, 152, 101), "axle": (129, 132, 203),
-           "track": (0, 0, 0), "scale": (102, 102, 102), "track end": (214, 39, 40), "caption": (0, 0, 0)}
-INK = {name: index for index, name in enumerate(COLOURS)}
 FILMSTRIP_FRAMES = 8
-FRAME_BYTES = SCREEN_WIDTH * SCREEN_HEIGHT  # a byte a pixel (palette); the GIF writer holds every frame until the end
 
 
-# ---- cart-pole: geometry ----
+# ---- cart-pole, acrobot, pendulum: the episodes filmed ----
 
-def cart_centre(x):
-    """Pixel coordinates of the cart's centre for cart position x (metres)."""
-    return x * SCALE + SCREEN_WIDTH / 2.0, CART_Y
+@dataclasses.dataclass
+class Episode:
+    """One episode filmed: the simulator's states s_0..s_T (T + 1 rows), the torque u_{t-1} that brought each state
+    (NaN at s_0, and at every state of an env whose film shows no torque), and the return so far at each,
+    r_0 + ... + r_{t-1}."""
 
-
-def cart_corners(x):
-    """The cart's rectangle: 50 x 30 px centred on cart_centre(x)."""
-    centre_x, centre_y = cart_centre(x)
-    left, right, bottom, top = -CART_WIDTH / 2, CART_WIDTH / 2, -CART_HEIGHT / 2, CART_HEIGHT / 2
-    return np.array([(left, bottom), (left, top), (right, top), (right, bottom)]) + (centre_x, centre_y)
-
-
-def pivot(x):
-    """The axle the pole turns on: a quarter of the cart's height above its centre."""
-    centre_x, centre_y = cart_centre(x)
-    return np.array([centre_x, centre_y + AXLE_OFFSET])
+    states: np.ndarray
+    torques: np.ndarray
+    returns: np.ndarray
 
 
-def pole_corners(x, theta):
-    """The pole's 10 x 125 px rectangle, upright then turned by -theta about the axle: theta > 0 leans right."""
-    left, right, bottom, top = -POLE_WIDTH / 2, POLE_WIDTH / 2, -POLE_WIDTH / 2, POLE_LENGTH - POLE_WIDTH / 2
-    upright = np.array([(left, bottom), (left, top), (right, top), (right, bottom)])
-    turn = np.array([[np.cos(-theta), -np.sin(-theta)], [np.sin(-theta), np.cos(-theta)]])
-    return upright @ turn.T + pivot(x)
+class Filming:
+    """env, keeping its state after the reset and after each step: the frames are drawn from the simulator's state,
+    which an observation (the acrobot's cosines and sines of its angles) need not spell out."""
 
+    def __init__(self, env):
+        self.env = env
+        self.states = []
 
-def on_image(points):
-    """Points (x, y) of the y-up geometry above as the image's (column, row): its rows grow downwards."""
-    return [(column, SCREEN_HEIGHT - y) for column, y in np.atleast_2d(points)]
+    def reset(self, seed=None):
+        reset = self.env.reset(seed=seed)
+        self.states = [self.env.state.copy()]
+        return reset
 
+    def step(self, action):
+        step = self.env.step(action)
+        self.states.append(self.env.state.copy())
+        return step
 
-# ---- cart-pole: drawing ----
-
-def pillow_font(size):
-    """Pillow's own font, which needs no font file: `size` px tall, or its one bitmap size before Pillow 10.1."""
-    try:
-        return ImageFont.load_default(size=size)
-    except (TypeError, ImportError):  # a Pillow before 10.1, or one built without FreeType
-        return ImageFont.load_default()
-
-
-CAPTION_FONT, SCALE_FONT = pillow_font(14), pillow_font(10)
-
-
-def track_image():
-    """What every frame shares: the track, a scale every metre, and red marks at its ends, +-2.4 m."""
-    image = Image.new("P", (SCREEN_WIDTH, SCREEN_HEIGHT), INK["background"])
-    image.putpalette([level for colour in COLOURS.values() for level in colour])
-    draw = ImageDraw.Draw(image)
-    ((_, track_row),) = on_image(cart_centre(0.0))
-    draw.line([(0, track_row), (SCREEN_WIDTH, track_row)], fill=INK["track"])
-    for metres in range(-2, 3):
-        column = cart_centre(metres)[0]
-        label = f"{metres:g} m"
-        draw.line([(column, track_row + 16), (column, track_row + 22)], fill=INK["scale"])
-        draw.text((column - draw.textlength(label, font=SCALE_FONT) / 2, track_row + 26), label,
-                  fill=INK["scale"], font=SCALE_FONT)
-    for left in (0, SCREEN_WIDTH - 4):
-        draw.rectangle([left, track_row - 12, left + 3, track_row + 11], fill=INK["track end"])
-    return image
-
-
-def draw_frame(track, state, caption):
-    """A copy of track with the cart, pole and axle where state = [x, x_dot, theta, theta_dot] puts them."""
-    x, theta = state[0], state[2]
-    image = track.copy()
-    draw = ImageDraw.Draw(image)
-    draw.polygon(on_image(cart_corners(x)), fill=INK["cart"])
-    draw.polygon(on_image(pole_corners(x, theta)), fill=INK["pole"])
-    ((column, row),) = on_image(pivot(x))
-    draw.ellipse([column - AXLE_RADIUS, row - AXLE_RADIUS, column + AXLE_RADIUS, row + AXLE_RADIUS],
-                 fill=INK["axle"])
-    draw.text((10, 10), caption, fill=INK["caption"], font=CAPTION_FONT)
-    return image
-
-
-def caption(episode, episodes, step, return_so_far):
-    """The line atop each frame of the GIF: which episode, which step and time, the return so far."""
-    return f"episode {episode + 1} of {episodes}   step {step}   t = {step * TAU:.2f} s   return {return_so_far:g}"
+    def __getattr__(self, name):
+        return getattr(self.env, name)
 
 
 def episode_frames(env, policy, theta, rng):
-    """One episode of pi_theta: the states s_0..s_T, shape (T + 1, 4), and the return so far at each."""
-    path = sample_paths(env, policy, theta, 1, rng)[0]
-    states = np.vstack([path.observations, path.final_observation])
-    return states, np.concatenate([[0.0], np.cumsum(path.rewards)])
+    """One episode of pi_theta, filmed: its states, the torque of each step, the return so far."""
+    filming = Filming(env)
+    path = sample_paths(filming, policy, theta, 1, rng)[0]
+    torques = ([env.torque(action) for action in path.actions] if film_of(env).max_torque is not None
+               else np.full(len(path), np.nan))
+    return Episode(np.array(filming.states), np.concatenate([[np.nan], torques]),
+                   np.concatenate([[0.0], np.cumsum(path.rewards)]))
 
 
-def gif_frames(episodes):
-    """The frames of every (states, returns) episode in turn, drawn as the GIF writer asks for them."""
-    track = track_image()
-    total, done, last_print = sum(len(states) for states, _ in episodes), 0, time.perf_counter()
-    for k, (states, returns) in enumerate(episodes):
-        for step, (state, return_so_far) in enumerate(zip(states, returns)):
-            yield draw_frame(track, state, caption(k, len(episodes), step, return_so_far))
+def caption(episode, episodes, step, dt, return_so_far):
+    """The line atop each frame of the GIF: which episode, which step and time, the return so far."""
+    return f"episode {episode + 1} of {episodes}   step {step}   t = {step * dt:.2f} s   return {return_so_far:g}"
+
+
+def gif_frames(film, episodes):
+    """The frames of every episode in turn, drawn as the GIF writer asks for them."""
+    background = film.background()
+    total, done, last_print = sum(len(episode.states) for episode in episodes), 0, time.perf_counter()
+    for k, episode in enumerate(episodes):
+        for step, (state, torque, return_so_far) in enumerate(zip(episode.states, episode.torques, episode.returns)):
+            yield film.frame(background, state, torque, caption(k, len(episodes), step, film.dt, return_so_far))
             done += 1
             if time.perf_counter() - last_print > 2.0:
                 last_print = time.perf_counter()
                 print(f"frame {done:5d} of {total}", flush=True)
 
 
-def write_gif(path, episodes):
-    """Every frame of every (states, returns) episode, one after the other, at 50 frames per second.
+def write_gif(path, film, episodes):
+    """Every frame of every episode, one after the other, each shown for the env's time step dt.
 
-    Pillow merges equal consecutive frames into one (no option stops it); each caption names its episode and
-    step, so no two are equal and the GIF has one frame per step. optimize=False: Pillow's optimizing would make
-    the file a fifth smaller and its writing half again slower.
+    Pillow takes the duration in milliseconds and the GIF keeps hundredths of a second: 20, 200 and 50 ms for
+    cart-pole, acrobot and pendulum, each exact. Pillow merges equal consecutive frames into one (no option stops
+    it); each caption names its episode and step, so no two are equal and the GIF has one frame per step.
+    optimize=False: Pillow's optimizing would make the file a fifth smaller and its writing half again slower.
     """
-    frames = gif_frames(episodes)
+    frames = gif_frames(film, episodes)
     first = next(frames)
     write_atomically(path, lambda temporary: first.save(
-        temporary, format="GIF", save_all=True, append_images=frames, duration=1000 // FRAMES_PER_SECOND, loop=0,
+        temporary, format="GIF", save_all=True, append_images=frames, duration=round(1000 * film.dt), loop=0,
         optimize=False))
 
 
-def write_filmstrip(path, states, returns, title):
+def write_filmstrip(path, film, episode, title):
     """FILMSTRIP_FRAMES evenly spaced frames of one episode, each on axes in metres."""
-    track = track_image()
-    steps = np.unique(np.linspace(0, len(states) - 1, FILMSTRIP_FRAMES).round().astype(int))
-    images = [np.asarray(draw_frame(track, states[step], f"step {step}   return {returns[step]:g}").convert("RGB"))
+    background = film.background()
+    steps = np.unique(np.linspace(0, len(episode.states) - 1, FILMSTRIP_FRAMES).round().astype(int))
+    images = [np.asarray(film.frame(background, episode.states[step], episode.torques[step],
+                                    f"step {step}   return {episode.returns[step]:g}").convert("RGB"))
               for step in steps]
     columns = 4
     rows = -(-len(steps) // columns)
     height = 2.7 * rows + 0.8  # inches
     fig, axes = plt.subplots(rows, columns, figsize=(3.6 * columns, height), squeeze=False)
-    extent = (-X_THRESHOLD, X_THRESHOLD, -CART_Y / SCALE, (SCREEN_HEIGHT - CART_Y) / SCALE)  # metres, 0 = track
     for ax in axes.flat[len(steps):]:
         ax.set_visible(False)
     for ax, step, image in zip(axes.flat, steps, images):
-        ax.imshow(image, extent=extent)
-        ax.set_title(f"t = {step * TAU:.2f} s (step {step})", fontsize=9)
-        ax.set_xlabel("cart position (m)", fontsize=8)
-        ax.set_ylabel("height (m)", fontsize=8)
+        ax.imshow(image, extent=film.extent)
+        ax.set_title(f"t = {step * film.dt:.2f} s (step {step})", fontsize=9)
+        ax.set_xlabel(film.labels[0], fontsize=8)
+        ax.set_ylabel(film.labels[1], fontsize=8)
         ax.tick_params(labelsize=7)
-    handles = [matplotlib.patches.Patch(color=rgb("cart"), label="cart (0.4 x 0.24 m)"),
-               matplotlib.patches.Patch(color=rgb("pole"), label="pole (1 m)"),
-               matplotlib.lines.Line2D([], [], color=rgb("track end"), linewidth=2,
-                                       label="track ends at ±2.4 m (episode over)")]
-    fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=9)
+    fig.legend(handles=[legend_handle(film, *entry) for entry in film.legend], loc="lower center",
+               ncol=len(film.legend), fontsize=9)
     fig.suptitle(title)
     fig.subplots_adjust(left=0.05, right=0.99, bottom=1.0 / height, top=1 - 0.7 / height, wspace=0.3, hspace=0.45)
     save_figure(fig, path)
 
 
-def rgb(name):
-    """A palette colour as matplotlib takes it, each level in [0, 1]."""
-    return tuple(level / 255 for level in COLOURS[name])
+def legend_handle(film, colour, label, kind):
+    """A patch or a line of one of the film's palette colours, for the filmstrip's legend."""
+    rgb = tuple(level / 255 for level in film.colours[colour])
+    if kind == "patch":
+        return matplotlib.patches.Patch(color=rgb, label=label)
+    return matplotlib.lines.Line2D([], [], color=rgb, linewidth=2, label=label)
 
 
-def show_cartpole(env_name, env, recorded, out):
-    """The GIF of the recorded (states, returns) episodes and the filmstrip of the first; returns the paths written."""
-    for k, (states, returns) in enumerate(recorded):
-        print(f"episode {k + 1}: return {returns[-1]:g} in {len(states) - 1} steps; the pole within "
-              f"{np.degrees(np.abs(states[:, 2]).max()):.1f}° of upright, the cart within "
-              f"{np.abs(states[:, 0]).max():.2f} m of the centre ({states[-1, 0]:+.2f} m at the end)")
+def cartpole_summary(episode):
+    """Return and steps, the largest |theta| (degrees), the largest |x| and the last x (metres)."""
+    states, returns = episode.states, episode.returns
+    return (f"return {returns[-1]:g} in {len(states) - 1} steps; the pole within "
+            f"{np.degrees(np.abs(states[:, 2]).max()):.1f}° of upright, the cart within "
+            f"{np.abs(states[:, 0]).max():.2f} m of the centre ({states[-1, 0]:+.2f} m at the end)")
+
+
+def acrobot_summary(episode):
+    """Return and steps, the first step whose tip is above the goal line (height -cos t1 - cos(t1 + t2) > 1), and
+    the tip's greatest height above the pivot (metres), over every state filmed."""
+    heights = np.array([acrobot_joints(state)[2, 1] for state in episode.states])
+    above = np.flatnonzero(heights > GOAL_HEIGHT)
+    crossed = f"crossed the goal line at step {above[0]}" if len(above) else "never crossed the goal line"
+    highest = heights.max()
+    return (f"return {episode.returns[-1]:g} in {len(heights) - 1} steps; the tip {crossed}, its highest "
+            f"{abs(highest):.2f} m {'above' if highest >= 0 else 'below'} the pivot")
+
+
+def pendulum_summary(episode):
+    """Return and steps, the largest |th| from upright (th normalised into [-pi, pi), degrees) over the states of
+    the last half, s_t for t >= T // 2, and the largest |u| of the torques applied."""
+    steps = len(episode.states) - 1
+    last_half = episode.states[steps // 2:, 0]
+    return (f"return {episode.returns[-1]:g} in {steps} steps; at most "
+            f"{np.degrees(np.abs(angle_normalize(last_half)).max()):.1f}° from upright over its last half "
+            f"(steps {steps // 2}-{steps}); torques up to |u| = {np.abs(episode.torques[1:]).max():.2f} N m")
+
+
+SUMMARIES = {"cart-pole": cartpole_summary, "acrobot": acrobot_summary, "pendulum": pendulum_summary}
+
+
+def show_film(env_name, env, recorded, out):
+    """A line per recorded episode, the GIF of them all and the filmstrip of the first; returns the paths written."""
+    film = film_of(env)
+    for k, episode in enumerate(recorded):
+        print(f"episode {k + 1}: {SUMMARIES[film.name](episode)}")
     gif, filmstrip = (os.path.join(out, name) for name in output_names(env_name, env))
-    states, returns = recorded[0]
     with writing_together([gif, filmstrip], interruptible=True):  # minutes for many episodes: a signal stops it
-        write_gif(gif, recorded)
-        write_filmstrip(filmstrip, states, returns,
-                        f"minipg: the saved policy on {env_name}, one episode (return {returns[-1]:g})")
+        write_gif(gif, film, recorded)
+        write_filmstrip(filmstrip, film, recorded[0],
+                        f"minipg: the saved policy on {env_name}, one episode (return {recorded[0].returns[-1]:g})")
     return [gif, filmstrip]
 
 
@@ -340,6 +317,9 @@ def show_tabular(env_name, env, policy, theta, episodes, rng, gamma, out):
 def load(path):
     """(env name, env, policy, theta, gamma) of a checkpoint, or ValueError naming the file and what does not fit."""
     checkpoint = load_checkpoint(path)
+    if envs.is_gymnasium(checkpoint.env):
+        raise ValueError(f"checkpoint {path}: its env {checkpoint.env!r} is a Gymnasium env; show films minipg's own "
+                         f"envs: {', '.join(envs.ENV_NAMES)}")
     if checkpoint.env not in envs.ENV_NAMES:
         raise ValueError(f"checkpoint {path}: its env {checkpoint.env!r} is none of minipg's: "
                          f"{', '.join(envs.ENV_NAMES)}")
@@ -359,14 +339,18 @@ def load(path):
 
 
 def memory_bytes(env, episodes):
-    """At most what --episodes asks of memory: every frame of the GIF (an episode has up to H + 1), or a
-    tabular env's return per sampled episode (a Python float in a list). Measured (Pillow 13, Linux): a GIF's peak
-    memory grows by 246 kB a frame, its 240,000 pixels and Pillow's bookkeeping."""
-    return episodes * (32 if hasattr(env, "P") else (env.max_episode_steps + 1) * FRAME_BYTES)
+    """At most what --episodes asks of memory: every frame of the GIF (an episode has up to H + 1, a byte a pixel in
+    a palette image, which the GIF writer holds until the end), or a tabular env's return per sampled episode (a
+    Python float in a list). Measured (Pillow 13, Linux): a GIF's peak memory grows by 246 kB a 600 x 400 frame, its
+    240,000 pixels and Pillow's bookkeeping."""
+    if hasattr(env, "P"):
+        return episodes * 32
+    width, height = film_of(env).size
+    return episodes * (env.max_episode_steps + 1) * width * height
 
 
 def output_names(env_name, env):
-    """The files show writes: a tabular env's policy picture, or cart-pole's GIF and filmstrip."""
+    """The files show writes: a tabular env's policy picture, or a filmed env's GIF and filmstrip."""
     return [f"{env_name}_policy.png"] if hasattr(env, "P") else [f"{env_name}.gif", f"{env_name}_filmstrip.png"]
 
 
@@ -379,8 +363,8 @@ def parse_args(argv):
                         help="act by the mode (argmax pi, or the mean action), not by sampling; not on a tabular env, "
                              "whose picture is pi itself")
     parser.add_argument("--episodes", type=positive_int, default=None,
-                        help="cart-pole: episodes filmed one after another (default 1); gridworld, corridor: "
-                             "episodes sampled to compare their mean return with the exact U (default 1000)")
+                        help="cart-pole, acrobot, pendulum: episodes filmed one after another (default 1); gridworld, "
+                             "corridor: episodes sampled to compare their mean return with the exact U (default 1000)")
     return parser.parse_args(argv)
 
 
@@ -400,7 +384,7 @@ def main(argv=None):
         with acting_finitely(args.checkpoint, theta):
             acting = ModeOf(policy) if args.deterministic else policy
             recorded = [episode_frames(env, acting, theta, rng) for _ in range(episodes)]
-        written = show_cartpole(env_name, env, recorded, args.out)
+        written = show_film(env_name, env, recorded, args.out)
     print("wrote " + ", ".join(written))
 
 

@@ -1,0 +1,92 @@
+"""SerialVector, the vector of single envs: every row is its env stepped alone, through ends and restarts, and
+equals the vectorised twins row for row where minipg has one."""
+import numpy as np
+import pytest
+
+import envs
+from envs.serial import SerialVector
+from minipg.policies import GaussianPolicy, SoftmaxPolicy
+from minipg.rollout import LockStep, OneByOne
+from tests.test_rollout import assert_same_paths
+
+NAMES = ["cartpole", "cartpole-continuous", "acrobot", "pendulum"]
+
+
+def random_actions(vector, rng):
+    if hasattr(vector, "n_actions"):
+        return rng.integers(vector.n_actions, size=vector.n)
+    return rng.uniform(-3, 3, size=(vector.n, vector.action_dim))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_row_steps_as_the_single_env_stepped_alone(name):
+    """Row r against env r alone, same seed and actions: ended rows stay put with reward 0, a restarted row starts
+    where the single env's unseeded reset does, and `steps` counts each row's own steps. Every 50 steps half the
+    ended rows restart, so rows run while others wait, ended."""
+    rng, n = np.random.default_rng(1), 6
+    vector, singles = SerialVector(lambda: envs.make(name), n), [envs.make(name) for _ in range(n)]
+    seeds = [[1, r] for r in range(n)]
+    observations = vector.reset(seeds)
+    for r, env in enumerate(singles):
+        np.testing.assert_array_equal(env.reset(seed=seeds[r])[0], observations[r])
+    ended, steps, restarts, mixed = np.zeros(n, dtype=bool), np.zeros(n, dtype=int), 0, False
+    for t in range(600):
+        actions, before = random_actions(vector, rng), vector.observations()
+        observations, rewards, terminated, truncated = vector.step(actions)
+        for r, env in enumerate(singles):
+            if ended[r]:
+                np.testing.assert_array_equal(observations[r], before[r])
+                assert (rewards[r], terminated[r], truncated[r]) == (0.0, False, False)
+                continue
+            obs, reward, done, cut, _ = env.step(actions[r])
+            np.testing.assert_array_equal(observations[r], obs)
+            assert (rewards[r], terminated[r], truncated[r]) == (reward, done, cut)
+            ended[r], steps[r] = done or cut, steps[r] + 1
+        np.testing.assert_array_equal(vector.steps, steps)
+        np.testing.assert_array_equal(vector.done, ended)
+        mixed |= ended.any() and not ended.all()
+        if t % 50 == 49:
+            rows = [r for r in np.flatnonzero(ended) if (r + t // 50) % 2]
+            vector.restart(rows)
+            for r in rows:
+                np.testing.assert_array_equal(vector.observations()[r], singles[r].reset()[0])
+            ended[rows], steps[rows], restarts = False, 0, restarts + len(rows)
+    assert restarts > 0 and mixed
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_rows_equal_the_vectorised_twin_bit_for_bit(name):
+    """The same seeds and actions through SerialVector and make_vector's twin: the same numbers in every row."""
+    rng, n = np.random.default_rng(2), 16
+    serial, twin = SerialVector(lambda: envs.make(name), n), envs.make_vector(name, n)
+    seeds = [[2, r] for r in range(n)]
+    np.testing.assert_array_equal(serial.reset(seeds), twin.reset(seeds))
+    for t in range(300):
+        actions = random_actions(twin, rng)
+        for ours, theirs in zip(serial.step(actions), twin.step(actions)):
+            np.testing.assert_array_equal(ours, theirs)
+        rows = np.flatnonzero(twin.done)
+        serial.restart(rows)
+        twin.restart(rows)
+        np.testing.assert_array_equal(serial.observations(), twin.observations())
+        np.testing.assert_array_equal(serial.steps, twin.steps)
+    assert (serial.n, serial.observation_dim, serial.max_episode_steps, serial.max_step_reward) == \
+        (twin.n, twin.observation_dim, twin.max_episode_steps, twin.max_step_reward)
+
+
+@pytest.mark.parametrize("continuous", [False, True], ids=["softmax", "gaussian"])
+def test_lock_step_on_a_serial_vector_samples_what_one_by_one_samples(continuous):
+    """PPO's lock-step batches on a SerialVector and its loop twin OneByOne, the same streams per env: the same paths,
+    bit for bit, over batches that cut some episodes and end others."""
+    name = "cartpole-continuous" if continuous else "cartpole"
+    policy = GaussianPolicy(4, 1) if continuous else SoftmaxPolicy(4, 2)
+    theta = np.random.default_rng(4).normal(scale=0.3, size=policy.n_params)
+    lock_step = LockStep(SerialVector(lambda: envs.make(name), 5), seed=7)
+    one_by_one = OneByOne(lambda: envs.make(name), 5, seed=7)
+    for _ in range(3):
+        assert_same_paths(lock_step.sample(policy, theta, 40), one_by_one.sample(policy, theta, 40))
+
+
+def test_a_wrong_number_of_seeds_is_refused():
+    with pytest.raises(ValueError, match="reset needs one seed per row, 3, got 2"):
+        SerialVector(lambda: envs.make("cartpole"), 3).reset([0, 1])
