@@ -292,9 +292,10 @@ def test_vector_twin_steps_every_row_as_the_single_env(continuous):
             ended[i] = done
     assert 0 < ended.sum() < n  # some rows ended during the test, some did not
     rows = np.flatnonzero(ended)
-    vector.restart(rows)
-    for i in rows:
+    started = vector.restart(rows)
+    for i, start in zip(rows, started):
         np.testing.assert_array_equal(vector.states[i], singles[i].reset()[0])
+        np.testing.assert_array_equal(start, vector.observations()[i])
     assert not vector.done[rows].any() and not vector.steps[rows].any()
 
 
