@@ -294,8 +294,24 @@ class SoftmaxPolicy(_Features):
     def act_batch(self, theta, observations, rng):
         """u_t ~ pi(.|s_t) for every row, one uniform number per row: the vectorised twin of act (bit for bit when
         linear), worked one action at a time across the rows (z_a of every row is a row of `logits`)."""
+        return self._draw_batch(theta, observations, rng)[0]
+
+    def act_batch_log_probs(self, theta, observations, rng):
+        """(u_t ~ pi(.|s_t), log pi(u_t|s_t) = z_u - max z - log sum_a exp(z_a - max z)) for every row: act_batch's
+        actions and, for a linear policy, path_log_probs' bits of them from the same logits, summed as log_softmax
+        sums them; None for a network, whose log-probabilities path_log_probs gives, one forward pass for all the
+        rows of a batch."""
+        actions, shifted, unnormalised = self._draw_batch(theta, observations, rng)
+        if self.body is not None or len(shifted) >= PAIRWISE_TERMS:
+            return actions, None
+        return actions, shifted[actions, np.arange(len(actions))] - np.log(np.add.reduce(unnormalised, axis=0))
+
+    def _draw_batch(self, theta, observations, rng):
+        """act_batch's actions, with z - max z and exp(z - max z) of each row in its column."""
         logits = output_columns(self._head(theta), feature_columns(self._acting_features(theta, observations)))
-        return inverse_cdf(np.exp(logits - logits.max(axis=0)), rng.random(logits.shape[1]), axis=0)
+        shifted = logits - logits.max(axis=0)
+        unnormalised = np.exp(shifted)
+        return inverse_cdf(unnormalised, rng.random(logits.shape[1]), axis=0), shifted, unnormalised
 
     def deterministic_action(self, theta, obs):
         """argmax_u pi(u|s), the mode, for evaluation; unchecked, as act."""
@@ -494,6 +510,11 @@ class GaussianPolicy(_Features):
         weights, raw_log_std = self._split(theta)
         means = linear(weights, self._acting_features(theta, observations))
         return means + np.exp(self._clipped(raw_log_std)) * rng.standard_normal(means.shape)
+
+    def act_batch_log_probs(self, theta, observations, rng):
+        """(act_batch's actions, None): log pi(u_t|s_t) is path_log_probs' of the recorded actions, whose z_t the
+        draw's eps_t need not equal to the bit."""
+        return self.act_batch(theta, observations, rng), None
 
     def deterministic_action(self, theta, obs):
         """mu(s), the mode, for evaluation; unchecked, as act."""
