@@ -223,41 +223,52 @@ class LockStep:
         self.observations = vector.reset([[seed, k, 1] for k in range(vector.n)])
 
     def sample(self, policy, theta, steps):
-        """The paths of T = steps decisions of every env, env 0's first."""
-        first_steps = self.vector.steps.tolist()
-        observations, actions, rewards = [self.observations], [], []
-        ends = [[] for _ in range(self.vector.n)]  # each env's episodes that ended: (t, terminated, s_{t+1})
+        """The paths of T = steps decisions of every env, env 0's first: the batch is recorded env by env (row k of
+        each array is env k's T steps) and each path is a slice of it."""
+        first_steps, (n, d) = self.vector.steps.copy(), self.observations.shape
+        observations, rewards, log_probs = np.empty((n, steps, d)), np.empty((n, steps)), np.empty((n, steps))
+        terminated, ended = np.zeros((2, steps, n), dtype=bool)
+        actions, finals, logged = None, [], True
         for t in range(steps):
-            actions.append(policy.act_batch(theta, observations[-1], self.streams))
-            after, reward, terminated, truncated = self.vector.step(actions[-1])
-            rewards.append(reward)
-            ended = terminated | truncated
-            if np.count_nonzero(ended):
-                rows = ended.nonzero()[0]
-                for k, was_terminated, final in zip(rows.tolist(), terminated[rows].tolist(), after[rows]):
-                    ends[k].append((t, was_terminated, final))
-                after[rows] = self.vector.restart(rows)
-            observations.append(after)
-        self.observations = observations.pop()
-        return self._paths(policy, theta, np.array(observations), np.array(actions), np.array(rewards), ends,
-                           first_steps)
+            observations[:, t] = self.observations
+            action, log_pi = policy.act_batch_log_probs(theta, self.observations, self.streams)
+            if actions is None:
+                actions = np.empty((n, steps) + action.shape[1:], dtype=action.dtype)
+            actions[:, t] = action
+            if log_pi is None:
+                logged = False
+            else:
+                log_probs[:, t] = log_pi
+            self.observations, rewards[:, t], terminated[t], truncated = self.vector.step(action)
+            np.logical_or(terminated[t], truncated, out=ended[t])
+            if ended[t].any():
+                rows = ended[t].nonzero()[0]
+                finals.append(self.observations[rows])  # s_{t+1} of each episode that ended, before its row restarts
+                self.observations[rows] = self.vector.restart(rows)
+        observations, actions = observations.reshape(n * steps, d), actions.reshape((n * steps,) + actions.shape[2:])
+        if not logged:  # the batch's, checked once
+            log_probs = policy.path_log_probs(theta, observations, actions)
+        finals = np.concatenate(finals) if finals else np.zeros((0, d))
+        return self._paths((observations, actions, rewards.reshape(-1), log_probs.reshape(-1)), terminated, ended,
+                           finals, first_steps)
 
-    def _paths(self, policy, theta, observations, actions, rewards, ends, first_steps):
-        """The batch, arrays of one row per step t and one column per env, cut into each env's paths where its
-        episodes ended: every path's arrays are slices of the batch turned env by env."""
-        steps, n = rewards.shape
-        log_probs = policy.path_log_probs(theta, observations.reshape(steps * n, -1),  # the batch checked once
-                                          actions.reshape((steps * n,) + actions.shape[2:])).reshape(steps, n)
-        observations, actions, rewards, log_probs = (np.ascontiguousarray(np.swapaxes(batch, 0, 1))
-                                                     for batch in (observations, actions, rewards, log_probs))
-        paths = []
-        for k, (s, u, r, log_pi) in enumerate(zip(observations, actions, rewards, log_probs)):
-            start, first_step = 0, first_steps[k]
-            for t, terminated, final_observation in ends[k]:
-                paths.append(Path(s[start:t + 1], u[start:t + 1], r[start:t + 1], log_pi[start:t + 1], terminated,
-                                  final_observation, first_step))
-                start, first_step = t + 1, 0
-            if start < steps:  # the episode goes on in the next batch
-                paths.append(Path(s[start:], u[start:], r[start:], log_pi[start:], False, self.observations[k].copy(),
-                                  first_step, cut=True))
-        return paths
+    def _paths(self, batch, terminated, ended, finals, first_steps):
+        """Each env's paths, cut where its episodes ended and where the batch ends, as slices of the batch's arrays
+        (env by env, T rows each); finals holds s_{t+1} of each end, in the order of ended.nonzero()."""
+        steps, n = ended.shape
+        stops = ended.copy()
+        stops[-1] = True  # every env's last path stops with the batch: ended there, or cut
+        env, stop = stops.T.nonzero()  # env by env, in time
+        start = np.zeros_like(stop)
+        same_env = env[1:] == env[:-1]
+        start[1:][same_env] = stop[:-1][same_env] + 1
+        cut = ~ended[stop, env]
+        final_observations = np.empty((len(stop), finals.shape[1]))
+        final_observations[~cut] = finals[np.argsort(ended.nonzero()[1], kind="stable")]  # time-major to env by env
+        final_observations[cut] = self.observations[env[cut]]
+        first = np.where(start == 0, first_steps[env], 0)
+        s, u, r, log_pi = batch
+        return [Path(s[a:b], u[a:b], r[a:b], log_pi[a:b], done, final, first_step, is_cut)
+                for a, b, done, final, first_step, is_cut in zip(
+                    (env * steps + start).tolist(), (env * steps + stop + 1).tolist(), terminated[stop, env].tolist(),
+                    final_observations, first.tolist(), cut.tolist())]

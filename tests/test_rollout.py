@@ -75,6 +75,23 @@ def test_lock_step_samples_the_paths_its_loop_twin_samples(continuous):
     assert ended > 0 and cut > 0
 
 
+@pytest.mark.parametrize("name", ["acrobot", "pendulum"])
+def test_lock_step_on_acrobots_and_pendulums_vector_samples_what_its_loop_twin_samples(name):
+    """As above on the other vectorised twins, over six batches of 90 steps: episodes cut by a batch and ended by the
+    time limit (500 steps, 200) or acrobot's goal inside one give the same paths, bit for bit."""
+    import envs
+    from minipg.policies import GaussianPolicy
+    from minipg.rollout import LockStep, OneByOne
+
+    env = envs.make(name)
+    policy = SoftmaxPolicy(6, 3) if name == "acrobot" else GaussianPolicy(3, 1)
+    theta = np.random.default_rng(4).normal(0.0, 2.0 if name == "acrobot" else 0.5, policy.n_params)
+    together, alone = LockStep(envs.make_vector(name, 5), seed=3), OneByOne(lambda: envs.make(name), 5, seed=3)
+    paths = [path for _ in range(6) for path in together.sample(policy, theta, 90)]
+    assert_same_paths(paths, [path for _ in range(6) for path in alone.sample(policy, theta, 90)])
+    assert any(path.cut for path in paths) and any(not path.cut for path in paths) and env.max_episode_steps > 90
+
+
 def test_a_cut_episode_goes_on_in_the_next_batch():
     """Env 0's last segment of a batch is cut (Path.cut, truncated) and its episode goes on as the next batch's first
     segment, which starts where the cut one ended and says at which step of its episode."""

@@ -57,7 +57,12 @@ def linear_policy(name, seed=0):
 def minipg_steps(name, n, policy, theta):
     """One LockStep batch of n envs x BATCH_STEPS steps, paths and log-probabilities recorded; returns its steps."""
     sampler = LockStep(envs.make_vector(name, n), seed=0)
-    return lambda: sum(len(path) for path in sampler.sample(policy, theta, BATCH_STEPS))
+
+    def run():
+        sampler.sample(policy, theta, BATCH_STEPS)
+        return n * BATCH_STEPS  # a batch is T decisions of every env (tests/test_rollout.py counts its paths' steps)
+
+    return run
 
 
 def gymnasium_vector_steps(gymnasium, name, n, policy, theta):
