@@ -23,9 +23,10 @@ class RowStarts:
         """The next start state of each of `rows` (distinct row numbers), shape (len(rows), state dimension)."""
         rows = np.asarray(rows, dtype=np.intp)
         place = self.position[rows]
-        if np.count_nonzero(place == self.block):
-            for r in rows[place == self.block]:
+        used_up = place == self.block
+        if used_up.any():
+            for r in rows[used_up]:
                 self.starts[r] = self.draw(self.generators[r], (self.block,))
-            place[place == self.block] = 0
+            place[used_up] = 0
         self.position[rows] = place + 1
         return self.starts[rows, place]
