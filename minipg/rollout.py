@@ -118,6 +118,7 @@ class RowStreams:
         self.kinds = {}
 
     def _kind(self, kind, k):
+        """The RowBlocks of `kind`, made at its first read, k numbers a read."""
         if kind not in self.kinds:
             self.kinds[kind] = RowBlocks([getattr(generator, kind) for generator in self.generators], self.block, k)
         return self.kinds[kind]
@@ -212,8 +213,9 @@ class OneByOne:
 class LockStep:
     """n envs stepped together for T steps a batch: one policy call and one vectorised env step for all n.
 
-    `vector` steps n rows at once and restarts the rows whose episodes ended (envs.make_vector: cart-pole,
-    acrobot, pendulum).
+    `vector` steps n rows at once and restarts the rows whose episodes ended, returning their new observations
+    (envs.make_vector: cart-pole, acrobot, pendulum, a Gymnasium env's SerialVector). With a linear softmax the
+    log-probabilities come with the actions (act_batch_log_probs); else path_log_probs gives them for the batch.
     The vectorised twin of OneByOne, with the same streams per env, so the same paths bit for bit.
     """
 

@@ -125,3 +125,10 @@ def test_row_streams_draw_what_each_rows_generator_draws_one_call_at_a_time():
     expected = [[singles[r].random() for r in rows] for rows in ([0, 2], [2], [0, 1, 2], [2])]
     for got, want in zip(picked, expected):
         np.testing.assert_array_equal(got, want)
+    mixed = RowStreams([[3, r] for r in range(3)], block=2)  # every row together, then some, then every row again
+    reads = [mixed.random(3), mixed.random(3), mixed.random(3), mixed.random_at([1]), mixed.random(3), mixed.random(3)]
+    singles = [np.random.default_rng([3, r]) for r in range(3)]
+    expected = [[g.random() for g in singles] for _ in range(3)] + [[singles[1].random()]] + \
+        [[g.random() for g in singles] for _ in range(2)]
+    for got, want in zip(reads, expected):
+        np.testing.assert_array_equal(got, want)
