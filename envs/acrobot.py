@@ -29,7 +29,7 @@ import math
 
 import numpy as np
 
-from envs.starts import RowStarts
+from envs.sampling import RowStarts
 
 LINK_LENGTH_1 = 1.0
 LINK_MASS_1 = LINK_MASS_2 = 1.0

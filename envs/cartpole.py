@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from envs.starts import RowStarts
+from envs.sampling import RowStarts
 
 GRAVITY = 9.8
 MASS_CART = 1.0
@@ -139,7 +139,7 @@ class CartPoleVector:
 
     Row r is a CartPoleEnv of its own, with its own generator: reset(seeds) starts row r as
     CartPoleEnv.reset(seed=seeds[r]) does, and restart(rows) starts those rows' next episodes from their
-    generators, as CartPoleEnv.reset() without a seed does (envs.starts.RowStarts). `states` (n, 4) is read-only;
+    generators, as CartPoleEnv.reset() without a seed does (envs.sampling.RowStarts). `states` (n, 4) is read-only;
     assign a whole (n, 4) array to set it. `step` takes n actions and returns next states, rewards, terminated and
     truncated flags, one per row; `steps` counts each row's steps since its start. A row that has ended keeps its
     last state and gets reward 0 until it restarts. tests/test_cartpole.py checks every row against CartPoleEnv

@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from envs.starts import RowStarts
+from envs.sampling import RowStarts
 
 GRAVITY = 10.0
 MASS = 1.0

@@ -361,7 +361,7 @@ def test_row_starts_give_each_row_the_starts_of_its_env_reset_again_and_again():
     """Blocks of 3 starts a row, over 8 restarts of ragged sets of rows: row r's k-th start is the k-th reset of a
     CartPoleEnv seeded with seeds[r] (its first reset seeded, the others not), bit for bit."""
     from envs.cartpole import start_state
-    from envs.starts import RowStarts
+    from envs.sampling import RowStarts
 
     seeds = [11, 12, 13, 14]
     starts = RowStarts(seeds, start_state, block=3)
