@@ -29,6 +29,8 @@ import math
 
 import numpy as np
 
+from envs.sampling import RowStarts
+
 LINK_LENGTH_1 = 1.0
 LINK_MASS_1 = LINK_MASS_2 = 1.0
 LINK_COM_POS_1 = LINK_COM_POS_2 = 0.5
@@ -120,9 +122,9 @@ def settable(s):
     return bool(np.all(np.isfinite(s)) and np.all(np.abs(s[:2]) <= MAX_SET_ANGLE))
 
 
-def start_state(rng):
-    """Four draws uniform in [-0.1, 0.1], rounded to float32 as Gymnasium stores them."""
-    return rng.uniform(low=-RESET_BOUND, high=RESET_BOUND, size=(4,)).astype(np.float32)
+def start_state(rng, size=()):
+    """Four draws uniform in [-0.1, 0.1], rounded to float32 as Gymnasium stores them; shape size + (4,)."""
+    return rng.uniform(low=-RESET_BOUND, high=RESET_BOUND, size=size + (4,)).astype(np.float32)
 
 
 class AcrobotEnv:
@@ -204,7 +206,7 @@ class AcrobotVector:
     def __init__(self, n):
         self.n = n
         self.done = self.steps = None
-        self._columns = self._at_start = self._rngs = None  # _columns: [t1, t2, dt1, dt2] of row r in column r
+        self._columns = self._at_start = self._starts = None  # _columns: [t1, t2, dt1, dt2] of row r in column r
 
     @property
     def states(self):
@@ -226,21 +228,22 @@ class AcrobotVector:
         """Row r from default_rng(seeds[r]): a start state uniform in [-0.1, 0.1]^4. Returns the observations."""
         if len(seeds) != self.n:
             raise ValueError(f"reset needs one seed per row, {self.n}, got {len(seeds)}")
-        self._rngs = [np.random.default_rng(seed) for seed in seeds]
-        self._columns = np.zeros((4, self.n))
-        self._at_start = np.zeros(self.n, dtype=bool)
+        self._starts = RowStarts(seeds, start_state)
+        self._columns = np.ascontiguousarray(self._starts.first.T, dtype=np.float64)
+        self._at_start = np.ones(self.n, dtype=bool)
         self.done = np.zeros(self.n, dtype=bool)
         self.steps = np.zeros(self.n, dtype=int)
-        self.restart(np.arange(self.n))
         return self.observations()
 
     def restart(self, rows):
-        """A new episode in each of `rows`, its start state drawn from the row's own generator."""
-        for r in rows:
-            self._columns[:, r] = start_state(self._rngs[r])
+        """A new episode in each of `rows` (distinct), its start state drawn from the row's own generator. Returns
+        their observations, shape (len(rows), 6), computed in float32 as AcrobotEnv.reset computes them."""
+        starts = self._starts.next(rows)
+        self._columns[:, rows] = starts.T
         self._at_start[rows] = True
         self.done[rows] = False
         self.steps[rows] = 0
+        return observation(np.ascontiguousarray(starts.T)).astype(np.float64)
 
     def observations(self):
         """[cos t1, sin t1, cos t2, sin t2, dt1, dt2] of every row, shape (n, 6), float64."""

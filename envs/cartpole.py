@@ -16,6 +16,8 @@ import math
 
 import numpy as np
 
+from envs.sampling import RowStarts
+
 GRAVITY = 9.8
 MASS_CART = 1.0
 MASS_POLE = 0.1
@@ -27,13 +29,17 @@ TAU = 0.02
 THETA_THRESHOLD = 12 * 2 * math.pi / 360
 X_THRESHOLD = 2.4
 RESET_BOUND = 0.05
+PUSHES = np.array([-FORCE_MAG, FORCE_MAG])  # the force of actions 0 and 1
 
 
-def euler_step(x, x_dot, theta, theta_dot, force):
-    """One Euler step of the equations above, in Gymnasium's order of operations.
+def euler_step(s, force):
+    """s + tau ds/dt with ds/dt = [x_dot, x_acc, theta_dot, theta_acc]: one Euler step of the equations above, in
+    Gymnasium's order of operations (each position moves with the OLD velocity).
 
-    Works elementwise, so the same code steps one cart-pole (floats) or many (arrays).
+    s holds [x, x_dot, theta, theta_dot] along its first axis: one cart-pole's (4,) state or n cart-poles' (4, n)
+    columns, the same code for both, elementwise.
     """
+    x, x_dot, theta, theta_dot = s
     costheta = np.cos(theta)
     sintheta = np.sin(theta)
     temp = (force + POLE_MASS_LENGTH * np.square(theta_dot) * sintheta) / TOTAL_MASS
@@ -41,12 +47,17 @@ def euler_step(x, x_dot, theta, theta_dot, force):
         HALF_LENGTH * (4.0 / 3.0 - MASS_POLE * np.square(costheta) / TOTAL_MASS)
     )
     xacc = temp - POLE_MASS_LENGTH * thetaacc * costheta / TOTAL_MASS
-    return x + TAU * x_dot, x_dot + TAU * xacc, theta + TAU * theta_dot, theta_dot + TAU * thetaacc
+    return s + TAU * np.array([x_dot, xacc, theta_dot, thetaacc])
 
 
 def fallen(x, theta):
     """|x| > 2.4 or |theta| > 12 degrees (elementwise)."""
-    return (x < -X_THRESHOLD) | (x > X_THRESHOLD) | (theta < -THETA_THRESHOLD) | (theta > THETA_THRESHOLD)
+    return (np.abs(x) > X_THRESHOLD) | (np.abs(theta) > THETA_THRESHOLD)
+
+
+def start_state(rng, size=()):
+    """Start states uniform in [-0.05, 0.05]^4, shape size + (4,), drawn as Gymnasium draws them."""
+    return rng.uniform(low=-RESET_BOUND, high=RESET_BOUND, size=size + (4,))
 
 
 def continuous_force(action):
@@ -93,7 +104,7 @@ class CartPoleEnv:
         """Start state uniform in [-0.05, 0.05]^4 from the env's own generator, seeded as Gymnasium seeds it."""
         if seed is not None or self._rng is None:
             self._rng = np.random.default_rng(seed)
-        self._state = self._rng.uniform(low=-RESET_BOUND, high=RESET_BOUND, size=(4,))
+        self._state = start_state(self._rng)
         self._steps = 0
         self._done = False
         return self._state.copy(), {}
@@ -115,7 +126,7 @@ class CartPoleEnv:
             raise ValueError("step() called before reset()")
         if self._done:
             raise ValueError("step() called after the episode ended; call reset()")
-        self._state = np.array(euler_step(*self._state, self.force(action)), dtype=np.float64)
+        self._state = euler_step(self._state, self.force(action))
         self._steps += 1
         terminated = bool(fallen(self._state[0], self._state[2]))
         truncated = self._steps >= self.max_episode_steps
@@ -128,10 +139,11 @@ class CartPoleVector:
 
     Row r is a CartPoleEnv of its own, with its own generator: reset(seeds) starts row r as
     CartPoleEnv.reset(seed=seeds[r]) does, and restart(rows) starts those rows' next episodes from their
-    generators, as CartPoleEnv.reset() without a seed does. States are rows of an (n, 4) array; `step` takes
-    n actions and returns next states, rewards, terminated and truncated flags, one per row; `steps` counts
-    each row's steps since its start. A row that has ended keeps its last state and gets reward 0 until it
-    restarts. tests/test_cartpole.py checks every row against CartPoleEnv stepped alone.
+    generators, as CartPoleEnv.reset() without a seed does (envs.sampling.RowStarts). `states` (n, 4) is read-only;
+    assign a whole (n, 4) array to set it. `step` takes n actions and returns next states, rewards, terminated and
+    truncated flags, one per row; `steps` counts each row's steps since its start. A row that has ended keeps its
+    last state and gets reward 0 until it restarts. tests/test_cartpole.py checks every row against CartPoleEnv
+    stepped alone.
     """
 
     max_episode_steps = CartPoleEnv.max_episode_steps
@@ -145,44 +157,78 @@ class CartPoleVector:
             self.action_dim = 1
         else:
             self.n_actions = 2
-        self.states = self.done = self.steps = None
-        self._rngs = None
+        self.done = self.steps = None
+        self._columns = self._starts = None  # _columns: [x, x_dot, theta, theta_dot] of row r in column r
+
+    @property
+    def states(self):
+        """[x, x_dot, theta, theta_dot] of every row, shape (n, 4), float64, read-only."""
+        view = self._columns.T
+        view.flags.writeable = False
+        return view
+
+    @states.setter
+    def states(self, value):
+        states = np.array(value, dtype=np.float64)
+        if states.shape != (self.n, 4) or not np.all(np.isfinite(states)):
+            raise ValueError(f"states must be {self.n} rows of 4 finite numbers [x, x_dot, theta, theta_dot], "
+                             f"got shape {states.shape}")
+        self._columns = np.ascontiguousarray(states.T)
 
     def reset(self, seeds):
         """Row r from default_rng(seeds[r]): a start state uniform in [-0.05, 0.05]^4. Returns the states."""
         if len(seeds) != self.n:
             raise ValueError(f"reset needs one seed per row, {self.n}, got {len(seeds)}")
-        self._rngs = [np.random.default_rng(seed) for seed in seeds]
-        self.states = np.zeros((self.n, 4))
+        self._starts = RowStarts(seeds, start_state)
+        self._columns = np.ascontiguousarray(self._starts.first.T)
         self.done = np.zeros(self.n, dtype=bool)
         self.steps = np.zeros(self.n, dtype=int)
-        self.restart(np.arange(self.n))
-        return self.states.copy()
+        return self.observations()
 
     def restart(self, rows):
-        """A new episode in each of `rows`, its start state drawn from the row's own generator."""
-        for r in rows:
-            self.states[r] = self._rngs[r].uniform(low=-RESET_BOUND, high=RESET_BOUND, size=(4,))
+        """A new episode in each of `rows` (distinct), its start state drawn from the row's own generator. Returns
+        their observations, shape (len(rows), 4)."""
+        starts = self._starts.next(rows)
+        self._columns[:, rows] = starts.T
         self.done[rows] = False
         self.steps[rows] = 0
+        return starts
 
     def observations(self):
         """Every row's observation, shape (n, 4): a cart-pole's observation is its state."""
-        return self.states.copy()
+        return self._columns.T.copy()
 
-    def step(self, actions):
+    def forces(self, actions):
+        """The force each row's action applies: clip(a, -1, 1) force_mag, or +-force_mag for actions 1 and 0."""
         actions = np.asarray(actions)
         if self.continuous:
-            forces = continuous_force(actions.reshape(self.n).astype(np.float64))
-        else:
-            if not np.all((actions == 0) | (actions == 1)):
+            return continuous_force(actions.reshape(self.n).astype(np.float64))
+        if actions.dtype.kind in "iu":  # an integer is 0 or 1 exactly when it has no bit but the lowest
+            if np.count_nonzero(actions >> 1):
                 raise ValueError("actions must all be 0 or 1")
-            forces = np.where(actions == 1, FORCE_MAG, -FORCE_MAG)
-        alive = ~self.done
-        stepped = np.column_stack(euler_step(*self.states.T, forces))
-        self.states = np.where(alive[:, None], stepped, self.states)
+            return PUSHES[actions]
+        if not np.all((actions == 0) | (actions == 1)):
+            raise ValueError("actions must all be 0 or 1")
+        return np.where(actions == 1, FORCE_MAG, -FORCE_MAG)
+
+    def step(self, actions):
+        """Each row's push for tau seconds: (states after the step, rewards, terminated, truncated)."""
+        forces = self.forces(actions)
+        stepped = euler_step(self._columns, forces)
+        if np.count_nonzero(self.done):
+            return self._step_alive(stepped, ~self.done)
+        self._columns = stepped  # every row alive, as a sampler that restarts each ended row keeps them
+        self.steps += 1
+        terminated = fallen(stepped[0], stepped[2])
+        truncated = self.steps >= self.max_episode_steps
+        self.done = terminated | truncated
+        return self.observations(), np.ones(self.n), terminated, truncated
+
+    def _step_alive(self, stepped, alive):
+        """step, where only the `alive` rows move: the others keep their states and get reward 0."""
+        self._columns = np.where(alive, stepped, self._columns)
         self.steps += alive
-        terminated = alive & fallen(self.states[:, 0], self.states[:, 2])
+        terminated = alive & fallen(self._columns[0], self._columns[2])
         truncated = alive & (self.steps >= self.max_episode_steps)
         self.done = self.done | terminated | truncated
-        return self.states.copy(), alive.astype(np.float64), terminated, truncated
+        return self.observations(), alive.astype(np.float64), terminated, truncated

@@ -21,6 +21,8 @@ import math
 
 import numpy as np
 
+from envs.sampling import RowStarts
+
 GRAVITY = 10.0
 MASS = 1.0
 LENGTH = 1.0
@@ -62,9 +64,9 @@ def observation(th, thdot):
     return np.ascontiguousarray(np.array([np.cos(th), np.sin(th), thdot]).T)
 
 
-def start_state(rng):
-    """[th, thdot] uniform on [-pi, pi] x [-1, 1], drawn as Gymnasium draws it."""
-    return rng.uniform(low=-RESET_HIGH, high=RESET_HIGH)
+def start_state(rng, size=()):
+    """[th, thdot] uniform on [-pi, pi] x [-1, 1], drawn as Gymnasium draws it; shape size + (2,)."""
+    return rng.uniform(low=-RESET_HIGH, high=RESET_HIGH, size=size + (2,))
 
 
 class PendulumEnv:
@@ -145,7 +147,7 @@ class PendulumVector:
     def __init__(self, n):
         self.n = n
         self.done = self.steps = None
-        self._columns = self._rngs = None  # _columns: [th, thdot] of row r in column r
+        self._columns = self._starts = None  # _columns: [th, thdot] of row r in column r
 
     @property
     def states(self):
@@ -165,19 +167,20 @@ class PendulumVector:
         """Row r from default_rng(seeds[r]): a start state uniform on [-pi, pi] x [-1, 1]. Returns the observations."""
         if len(seeds) != self.n:
             raise ValueError(f"reset needs one seed per row, {self.n}, got {len(seeds)}")
-        self._rngs = [np.random.default_rng(seed) for seed in seeds]
-        self._columns = np.zeros((2, self.n))
+        self._starts = RowStarts(seeds, start_state)
+        self._columns = np.ascontiguousarray(self._starts.first.T)
         self.done = np.zeros(self.n, dtype=bool)
         self.steps = np.zeros(self.n, dtype=int)
-        self.restart(np.arange(self.n))
         return self.observations()
 
     def restart(self, rows):
-        """A new episode in each of `rows`, its start state drawn from the row's own generator."""
-        for r in rows:
-            self._columns[:, r] = start_state(self._rngs[r])
+        """A new episode in each of `rows` (distinct), its start state drawn from the row's own generator. Returns
+        their observations, shape (len(rows), 3)."""
+        starts = self._starts.next(rows)
+        self._columns[:, rows] = starts.T
         self.done[rows] = False
         self.steps[rows] = 0
+        return observation(*np.ascontiguousarray(starts.T))
 
     def observations(self):
         """[cos th, sin th, thdot] of every row, shape (n, 3), float64."""

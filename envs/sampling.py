@@ -1,13 +1,47 @@
-"""A categorical draw by inverse CDF, shared by the tabular simulators and the softmax policy."""
+"""A categorical draw by inverse CDF, shared by the tabular simulators and the softmax policy, and the start
+states of a vector env's rows, each row from its own generator."""
 import numpy as np
 
 
-def inverse_cdf(probabilities, uniforms):
+def inverse_cdf(probabilities, uniforms, axis=-1):
     """The i with F(i-1) <= v < F(i), F = cumsum(p) along the last axis, v = u F(n-1), for each u ~ U[0, 1).
 
     Scaling u by F(n-1), which rounding may leave a hair off 1, keeps the index on an entry of positive
-    probability. probabilities (..., n) and uniforms (...) broadcast row by row.
+    probability. probabilities (..., n) and uniforms (...) broadcast row by row; with axis=0, probabilities (n, m)
+    hold one distribution per column, for m uniforms.
     """
-    cumulative = np.asarray(probabilities).cumsum(axis=-1)
+    cumulative = np.asarray(probabilities).cumsum(axis=axis)
+    if axis == 0:
+        return (cumulative <= uniforms * cumulative[-1]).sum(axis=0)
     scaled = uniforms * cumulative[..., -1]
     return (cumulative <= scaled[..., None]).sum(axis=-1)
+
+
+class RowStarts:
+    """Row r's start states: what default_rng(seeds[r]) gives one reset at a time, draw(generator) after draw(generator).
+
+    After each row's first start, drawn alone, a row's starts are drawn `block` at a time, draw(generator, (block,)):
+    a Generator reads its stream in order whatever the size asked of it, so row r sees exactly the starts of a single
+    env reset again and again, and restarting any set of rows costs a few array operations, not a call per row. A
+    vector that never restarts a row (an evaluation) draws no block. draw(generator, size=()) returns the start
+    states of shape size + (state dimension,).
+    """
+
+    def __init__(self, seeds, draw, block=64):
+        self.generators = [np.random.default_rng(seed) for seed in seeds]
+        self.draw, self.block = draw, block
+        self.first = np.array([draw(generator) for generator in self.generators])
+        self.starts = np.empty((len(self.generators), block) + self.first.shape[1:], dtype=self.first.dtype)
+        self.position = np.full(len(self.generators), block)  # all used: a row's first restart draws its block
+
+    def next(self, rows):
+        """The next start state of each of `rows` (distinct row numbers), shape (len(rows), state dimension)."""
+        rows = np.asarray(rows, dtype=np.intp)
+        place = self.position[rows]
+        used_up = place == self.block
+        if used_up.any():
+            for r in rows[used_up]:
+                self.starts[r] = self.draw(self.generators[r], (self.block,))
+            place[used_up] = 0
+        self.position[rows] = place + 1
+        return self.starts[rows, place]

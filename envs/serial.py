@@ -34,11 +34,13 @@ class SerialVector:
         return self._observations.copy()
 
     def restart(self, rows):
-        """A new episode in each of `rows`, from its env's unseeded reset."""
+        """A new episode in each of `rows` (distinct), from its env's unseeded reset. Returns their observations, shape
+        (len(rows), observation_dim)."""
         for r in rows:
             self._observations[r] = self.envs[r].reset()[0]
         self.done[rows] = False
         self.steps[rows] = 0
+        return self._observations[rows]
 
     def observations(self):
         """Every row's observation, shape (n, observation_dim)."""

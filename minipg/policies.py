@@ -74,7 +74,7 @@ def path_weights(weights, n_steps):
 
 def with_ones(rows):
     """[rows, 1]: each row with a 1 appended, shape (T, n+1)."""
-    return np.hstack([rows, np.ones((len(rows), 1))])
+    return np.concatenate([rows, np.ones((len(rows), 1))], axis=1)
 
 
 def one_row(observation, n_features):
@@ -95,12 +95,37 @@ def augmented_rows(observations, n_features):
     return with_ones(observation_rows(observations, n_features))
 
 
+PAIRWISE_TERMS = 8  # np.sum adds fewer terms than this one after another, left to right, and more in pairs
+
+
 def times(weights, features):
     """W phi~ for one feature vector (d+1,) or each row of (n, d+1), summed term by term along phi~: a row gives the
     same bits alone or in a batch of any size, and on any machine (a matrix product's BLAS kernel may add in
     another order), so a vectorised sampler draws what its loop twin draws, and a batch's log-probabilities are
-    its paths'."""
-    return np.sum(weights * features[..., None, :], axis=-1)
+    its paths'. Shape (k,) or (n, k); the bits of np.sum(W * phi~, axis=-1), weights (..., k, d+1) broadcast."""
+    if weights.ndim != 2 or features.ndim > 2 or features.shape[-1] >= PAIRWISE_TERMS:
+        return np.sum(weights * features[..., None, :], axis=-1)
+    columns = output_columns(weights, np.ascontiguousarray(np.atleast_2d(features).T))
+    return np.ascontiguousarray(columns.T).reshape(features.shape[:-1] + weights.shape[:1])
+
+
+def output_columns(weights, feature_columns):
+    """W phi~_t for each column phi~_t of feature_columns (d+1, n): shape (k, n), np.sum(W * phi~_t)'s bits.
+
+    Fewer than PAIRWISE_TERMS terms, which np.sum adds left to right, are added so here one term at a time across
+    all columns at once (one sum per row over a short axis costs NumPy a loop per row); more go to np.sum itself.
+    """
+    if len(feature_columns) >= PAIRWISE_TERMS:
+        return times(weights, np.ascontiguousarray(feature_columns.T)).T
+    return np.add.reduce(weights.T[:, :, None] * feature_columns[:, None, :], axis=0)  # W_kj phi~_tj at [j, k, t]
+
+
+def feature_columns(observations):
+    """[phi(s_t), 1] of each row of observations (n, d) as the columns of a (d+1, n) array, unchecked."""
+    columns = np.empty((observations.shape[1] + 1, len(observations)))
+    columns[:-1] = observations.T
+    columns[-1] = 1.0
+    return columns
 
 
 def linear(weights, observations):
@@ -108,8 +133,17 @@ def linear(weights, observations):
     return times(weights, np.concatenate([observations, np.ones(np.shape(observations)[:-1] + (1,))], axis=-1))
 
 
-def log_softmax(logits):
-    """log softmax(z)_u = z_u - max z - log sum_a exp(z_a - max z), row by row; finite for any finite z."""
+def log_softmax(logits, axis=-1):
+    """log softmax(z)_u = z_u - max z - log sum_a exp(z_a - max z) along `axis`, row by row; finite for any finite z.
+
+    With axis=0, logits (A, n) hold one row's z in each column; fewer than PAIRWISE_TERMS actions are then worked
+    one at a time across all rows, the sum left to right as np.sum adds a row's: the same bits as row by row.
+    """
+    if axis == 0 and len(logits) >= PAIRWISE_TERMS:
+        return log_softmax(logits.T).T
+    if axis == 0:
+        shifted = logits - logits.max(axis=0)
+        return shifted - np.log(np.add.reduce(np.exp(shifted), axis=0))
     shifted = logits - logits.max(axis=-1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
@@ -259,9 +293,25 @@ class SoftmaxPolicy(_Features):
 
     def act_batch(self, theta, observations, rng):
         """u_t ~ pi(.|s_t) for every row, one uniform number per row: the vectorised twin of act (bit for bit when
-        linear)."""
-        logits = linear(self._head(theta), self._acting_features(theta, observations))
-        return inverse_cdf(np.exp(logits - logits.max(axis=1, keepdims=True)), rng.random(len(logits)))
+        linear), worked one action at a time across the rows (z_a of every row is a row of `logits`)."""
+        return self._draw_batch(theta, observations, rng)[0]
+
+    def act_batch_log_probs(self, theta, observations, rng):
+        """(u_t ~ pi(.|s_t), log pi(u_t|s_t) = z_u - max z - log sum_a exp(z_a - max z)) for every row: act_batch's
+        actions and, for a linear policy, path_log_probs' bits of them from the same logits, summed as log_softmax
+        sums them; None for a network, whose log-probabilities path_log_probs gives, one forward pass for all the
+        rows of a batch."""
+        actions, shifted, unnormalised = self._draw_batch(theta, observations, rng)
+        if self.body is not None or len(shifted) >= PAIRWISE_TERMS:
+            return actions, None
+        return actions, shifted[actions, np.arange(len(actions))] - np.log(np.add.reduce(unnormalised, axis=0))
+
+    def _draw_batch(self, theta, observations, rng):
+        """act_batch's actions, with z - max z and exp(z - max z) of each row in its column."""
+        logits = output_columns(self._head(theta), feature_columns(self._acting_features(theta, observations)))
+        shifted = logits - logits.max(axis=0)
+        unnormalised = np.exp(shifted)
+        return inverse_cdf(unnormalised, rng.random(logits.shape[1]), axis=0), shifted, unnormalised
 
     def deterministic_action(self, theta, obs):
         """argmax_u pi(u|s), the mode, for evaluation; unchecked, as act."""
@@ -291,9 +341,11 @@ class SoftmaxPolicy(_Features):
         return log_softmax(times(self._head(theta), features)), features, activations
 
     def path_log_probs(self, theta, observations, actions):
-        """log pi(u_t|s_t) for t = 0..T-1, shape (T,): the vectorised twin of log_prob."""
-        log_pi, _, _ = self._path_log_pi(check_theta(theta, self.n_params), observations)
-        return log_pi[np.arange(len(log_pi)), self._actions(actions, len(log_pi))]
+        """log pi(u_t|s_t) for t = 0..T-1, shape (T,): the vectorised twin of log_prob, one column per step."""
+        theta = check_theta(theta, self.n_params)
+        features, _ = self._path_features(theta, observations)
+        log_pi = log_softmax(output_columns(self._head(theta), np.ascontiguousarray(features.T)), axis=0)
+        return log_pi[self._actions(actions, len(features)), np.arange(len(features))]
 
     def path_scores(self, theta, observations, actions):
         """grad log pi(u_t|s_t) for t = 0..T-1, shape (T, n_params): the vectorised twin of grad_log_prob."""
@@ -458,6 +510,11 @@ class GaussianPolicy(_Features):
         weights, raw_log_std = self._split(theta)
         means = linear(weights, self._acting_features(theta, observations))
         return means + np.exp(self._clipped(raw_log_std)) * rng.standard_normal(means.shape)
+
+    def act_batch_log_probs(self, theta, observations, rng):
+        """(act_batch's actions, None): log pi(u_t|s_t) is path_log_probs' of the recorded actions, whose z_t the
+        draw's eps_t need not equal to the bit."""
+        return self.act_batch(theta, observations, rng), None
 
     def deterministic_action(self, theta, obs):
         """mu(s), the mode, for evaluation; unchecked, as act."""

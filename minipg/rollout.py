@@ -12,7 +12,7 @@ import numpy as np
 from minipg.policies import count
 
 
-@dataclass
+@dataclass(slots=True)
 class Path:
     """One trajectory tau = (s_0, u_0, r_0, ..., s_{T-1}, u_{T-1}, r_{T-1}) and how it ended.
 
@@ -115,28 +115,61 @@ class RowStreams:
     def __init__(self, seeds, block=1024):
         self.generators = [np.random.default_rng(seed) for seed in seeds]
         self.block = block
-        self.buffers = {}
+        self.kinds = {}
 
-    def _next(self, kind, rows, k):
-        """The next k numbers of `kind` ('random' or 'standard_normal') of each row in rows, shape (len(rows), k)."""
-        size = self.block * k
-        buffer, position = self.buffers.setdefault(
-            kind, (np.zeros((len(self.generators), size)), np.full(len(self.generators), size)))
-        for r in rows[position[rows] == size]:
-            buffer[r] = getattr(self.generators[r], kind)(size)
-            position[r] = 0
-        values = buffer[rows[:, None], position[rows][:, None] + np.arange(k)]
-        position[rows] += k
-        return values
+    def _kind(self, kind, k):
+        """The RowBlocks of `kind`, made at its first read, k numbers a read."""
+        if kind not in self.kinds:
+            self.kinds[kind] = RowBlocks([getattr(generator, kind) for generator in self.generators], self.block, k)
+        return self.kinds[kind]
 
     def random_at(self, rows):
-        return self._next("random", np.asarray(rows), 1)[:, 0]
+        return self._kind("random", 1).at(np.asarray(rows))[:, 0]
 
     def random(self, size):
-        return self.random_at(np.arange(size))
+        return self._kind("random", 1).leading(size)[:, 0]
 
     def standard_normal(self, shape):
-        return self._next("standard_normal", np.arange(shape[0]), shape[1])
+        return self._kind("standard_normal", shape[1]).leading(shape[0])
+
+
+class RowBlocks:
+    """One kind of random number for every row, k at a time: row r's next block of them, draws[r](block k), waits in
+    numbers[:, r] and its next k are numbers[place[r], r]. While every read takes every row (act_batch's), all rows
+    stand at one place, `together`, and a read is one slice."""
+
+    def __init__(self, draws, block, k):
+        self.draws = draws
+        self.numbers = np.zeros((block, len(draws), k))
+        self.together = block  # the place of every row, while they stand together (the first read draws); else None
+        self.place = None
+
+    def _draw(self, row):
+        block, _, k = self.numbers.shape
+        self.numbers[:, row] = self.draws[row](block * k).reshape(block, k)
+
+    def at(self, rows):
+        """The next k numbers of each of `rows`, shape (len(rows), k)."""
+        if self.together is not None:
+            self.place, self.together = np.full(len(self.draws), self.together), None
+        for row in rows[self.place[rows] == len(self.numbers)]:
+            self._draw(row)
+            self.place[row] = 0
+        values = self.numbers[self.place[rows], rows]
+        self.place[rows] += 1
+        return values
+
+    def leading(self, size):
+        """The next k numbers of rows 0..size-1, shape (size, k): of every row, one slice, while they stand together."""
+        if self.together is None or size != len(self.draws):
+            return self.at(np.arange(size))
+        if self.together == len(self.numbers):
+            for row in range(size):
+                self._draw(row)
+            self.together = 0
+        values = self.numbers[self.together].copy()
+        self.together += 1
+        return values
 
 
 class OneByOne:
@@ -180,8 +213,9 @@ class OneByOne:
 class LockStep:
     """n envs stepped together for T steps a batch: one policy call and one vectorised env step for all n.
 
-    `vector` steps n rows at once and restarts the rows whose episodes ended (envs.make_vector: cart-pole,
-    acrobot, pendulum).
+    `vector` steps n rows at once and restarts the rows whose episodes ended, returning their new observations
+    (envs.make_vector: cart-pole, acrobot, pendulum, a Gymnasium env's SerialVector). With a linear softmax the
+    log-probabilities come with the actions (act_batch_log_probs); else path_log_probs gives them for the batch.
     The vectorised twin of OneByOne, with the same streams per env, so the same paths bit for bit.
     """
 
@@ -191,28 +225,52 @@ class LockStep:
         self.observations = vector.reset([[seed, k, 1] for k in range(vector.n)])
 
     def sample(self, policy, theta, steps):
-        """The paths of T = steps decisions of every env, env 0's first."""
-        n, first_steps = self.vector.n, self.vector.steps.copy()
-        observations, finals = np.zeros((2, steps) + self.observations.shape)
-        actions, rewards = [], np.zeros((steps, n))
+        """The paths of T = steps decisions of every env, env 0's first: the batch is recorded env by env (row k of
+        each array is env k's T steps) and each path is a slice of it."""
+        first_steps, (n, d) = self.vector.steps.copy(), self.observations.shape
+        observations, rewards, log_probs = np.empty((n, steps, d)), np.empty((n, steps)), np.empty((n, steps))
         terminated, ended = np.zeros((2, steps, n), dtype=bool)
+        actions, finals, logged = None, [], True
         for t in range(steps):
-            observations[t] = self.observations
-            actions.append(policy.act_batch(theta, self.observations, self.streams))
-            finals[t], rewards[t], terminated[t], truncated = self.vector.step(actions[-1])
-            ended[t] = terminated[t] | truncated
-            self.vector.restart(np.flatnonzero(ended[t]))
-            self.observations = self.vector.observations()
-        actions = np.array(actions)
-        log_probs = policy.path_log_probs(theta, observations.reshape(steps * n, -1),  # the batch checked once
-                                          actions.reshape((steps * n,) + actions.shape[2:])).reshape(steps, n)
-        paths = []
-        for k in range(n):
-            bounds = [0] + [t + 1 for t in np.flatnonzero(ended[:-1, k])] + [steps]
-            for i, (start, stop) in enumerate(zip(bounds, bounds[1:])):
-                rows = slice(start, stop)
-                paths.append(Path(np.ascontiguousarray(observations[rows, k]), np.ascontiguousarray(actions[rows, k]),
-                                  rewards[rows, k].copy(), log_probs[rows, k].copy(), bool(terminated[stop - 1, k]),
-                                  finals[stop - 1, k].copy(), first_steps[k] if i == 0 else 0,
-                                  cut=not bool(ended[stop - 1, k])))
-        return paths
+            observations[:, t] = self.observations
+            action, log_pi = policy.act_batch_log_probs(theta, self.observations, self.streams)
+            if actions is None:
+                actions = np.empty((n, steps) + action.shape[1:], dtype=action.dtype)
+            actions[:, t] = action
+            if log_pi is None:
+                logged = False
+            else:
+                log_probs[:, t] = log_pi
+            self.observations, rewards[:, t], terminated[t], truncated = self.vector.step(action)
+            np.logical_or(terminated[t], truncated, out=ended[t])
+            if ended[t].any():
+                rows = ended[t].nonzero()[0]
+                finals.append(self.observations[rows])  # s_{t+1} of each episode that ended, before its row restarts
+                self.observations[rows] = self.vector.restart(rows)
+        observations, actions = observations.reshape(n * steps, d), actions.reshape((n * steps,) + actions.shape[2:])
+        if not logged:  # the batch's, checked once
+            log_probs = policy.path_log_probs(theta, observations, actions)
+        finals = np.concatenate(finals) if finals else np.zeros((0, d))
+        return self._paths((observations, actions, rewards.reshape(-1), log_probs.reshape(-1)), terminated, ended,
+                           finals, first_steps)
+
+    def _paths(self, batch, terminated, ended, finals, first_steps):
+        """Each env's paths, cut where its episodes ended and where the batch ends, as slices of the batch's arrays
+        (env by env, T rows each); finals holds s_{t+1} of each end, in the order of ended.nonzero()."""
+        steps, n = ended.shape
+        stops = ended.copy()
+        stops[-1] = True  # every env's last path stops with the batch: ended there, or cut
+        env, stop = stops.T.nonzero()  # env by env, in time
+        start = np.zeros_like(stop)
+        same_env = env[1:] == env[:-1]
+        start[1:][same_env] = stop[:-1][same_env] + 1
+        cut = ~ended[stop, env]
+        final_observations = np.empty((len(stop), finals.shape[1]))
+        final_observations[~cut] = finals[np.argsort(ended.nonzero()[1], kind="stable")]  # time-major to env by env
+        final_observations[cut] = self.observations[env[cut]]
+        first = np.where(start == 0, first_steps[env], 0)
+        s, u, r, log_pi = batch
+        return [Path(s[a:b], u[a:b], r[a:b], log_pi[a:b], done, final, first_step, is_cut)
+                for a, b, done, final, first_step, is_cut in zip(
+                    (env * steps + start).tolist(), (env * steps + stop + 1).tolist(), terminated[stop, env].tolist(),
+                    final_observations, first.tolist(), cut.tolist())]

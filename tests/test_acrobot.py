@@ -323,10 +323,11 @@ def test_vector_twin_steps_every_row_as_the_single_env():
             ended[i] = done
         if step == 20:  # restart the rows that have ended by now; the others stay ended until the test's end
             rows = np.flatnonzero(ended)
-            vector.restart(rows)
+            started = vector.restart(rows)
             starts = vector.observations()
-            for i in rows:
+            for i, start in zip(rows, started):
                 np.testing.assert_array_equal(starts[i], singles[i].reset()[0])
+                np.testing.assert_array_equal(start, starts[i])
                 np.testing.assert_array_equal(vector.states[i], singles[i].state)
             assert not vector.done[rows].any() and not vector.steps[rows].any()
             ended[rows] = False

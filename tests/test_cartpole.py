@@ -292,9 +292,10 @@ def test_vector_twin_steps_every_row_as_the_single_env(continuous):
             ended[i] = done
     assert 0 < ended.sum() < n  # some rows ended during the test, some did not
     rows = np.flatnonzero(ended)
-    vector.restart(rows)
-    for i in rows:
+    started = vector.restart(rows)
+    for i, start in zip(rows, started):
         np.testing.assert_array_equal(vector.states[i], singles[i].reset()[0])
+        np.testing.assert_array_equal(start, vector.observations()[i])
     assert not vector.done[rows].any() and not vector.steps[rows].any()
 
 
@@ -354,3 +355,19 @@ def test_live_gymnasium_reports_the_step_500_fall_as_terminated_and_truncated():
         obs, reward, done, cut, _ = env.step(action)
         np.testing.assert_array_equal(obs, gym_env.unwrapped.state)
         assert (reward, done, cut) == (their_reward, their_done, their_cut) == (1.0, step == 500, step == 500)
+
+
+def test_row_starts_give_each_row_the_starts_of_its_env_reset_again_and_again():
+    """Blocks of 3 starts a row, over 8 restarts of ragged sets of rows: row r's k-th start is the k-th reset of a
+    CartPoleEnv seeded with seeds[r] (its first reset seeded, the others not), bit for bit."""
+    from envs.cartpole import start_state
+    from envs.sampling import RowStarts
+
+    seeds = [11, 12, 13, 14]
+    starts = RowStarts(seeds, start_state, block=3)
+    singles = [CartPoleEnv() for _ in seeds]
+    for env, seed, first in zip(singles, seeds, starts.first):
+        np.testing.assert_array_equal(first, env.reset(seed=seed)[0])
+    for rows in ([0, 1, 2, 3], [1], [3, 1], [0, 1, 2], [1, 3], [1], [2, 1, 0], [1]):
+        got = starts.next(rows)
+        np.testing.assert_array_equal(got, [singles[r].reset()[0] for r in rows])

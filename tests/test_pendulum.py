@@ -209,10 +209,11 @@ def test_vector_twin_steps_every_row_as_the_single_env():
         if step in (30, 215):
             chosen = np.arange(n) % 3 == 0 if step == 30 else ended & (np.arange(n) % 3 == 1)
             rows = np.flatnonzero(chosen)
-            vector.restart(rows)
+            started = vector.restart(rows)
             starts = vector.observations()
-            for i in rows:
+            for i, start in zip(rows, started):
                 np.testing.assert_array_equal(starts[i], singles[i].reset()[0])
+                np.testing.assert_array_equal(start, starts[i])
             ended[rows] = False
             assert not vector.done[rows].any() and not vector.steps[rows].any()
         actions = rng.uniform(-3, 3, size=(n, 1) if step % 2 else n)

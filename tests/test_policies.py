@@ -212,6 +212,24 @@ def test_act_batch_draws_what_act_draws_row_by_row(policy):
     np.testing.assert_allclose(together, one_by_one, rtol=1e-13, atol=1e-13)
 
 
+@pytest.mark.parametrize("n_features, n_actions", [(4, 2), (6, 3), (3, 7), (3, 9)])
+def test_act_batch_log_probs_are_path_log_probs_of_act_batchs_actions_bit_for_bit(n_features, n_actions):
+    """The log-probabilities LockStep records as it acts, against path_log_probs of the actions afterwards (another
+    route: the rows with ones appended, then log_softmax), and the actions against act_batch's from the same seed.
+    9 actions, too many to sum left to right, leave it to path_log_probs (None), as a network's and a Gaussian's do."""
+    policy = SoftmaxPolicy(n_features, n_actions)
+    theta = np.random.default_rng(12).standard_normal(policy.n_params)
+    observations = 3.0 * np.random.default_rng(13).standard_normal((2000, n_features))
+    actions, log_probs = policy.act_batch_log_probs(theta, observations, np.random.default_rng(14))
+    np.testing.assert_array_equal(actions, policy.act_batch(theta, observations, np.random.default_rng(14)))
+    if n_actions >= 8:
+        assert log_probs is None
+    else:
+        np.testing.assert_array_equal(log_probs, policy.path_log_probs(theta, observations, actions))
+    for other in (SoftmaxPolicy(4, 2, hidden=(5,)), GaussianPolicy(4, 1)):
+        assert other.act_batch_log_probs(np.zeros(other.n_params), np.zeros((3, 4)), np.random.default_rng(0))[1] is None
+
+
 @pytest.mark.parametrize("policy, log_std", [(SoftmaxPolicy(3, 4), None), (GaussianPolicy(3, 2), -0.5),
                                              (GaussianPolicy(3, 2), 5.0)],
                          ids=["softmax", "gaussian", "gaussian-clipped"])

@@ -75,6 +75,23 @@ def test_lock_step_samples_the_paths_its_loop_twin_samples(continuous):
     assert ended > 0 and cut > 0
 
 
+@pytest.mark.parametrize("name", ["acrobot", "pendulum"])
+def test_lock_step_on_acrobots_and_pendulums_vector_samples_what_its_loop_twin_samples(name):
+    """As above on the other vectorised twins, over six batches of 90 steps: episodes cut by a batch and ended by the
+    time limit (500 steps, 200) or acrobot's goal inside one give the same paths, bit for bit."""
+    import envs
+    from minipg.policies import GaussianPolicy
+    from minipg.rollout import LockStep, OneByOne
+
+    env = envs.make(name)
+    policy = SoftmaxPolicy(6, 3) if name == "acrobot" else GaussianPolicy(3, 1)
+    theta = np.random.default_rng(4).normal(0.0, 2.0 if name == "acrobot" else 0.5, policy.n_params)
+    together, alone = LockStep(envs.make_vector(name, 5), seed=3), OneByOne(lambda: envs.make(name), 5, seed=3)
+    paths = [path for _ in range(6) for path in together.sample(policy, theta, 90)]
+    assert_same_paths(paths, [path for _ in range(6) for path in alone.sample(policy, theta, 90)])
+    assert any(path.cut for path in paths) and any(not path.cut for path in paths) and env.max_episode_steps > 90
+
+
 def test_a_cut_episode_goes_on_in_the_next_batch():
     """Env 0's last segment of a batch is cut (Path.cut, truncated) and its episode goes on as the next batch's first
     segment, which starts where the cut one ended and says at which step of its episode."""
@@ -107,4 +124,11 @@ def test_row_streams_draw_what_each_rows_generator_draws_one_call_at_a_time():
     singles = [np.random.default_rng([2, r]) for r in range(3)]
     expected = [[singles[r].random() for r in rows] for rows in ([0, 2], [2], [0, 1, 2], [2])]
     for got, want in zip(picked, expected):
+        np.testing.assert_array_equal(got, want)
+    mixed = RowStreams([[3, r] for r in range(3)], block=2)  # every row together, then some, then every row again
+    reads = [mixed.random(3), mixed.random(3), mixed.random(3), mixed.random_at([1]), mixed.random(3), mixed.random(3)]
+    singles = [np.random.default_rng([3, r]) for r in range(3)]
+    expected = [[g.random() for g in singles] for _ in range(3)] + [[singles[1].random()]] + \
+        [[g.random() for g in singles] for _ in range(2)]
+    for got, want in zip(reads, expected):
         np.testing.assert_array_equal(got, want)

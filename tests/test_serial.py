@@ -47,9 +47,10 @@ def test_each_row_steps_as_the_single_env_stepped_alone(name):
         mixed |= ended.any() and not ended.all()
         if t % 50 == 49:
             rows = [r for r in np.flatnonzero(ended) if (r + t // 50) % 2]
-            vector.restart(rows)
-            for r in rows:
+            started = vector.restart(rows)
+            for r, start in zip(rows, started):
                 np.testing.assert_array_equal(vector.observations()[r], singles[r].reset()[0])
+                np.testing.assert_array_equal(start, vector.observations()[r])
             ended[rows], steps[rows], restarts = False, 0, restarts + len(rows)
     assert restarts > 0 and mixed
 
