@@ -67,7 +67,7 @@ def batch_fisher(policy, theta, paths):
 
 
 def conjugate_gradient(product, gradient, iterations, damping):
-    """x ~ (F + damping I)^-1 g by `iterations` steps of conjugate gradients on the products v -> F v:
+    """x ~ (F + damping I)^-1 g by `iterations` steps of conjugate gradients on the products v -> F v, Eq. (23):
 
         x_0 = 0,  r_0 = p_0 = g,   q_k = (F + damping I) p_k,   alpha_k = (r_k . r_k) / (p_k . q_k),
         x_{k+1} = x_k + alpha_k p_k,   r_{k+1} = r_k - alpha_k q_k,

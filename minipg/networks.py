@@ -6,7 +6,8 @@ A body of L tanh layers maps observations x, one per row of (T, d), to its last 
     h_0 = x / input_scale,        a_l = h_{l-1} W_l^T + b_l,        h_l = tanh(a_l),        l = 1..L
 
 Its parameters are one flat float64 vector, layer by layer, [W_1.ravel(), b_1, W_2.ravel(), b_2, ...], each W_l of
-shape (n_l, n_{l-1}) stored row by row. Every derivative is written out by hand, in two directions:
+shape (n_l, n_{l-1}) stored row by row. Every derivative is written out by hand, in two directions (the backward
+pass is Eq. (22)):
 
     backward, from g_L = dL/dh_L:   d_l = g_l (1 - h_l^2),  dL/dW_l = d_l^T h_{l-1},  dL/db_l = d_l,  g_{l-1} = d_l W_l
                                     for l = L, ..., 1: each row's parameter gradient (a policy's scores), or their sum

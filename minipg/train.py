@@ -453,8 +453,15 @@ def write_outputs(run, config, threshold=None):
                              if evaluated(config.env) else (column("exact_return"), "exact U(θ), the oracle"))
             plot_learning_curve(column("env_steps"), column("mean_return"), column("min_return"),
                                 column("max_return"), paths[2], f"minipg: {config.estimator} on {config.env}",
-                                threshold=threshold, judged=judged, judged_label=label)
+                                threshold=threshold, judged=judged, judged_label=label, batch=batch_name(config))
     return paths if run.log else paths[:2]
+
+
+def batch_name(config):
+    """What the learning curve's batch returns are of: whole episodes, or PPO's paths cut at the batch's end."""
+    if config.estimator != "ppo":
+        return "the batch"
+    return f"the batch's paths (cut at {config.steps} steps)"
 
 
 def judgement(row, threshold):

@@ -521,12 +521,14 @@ def test_ctrl_c_stops_bench_with_130_and_writes_nothing_unfinished(tmp_path):
 def test_a_signal_to_benchs_whole_process_group_ends_it_as_cleanly_as_ctrl_c(tmp_path, name):
     """The terminal sends Ctrl-C, and a hang-up when it closes, to every process of the group: the workers and
     multiprocessing's resource tracker too. The bench alone stops them all: its status is 128 + the signal's number,
-    its one line "interrupted" (no worker's traceback, no tracker's warning) and nothing is written."""
+    its one line "interrupted" (no worker's traceback, no tracker's warning) and nothing is written. One seed of
+    each of two configurations on two workers: once the first is done, its worker waits for a task that never
+    comes while the other trains, the moment at which a worker pool sharing one queue's lock could hang."""
     if not hasattr(signal, name):
         pytest.skip(f"no {name} on this system")
-    process = start("minipg.lab.bench", "--quick", "--configs", "default,natural", "--jobs", "2",
+    process = start("minipg.lab.bench", "--quick", "--seeds", "1", "--configs", "default,natural", "--jobs", "2",
                     "--out", str(tmp_path), start_new_session=True)
-    assert " seed " in process.stdout.readline()  # a seed is done, the others are training
+    assert " seed " in process.stdout.readline()  # a seed is done: its worker waits, the other trains
     time.sleep(0.5)
     os.killpg(process.pid, getattr(signal, name))
     stdout, stderr = process.communicate(timeout=60)

@@ -15,7 +15,8 @@ SMALL_PPO = {"iterations": 2, "envs": 2, "steps": 16, "minibatches": 2, "epochs"
 REFUSED = {  # trust-region checks its step on paths drawn at theta; PPO's passes are first-order steps
     **{(estimator, "trust-region"): "trust-region checks its step on paths drawn at the current theta"
        for estimator in ("importance", "ppo")},
-    **{("ppo", optimizer): "ppo takes its steps with --optimizer adam or sgd" for optimizer in ("natural", "capped-natural")},
+    **{("ppo", optimizer): "ppo takes its steps with --optimizer adam or sgd"
+       for optimizer in ("natural", "capped-natural")},
 }
 LINEAR = [(env, estimator, optimizer, False) for env, estimator, optimizer in
           itertools.product(ENV_DEFAULTS, ESTIMATORS, OPTIMIZERS)]

@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import pytest
+from matplotlib.quiver import Quiver
 from PIL import Image
 
 import envs
@@ -16,7 +17,7 @@ from minipg import exact
 from minipg.lab import frames, show
 from minipg.io.checkpoint import save_checkpoint
 from minipg.io.cli import MAX_BYTES, run_cli
-from minipg.io.figures import plt
+from minipg.io.figures import new_figure
 from minipg.policies import SoftmaxPolicy
 from minipg.rollout import sample_paths
 from minipg.train import ModeOf, make_policy
@@ -518,7 +519,6 @@ def test_the_filmstrip_shows_eight_frames_on_axes_in_metres_with_a_legend(tmp_pa
         np.testing.assert_allclose(ax.get_images()[0].get_extent(), expected)
         assert ax.get_xlabel().endswith("(m)") and ax.get_ylabel().endswith("(m)")
     assert [text.get_text() for text in fig.legends[0].get_texts()] == legend
-    plt.close(fig)
 
 
 @pytest.mark.parametrize("env_name, frames_at_most", [("acrobot", 501), ("pendulum", 201)])
@@ -543,12 +543,11 @@ def test_arrows_point_to_the_most_likely_action_with_length_proportional_to_pi(e
     policy = SoftmaxPolicy(env.observation_dim, env.n_actions)
     theta = random_theta(policy, 1)
     pi = exact.policy_table(env, policy, theta)
-    fig, ax = plt.subplots()
+    fig, ax = new_figure()
     show.draw_policy(ax, env, pi, show.expected_visits(env, pi, env.max_episode_steps), 1.0, "title")
-    (quiver,) = [artist for artist in ax.get_children() if isinstance(artist, plt.matplotlib.quiver.Quiver)]
+    (quiver,) = [artist for artist in ax.get_children() if isinstance(artist, Quiver)]
     layout = show.grid_layout(env)
     starts, steps = quiver.XY, np.column_stack([quiver.U, quiver.V])  # V runs down the rows, like the image
-    plt.close(fig)
     drawn = 0
     for s, (row, column) in enumerate(layout.cells):
         here = (starts[:, 0] == column) & (starts[:, 1] == row)

@@ -1,31 +1,32 @@
 """Figures for the README, written as PNG under plots/ (or wherever the caller says)."""
-import matplotlib
-import matplotlib.patches
-import matplotlib.ticker
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
-import numpy as np  # noqa: E402
+from minipg.io.files import write_atomically
 
-from minipg.io.files import write_atomically  # noqa: E402
+
+def new_figure(*grid, figsize=None, layout=None, **options):
+    """A matplotlib Figure and its axes, Figure.subplots(*grid, **options), through the object-oriented API alone
+    (no pyplot, no global figure to close): matplotlib is imported here, when a figure is first drawn, not when a
+    command starts."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize, layout=layout)
+    return fig, fig.subplots(*grid, **options)
 
 
 def save_figure(fig, path):
-    """Write fig as a PNG file atomically, then free it."""
-    try:
-        write_atomically(path, lambda temporary: fig.savefig(temporary, format="png", dpi=120))
-    finally:
-        plt.close(fig)
+    """Write fig as a PNG file atomically."""
+    write_atomically(path, lambda temporary: fig.savefig(temporary, format="png", dpi=120))
 
 
 def plot_learning_curve(env_steps, mean_returns, low_returns, high_returns, path, title, threshold=None,
-                        judged=None, judged_label=None):
+                        judged=None, judged_label=None, batch="the batch"):
     """Mean episode return per iteration against env steps, with the batch's lowest-to-highest band, and
     how each iteration was judged (an evaluation's mean return, or the exact U(theta); nan where none)."""
-    fig, ax = plt.subplots(figsize=(7, 4))
-    ax.plot(env_steps, mean_returns, color="C0", label="mean return of the batch")
+    fig, ax = new_figure(figsize=(9.5, 4), layout="constrained")
+    ax.plot(env_steps, mean_returns, color="C0", label=f"mean return of {batch}")
     ax.fill_between(env_steps, low_returns, high_returns, color="C0", alpha=0.25,
-                    label="lowest to highest return in the batch")
+                    label=f"lowest to highest return in {batch}")
     if judged is not None and not np.isnan(judged).all():
         ax.plot(env_steps, judged, "o-", color="C1", markersize=3, label=judged_label)
     if threshold is not None:
@@ -33,7 +34,7 @@ def plot_learning_curve(env_steps, mean_returns, low_returns, high_returns, path
     ax.set_xlabel("environment steps")
     ax.set_ylabel("episode return (sum of rewards)")
     ax.set_title(title)
-    ax.legend(loc="best", fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
     ax.grid(alpha=0.3)
     save_figure(fig, path)
 
@@ -41,7 +42,7 @@ def plot_learning_curve(env_steps, mean_returns, low_returns, high_returns, path
 def plot_variance(names, variance_ratios, biases, bias_errors, kls, ess_fractions, weight_variances, path):
     """Left: per-path variance of each estimator relative to REINFORCE, and its bias.
     Right: importance weights as theta leaves theta_old: ESS / m and Var(w) against KL."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5), gridspec_kw={"width_ratios": [1.3, 1]})
+    fig, (left, right) = new_figure(1, 2, figsize=(13, 5), gridspec_kw={"width_ratios": [1.3, 1]})
     rows = np.arange(len(names))
     left.barh(rows, variance_ratios, color="C0", label="total variance / REINFORCE's")
     left.set_xscale("log")
@@ -74,9 +75,11 @@ def plot_variance(names, variance_ratios, biases, bias_errors, kls, ess_fraction
 
 def plot_bench(curves, threshold, path, title):
     """One panel per configuration: evaluation mean return against training env steps, one line per seed."""
+    from matplotlib.ticker import FuncFormatter
+
     columns = min(3, len(curves))
     rows = -(-len(curves) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(4.5 * columns, 3.6 * rows), sharey=True, squeeze=False)
+    fig, axes = new_figure(rows, columns, figsize=(4.5 * columns, 3.6 * rows), sharey=True, squeeze=False)
     for ax in axes.flat[len(curves):]:
         ax.set_visible(False)
     for ax, (name, seeds) in zip(axes.flat, curves.items()):
@@ -87,7 +90,7 @@ def plot_bench(curves, threshold, path, title):
         ax.axhline(threshold, color="C3", linestyle="--", label=f"solved ({threshold:g})")
         ax.set_title(name)
         ax.set_xlabel("training env steps (thousands)")
-        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: f"{x / 1000:g}"))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x / 1000:g}"))
         ax.grid(alpha=0.3)
     for row in axes:
         row[0].set_ylabel("evaluation: mean return\nof 100 episodes")
@@ -100,7 +103,7 @@ def plot_bench(curves, threshold, path, title):
 def plot_gradient_field(grid, values, arrow_grid, gradients, naturals, point, exact_gradient, clouds, batch, path):
     """Left: contours of U on the slice of the two preferences, unit arrows along grad U and along the natural
     gradient, and the theta of the clouds. Right: single-batch estimates of grad U at that theta, on the slice."""
-    fig, (field, cloud) = plt.subplots(1, 2, figsize=(14, 6.5), gridspec_kw={"width_ratios": [1.15, 1]})
+    fig, (field, cloud) = new_figure(1, 2, figsize=(14, 6.5), gridspec_kw={"width_ratios": [1.15, 1]})
     filled = field.contourf(grid, grid, values, levels=20, cmap="viridis")
     field.contour(grid, grid, values, levels=20, colors="white", linewidths=0.4, alpha=0.5)
     fig.colorbar(filled, ax=field, label="U(θ): expected return (sum of rewards)")
@@ -137,16 +140,18 @@ def plot_gradient_field(grid, values, arrow_grid, gradients, naturals, point, ex
 
 def _covariance_ellipse(ax, points, colour):
     """The ellipse (p - mean)^T Cov^-1 (p - mean) = 4 of a 2-D point cloud: 2 standard deviations along each axis."""
+    from matplotlib.patches import Ellipse
+
     eigenvalues, eigenvectors = np.linalg.eigh(np.cov(points.T))
     angle = np.degrees(np.arctan2(eigenvectors[1, 1], eigenvectors[0, 1]))
     width, height = 4.0 * np.sqrt(eigenvalues[::-1])
-    ax.add_patch(matplotlib.patches.Ellipse(points.mean(axis=0), width, height, angle=angle, fill=False,
+    ax.add_patch(Ellipse(points.mean(axis=0), width, height, angle=angle, fill=False,
                                             edgecolor=colour, linewidth=2))
 
 
 def plot_error_against_m(sizes, errors, predicted, path):
     """Root-mean-square error of each estimator against the number of paths m, with sqrt(trace Cov / m)."""
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, ax = new_figure(figsize=(7, 4.5))
     for k, name in enumerate(errors):
         ax.plot(sizes, errors[name], "o-", color=f"C{k}", label=f"{name}: measured")
         ax.plot(sizes, predicted[name], "--", color=f"C{k}", alpha=0.7, label=f"{name}: √(tr Cov / m)")

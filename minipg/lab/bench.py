@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import dataclasses
 import multiprocessing
+import multiprocessing.connection
 import os
 import signal
 import sys
@@ -21,7 +22,7 @@ import numpy as np
 
 import envs
 from minipg import estimators
-from minipg.io.cli import Parser, check_memory, non_negative_int, positive_int, run_cli
+from minipg.io.cli import STOPPING_SIGNALS, Parser, check_memory, non_negative_int, positive_int, run_cli
 from minipg.io.figures import plot_bench
 from minipg.io.files import check_output_dir, write_csv, writing_together
 from minipg.rollout import Steps, sample_paths
@@ -40,6 +41,7 @@ CONFIGURATIONS = {  # train flags on top of the env's own setting
     "trust-region": {"estimator": "actor-critic", "optimizer": "trust-region", "episodes": 1, "batch_steps": 500},
     "ppo": {"estimator": "ppo", "optimizer": "adam", "lr": 0.1},  # 2 envs x 512 steps: episodes whole enough to learn
     "ppo-64": {"estimator": "ppo", "optimizer": "adam", "lr": 0.1, "envs": 64, "steps": 16},  # the same steps, faster
+    "network": {"hidden": (64, 64), "lr": 0.003},  # the default's estimator and critic, a 64 x 64 tanh policy
 }
 POINT_BYTES = 128  # a (env steps, return) point of a curve: two Python numbers in a tuple (measured: 120 bytes)
 
@@ -91,10 +93,11 @@ def bench_bytes(configs, seeds, max_steps, after_steps):
 
 
 def steps_per_second(config, seconds=2.0):
-    """Env steps per second at theta = 0 of sampling alone, and of sampling with psi and the one sum on the batch."""
+    """Env steps per second at the policy's initial theta (zeros for a linear one, a network's init from seed 0) of
+    sampling alone, and of sampling with psi and the one sum on the batch."""
     env = envs.make(config.env)
-    policy = make_policy(env, config.policy)
-    theta = np.zeros(policy.n_params)
+    policy = make_policy(env, config.policy, config.hidden)
+    theta = policy.initial_theta(np.random.default_rng(0))
     rates = []
     for with_gradient in (False, True):
         rng, sampler, value = np.random.default_rng(0), make_sampler(config, env), make_value(config, env)
@@ -143,7 +146,7 @@ def summary(results):
 
 
 NOT_SETTABLE = {"env": "use the bench's --env", "seed": "the bench runs seeds 0..--seeds-1",
-                "out": "use the bench's --out", "load": "the bench trains from theta = 0",
+                "out": "use the bench's --out", "load": "the bench trains from the policy's initial theta",
                 "eval": "the bench evaluates after every iteration", "quiet": "use the bench's --quiet"}
 
 
@@ -231,18 +234,12 @@ def seed_line(name, seed, result, seconds_left):
     return f"{name:<15} seed {seed:3d}: {outcome}; about {seconds_left / 60:.1f} min left"
 
 
-def _ignore_ctrl_c():
-    """A worker leaves Ctrl-C, which the terminal sends to every process, to the bench: it stops them all."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 @contextlib.contextmanager
 def hang_ups_held():
-    """SIGHUP blocked while the pool starts its processes, which inherit the block: a hang-up, which the terminal
-    sends to the whole group, then reaches the bench alone, and the bench stops them all. (multiprocessing's
-    resource tracker ignores SIGINT and SIGTERM but not SIGHUP: killed by it, it is relaunched with a warning, and
-    each semaphore it tracked raises KeyError.) A hang-up arriving meanwhile waits, and is handled once unblocked.
-    """
+    """SIGHUP blocked while the workers start, and with them multiprocessing's resource tracker, which inherits the
+    block: a hang-up, which the terminal sends to the whole group, then reaches the bench and its workers alone
+    (the tracker ignores SIGINT and SIGTERM but not SIGHUP: killed by it, it is relaunched with a warning). A
+    hang-up arriving meanwhile waits, and is handled once unblocked."""
     number = getattr(signal, "SIGHUP", None)
     held = number is not None and hasattr(signal, "pthread_sigmask")  # neither exists on Windows
     if held:
@@ -259,28 +256,78 @@ def _bench_task(task):
     return name, seed, bench_seed(config, seed, after_steps, max_steps)
 
 
+def _work(connection):
+    """A worker: runs each task it receives and sends back (failed, its result or the exception it raised), until
+    it receives None. Ctrl-C, SIGTERM and a hang-up, which reach the whole process group, are the bench's: it kills
+    its workers."""
+    for number in STOPPING_SIGNALS:
+        signal.signal(number, signal.SIG_IGN)
+    for task in iter(connection.recv, None):
+        try:
+            outcome = (False, _bench_task(task))
+        except Exception as error:
+            outcome = (True, error)
+        connection.send(outcome)
+
+
+@contextlib.contextmanager
+def worker_processes(jobs):
+    """`jobs` spawned workers, [(process, connection)], each with a pipe of its own: no lock is shared between
+    processes, so stopping at any moment leaves nothing waiting. Left normally, each worker is told to stop;
+    left by an exception (Ctrl-C, SIGTERM, a failure), each is killed at once. Then all are joined."""
+    context, workers = multiprocessing.get_context("spawn"), []
+    try:
+        with hang_ups_held():
+            for _ in range(jobs):
+                connection, theirs = context.Pipe()
+                process = context.Process(target=_work, args=(theirs,), daemon=True)
+                process.start()
+                theirs.close()
+                workers.append((process, connection))
+        yield workers
+    except BaseException:
+        for process, _ in workers:
+            process.kill()
+        raise
+    else:
+        for _, connection in workers:
+            connection.send(None)
+    finally:
+        for process, connection in workers:
+            process.join()
+            connection.close()
+
+
+def finished_tasks(tasks, workers):
+    """(name, seed, SeedResult) of each task as it finishes, each worker sent its next task as it returns one."""
+    waiting, running = list(reversed(tasks)), []
+    for _, connection in workers[: len(waiting)]:
+        connection.send(waiting.pop())
+        running.append(connection)
+    while running:
+        for connection in multiprocessing.connection.wait(running):
+            failed, value = connection.recv()
+            if failed:
+                raise value
+            if waiting:
+                connection.send(waiting.pop())
+            else:
+                running.remove(connection)
+            yield value
+
+
 def run_seeds(configs, args, jobs):
     """Every (configuration, seed), `jobs` at a time, a line as each finishes: {name: [SeedResult per seed]}."""
     tasks = [(name, config, seed, args.after_steps, args.max_steps) for name, config in configs.items()
              for seed in range(args.seeds)]
     results, start = {name: [None] * args.seeds for name in configs}, time.perf_counter()
-    with hang_ups_held():
-        pool = multiprocessing.get_context("spawn").Pool(jobs, initializer=_ignore_ctrl_c) if jobs > 1 else None
-    try:
-        finished = pool.imap_unordered(_bench_task, tasks) if pool else map(_bench_task, tasks)
+    with worker_processes(jobs if jobs > 1 else 0) as workers:
+        finished = finished_tasks(tasks, workers) if workers else map(_bench_task, tasks)
         for done, (name, seed, result) in enumerate(finished, start=1):
             results[name][seed] = result
             if not args.quiet:
                 left = (time.perf_counter() - start) / done * (len(tasks) - done)
                 print(seed_line(name, seed, result, left), flush=True)
-    except BaseException:
-        if pool:
-            pool.terminate()  # Ctrl-C, SIGTERM or a failure: every worker stops with the bench
-        raise
-    finally:
-        if pool:
-            pool.close()
-            pool.join()
     return results
 
 

@@ -30,7 +30,7 @@ import numpy as np
 import envs
 from minipg.io.cli import Parser, Progress, check_memory, non_negative_int, positive_int, run_cli
 from minipg.io.files import check_output_dir, write_csv, writing_together
-from minipg.io.figures import plt, save_figure
+from minipg.io.figures import new_figure, save_figure
 from envs.sampling import inverse_cdf
 from minipg.policies import SoftmaxPolicy, linear, log_softmax
 from minipg.returns import discounted_cumsum
@@ -233,7 +233,7 @@ def mean_curves(returns):
 
 def plot_figure(settings, curves, diverged, runs, path, title):
     """Mean return per episode of each setting, and v(p*) dashed, in the book's axes."""
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, ax = new_figure(figsize=(7, 4.5))
     episodes = np.arange(1, curves.shape[1] + 1)
     for k, (setting, curve, lost) in enumerate(zip(settings, curves, diverged)):
         note = f" ({lost} of {runs} runs diverged, left out)" if lost else ""

@@ -25,7 +25,7 @@ from minipg.estimators import path_return
 from minipg.io.checkpoint import load_checkpoint
 from minipg.io.cli import Parser, check_memory, non_negative_int, positive_int, run_cli
 from minipg.io.files import check_output_dir, write_atomically, writing_together
-from minipg.io.figures import plt, save_figure
+from minipg.io.figures import new_figure, save_figure
 from minipg.lab.frames import acrobot_joints, film_of
 from minipg.rollout import sample_paths
 from minipg.settings import POLICIES
@@ -122,7 +122,7 @@ def write_filmstrip(path, film, episode, title):
     columns = 4
     rows = -(-len(steps) // columns)
     height = 2.7 * rows + 0.8  # inches
-    fig, axes = plt.subplots(rows, columns, figsize=(3.6 * columns, height), squeeze=False)
+    fig, axes = new_figure(rows, columns, figsize=(3.6 * columns, height), squeeze=False)
     for ax in axes.flat[len(steps):]:
         ax.set_visible(False)
     for ax, step, image in zip(axes.flat, steps, images):
@@ -287,7 +287,7 @@ def show_tabular(env_name, env, policy, theta, episodes, rng, gamma, out):
     visits = {name: expected_visits(env, pi, horizon) for name, pi in tables.items()}
     vmax = max(v.max() for v in visits.values())
     wide = isinstance(env, ShortCorridor)
-    fig, axes = plt.subplots(2 if wide else 1, 1 if wide else 2, figsize=(9, 6) if wide else (12, 6.2))
+    fig, axes = new_figure(2 if wide else 1, 1 if wide else 2, figsize=(9, 6) if wide else (12, 6.2))
     fig.subplots_adjust(left=0.06, right=0.86, bottom=0.16, top=0.82, wspace=0.2, hspace=0.7)
     for ax, (name, value) in zip(axes, thetas.items()):
         value_of_theta = exact.expected_return(env, policy, value, horizon, gamma)
