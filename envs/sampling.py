@@ -18,7 +18,7 @@ def inverse_cdf(probabilities, uniforms, axis=-1):
 
 
 class RowStarts:
-    """Row r's start states: what default_rng(seeds[r]) gives one reset at a time, draw(generator) after draw(generator).
+    """Row r's start states: what default_rng(seeds[r]) gives one reset at a time, draw(generator) after draw.
 
     After each row's first start, drawn alone, a row's starts are drawn `block` at a time, draw(generator, (block,)):
     a Generator reads its stream in order whatever the size asked of it, so row r sees exactly the starts of a single

@@ -50,7 +50,8 @@ def test_every_linear_iteration_runs_in_at_most_ten_files_and_never_in_io_or_lab
 @pytest.mark.parametrize("env, given", [("cartpole", {"hidden": (16,)}),
                                         ("cartpole-continuous", {"hidden": (8,), "critic_hidden": (8,)}),
                                         ("pendulum", {"hidden": (8,), "estimator": "ppo", "optimizer": "adam",
-                                                      "critic_hidden": (8,)})],
+                                                      "critic_hidden": (8,), "envs": 2, "steps": 64,
+                                                      "minibatches": 4})],
                          ids=["softmax-network", "gaussian-natural-network-critic", "ppo-networks"])
 def test_a_network_iteration_runs_in_at_most_eleven_files_the_extra_one_the_layers(env, given):
     files = iteration_files(env, **given)
