@@ -29,7 +29,7 @@ import math
 
 import numpy as np
 
-from envs.sampling import RowStarts
+from envs.sampling import RowStarts, state_columns, state_rows
 
 LINK_LENGTH_1 = 1.0
 LINK_MASS_1 = LINK_MASS_2 = 1.0
@@ -211,17 +211,12 @@ class AcrobotVector:
     @property
     def states(self):
         """[t1, t2, dt1, dt2] of every row, shape (n, 4), float64, read-only."""
-        view = self._columns.T
-        view.flags.writeable = False
-        return view
+        return state_rows(self._columns)
 
     @states.setter
     def states(self, value):
-        states = np.array(value, dtype=np.float64)
-        if states.shape != (self.n, 4) or not settable(states.T):
-            raise ValueError(f"states must be {self.n} rows of 4 finite numbers [t1, t2, dt1, dt2] with |t1|, |t2| <= "
-                             f"{MAX_SET_ANGLE:g}, got shape {states.shape}")
-        self._columns = np.ascontiguousarray(states.T)
+        self._columns = state_columns(value, self.n, ("t1", "t2", "dt1", "dt2"), settable,
+                                     f" with |t1|, |t2| <= {MAX_SET_ANGLE:g}")
         self._at_start = np.zeros(self.n, dtype=bool)
 
     def reset(self, seeds):

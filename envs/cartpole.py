@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from envs.sampling import RowStarts
+from envs.sampling import RowStarts, state_columns, state_rows
 
 GRAVITY = 9.8
 MASS_CART = 1.0
@@ -163,17 +163,11 @@ class CartPoleVector:
     @property
     def states(self):
         """[x, x_dot, theta, theta_dot] of every row, shape (n, 4), float64, read-only."""
-        view = self._columns.T
-        view.flags.writeable = False
-        return view
+        return state_rows(self._columns)
 
     @states.setter
     def states(self, value):
-        states = np.array(value, dtype=np.float64)
-        if states.shape != (self.n, 4) or not np.all(np.isfinite(states)):
-            raise ValueError(f"states must be {self.n} rows of 4 finite numbers [x, x_dot, theta, theta_dot], "
-                             f"got shape {states.shape}")
-        self._columns = np.ascontiguousarray(states.T)
+        self._columns = state_columns(value, self.n, ("x", "x_dot", "theta", "theta_dot"))
 
     def reset(self, seeds):
         """Row r from default_rng(seeds[r]): a start state uniform in [-0.05, 0.05]^4. Returns the states."""

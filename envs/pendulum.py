@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from envs.sampling import RowStarts
+from envs.sampling import RowStarts, state_columns, state_rows
 
 GRAVITY = 10.0
 MASS = 1.0
@@ -152,16 +152,11 @@ class PendulumVector:
     @property
     def states(self):
         """[th, thdot] of every row, shape (n, 2), float64, read-only."""
-        view = self._columns.T
-        view.flags.writeable = False
-        return view
+        return state_rows(self._columns)
 
     @states.setter
     def states(self, value):
-        states = np.array(value, dtype=np.float64)
-        if states.shape != (self.n, 2) or not np.all(np.isfinite(states)):
-            raise ValueError(f"states must be {self.n} rows of 2 finite numbers [th, thdot], got shape {states.shape}")
-        self._columns = np.ascontiguousarray(states.T)
+        self._columns = state_columns(value, self.n, ("th", "thdot"))
 
     def reset(self, seeds):
         """Row r from default_rng(seeds[r]): a start state uniform on [-pi, pi] x [-1, 1]. Returns the observations."""

@@ -1,5 +1,5 @@
-"""A categorical draw by inverse CDF, shared by the tabular simulators and the softmax policy, and the start
-states of a vector env's rows, each row from its own generator."""
+"""A categorical draw by inverse CDF, shared by the tabular simulators and the softmax policy, the start states of a
+vector env's rows, each row from its own generator, and the vectors' states kept as columns."""
 import numpy as np
 
 
@@ -45,3 +45,21 @@ class RowStarts:
             place[used_up] = 0
         self.position[rows] = place + 1
         return self.starts[rows, place]
+
+
+def state_rows(columns):
+    """A vector's states, kept as (d, n) columns (row r's state in column r), as a read-only (n, d) view."""
+    view = columns.T
+    view.flags.writeable = False
+    return view
+
+
+def state_columns(states, n, names, settable=None, limits=""):
+    """The (d, n) columns of `states`, n rows of the len(names) numbers `names`, all finite (and settable(columns)
+    where given); else a ValueError naming them and their `limits`."""
+    states = np.array(states, dtype=np.float64)
+    columns = np.ascontiguousarray(states.T)
+    if states.shape != (n, len(names)) or not np.all(np.isfinite(states)) or (settable and not settable(columns)):
+        raise ValueError(f"states must be {n} rows of {len(names)} finite numbers [{', '.join(names)}]{limits}, "
+                         f"got shape {states.shape}")
+    return columns
