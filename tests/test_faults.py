@@ -490,18 +490,27 @@ def test_a_second_signal_while_saving_waits_for_the_save(tmp_path, seed):
 
 
 @POSIX_SIGNALS
-def test_sigterm_at_any_moment_of_a_short_run_leaves_no_temporary_file(tmp_path):
-    """Delays spread over start-up, training and saving: whatever it hits, the folder holds one whole run or nothing."""
-    for k, delay in enumerate(np.random.default_rng(7).uniform(0.8, 2.5, size=3)):
-        out = tmp_path / str(k)
-        process = start("minipg.train", "--env", "corridor", "--iterations", "4", "--quiet", "--out", str(out))
-        time.sleep(delay)
+def test_sigterm_at_any_moment_of_a_run_leaves_no_temporary_file(tmp_path):
+    """Three runs at once, each signalled at its own moment from their common start: in Python's start-up, early and
+    late in training (300 corridor iterations take seconds). Whatever it hits, the folder holds one whole run or
+    nothing, and a run stopped in training has saved what it learned."""
+    delays = (0.1, 0.5, 1.5)
+    outs = [tmp_path / str(k) for k in range(len(delays))]
+    began = time.perf_counter()
+    processes = [start("minipg.train", "--env", "corridor", "--iterations", "300", "--quiet", "--out", str(out))
+                 for out in outs]
+    for delay, process in zip(delays, processes):
+        time.sleep(max(0.0, began + delay - time.perf_counter()))
         process.send_signal(signal.SIGTERM)
+    statuses = []
+    for delay, out, process in zip(delays, outs, processes):
         process.communicate(timeout=60)
+        statuses.append(process.returncode)
         # -15: killed while Python was still importing, before run_cli took SIGTERM over; 0: it had finished
         assert process.returncode in (0, 143, -signal.SIGTERM), (delay, process.returncode)
         if process.returncode == 0 or out.exists() and os.listdir(out):
             assert_whole_files_of_one_run(out)
+    assert 143 in statuses, statuses  # the latest signal, at least, reached a run in training
 
 
 @POSIX_SIGNALS

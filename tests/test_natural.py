@@ -72,8 +72,9 @@ def test_sampled_outer_products_of_scores_average_to_the_gaussian_fisher():
     policy = GaussianPolicy(3, 2)
     rng = np.random.default_rng(4)
     theta, obs = 0.5 * rng.standard_normal(policy.n_params), rng.standard_normal(3)
-    actions = np.array([policy.act(theta, obs, rng) for _ in range(200_000)])
-    scores = policy.path_scores(theta, np.tile(obs, (len(actions), 1)), actions)
+    observations = np.tile(obs, (200_000, 1))
+    actions = policy.act_batch(theta, observations, rng)
+    scores = policy.path_scores(theta, observations, actions)
     products = scores[:, :, None] * scores[:, None, :]
     standard_error = products.std(axis=0) / np.sqrt(len(actions))
     fisher = policy.path_fisher(theta, obs[None, :])
