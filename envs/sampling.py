@@ -10,10 +10,15 @@ def inverse_cdf(probabilities, uniforms, axis=-1):
     probability. probabilities (..., n) and uniforms (...) broadcast row by row; with axis=0, probabilities (n, m)
     hold one distribution per column, for m uniforms.
     """
-    cumulative = np.asarray(probabilities).cumsum(axis=axis)
     if axis == 0:
+        cumulative = np.array(probabilities)
+        for i in range(1, len(cumulative)):  # cumsum's sums, a row of all columns at a time
+            cumulative[i] += cumulative[i - 1]
         return (cumulative <= uniforms * cumulative[-1]).sum(axis=0)
+    cumulative = np.asarray(probabilities).cumsum(axis=-1)
     scaled = uniforms * cumulative[..., -1]
+    if cumulative.ndim == 1:  # F never decreases, so the count of F(i) <= v is where v would be inserted
+        return cumulative.searchsorted(scaled, side="right")
     return (cumulative <= scaled[..., None]).sum(axis=-1)
 
 
