@@ -513,10 +513,17 @@ def test_sigterm_at_any_moment_of_a_run_leaves_no_temporary_file(tmp_path):
     assert 143 in statuses, statuses  # the latest signal, at least, reached a run in training
 
 
+# Two one-seed configurations on two workers whose times differ by seconds on any machine: natural's seed 0 solves at
+# 5,416 steps (2.5 s with its evaluations here), mean-baseline's at 62,580 (7.9 s). A signal 0.5 s after the first
+# seed's line reaches the second in training, never a bench that has already finished.
+BENCH_ONE_FAST_ONE_SLOW = ("--quick", "--max-steps", "200000", "--seeds", "1", "--configs", "natural,mean-baseline",
+                           "--jobs", "2")
+
+
 @POSIX_SIGNALS
 def test_ctrl_c_stops_bench_with_130_and_writes_nothing_unfinished(tmp_path):
-    process = start("minipg.lab.bench", "--quick", "--configs", "default,natural", "--out", str(tmp_path))
-    assert " seed " in process.stdout.readline()  # a seed is done, the others are training
+    process = start("minipg.lab.bench", *BENCH_ONE_FAST_ONE_SLOW, "--out", str(tmp_path))
+    assert process.stdout.readline().startswith("natural ")  # a seed is done, the other is training
     time.sleep(0.5)
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=60)
@@ -535,9 +542,8 @@ def test_a_signal_to_benchs_whole_process_group_ends_it_as_cleanly_as_ctrl_c(tmp
     comes while the other trains, the moment at which a worker pool sharing one queue's lock could hang."""
     if not hasattr(signal, name):
         pytest.skip(f"no {name} on this system")
-    process = start("minipg.lab.bench", "--quick", "--seeds", "1", "--configs", "default,natural", "--jobs", "2",
-                    "--out", str(tmp_path), start_new_session=True)
-    assert " seed " in process.stdout.readline()  # a seed is done: its worker waits, the other trains
+    process = start("minipg.lab.bench", *BENCH_ONE_FAST_ONE_SLOW, "--out", str(tmp_path), start_new_session=True)
+    assert process.stdout.readline().startswith("natural ")  # a seed is done: its worker waits, the other trains
     time.sleep(0.5)
     os.killpg(process.pid, getattr(signal, name))
     stdout, stderr = process.communicate(timeout=60)
