@@ -99,7 +99,7 @@ def forms_of(problem):
         ("(12)     exact.gradient, Σ_t γ^t Σ_s d_t Σ_u π ∇log π Q_t",
          exact.gradient(env, problem.policy, problem.theta, problem.horizon, gamma)),
         (f"finite   central differences of Σ_τ P R, h = {DIFFERENCE_STEP:g}",
-         central_difference(lambda th: enumerated_return(env, problem.policy, th, trajectories, gamma),
+         central_difference(lambda th: enumerated_return(env, problem.policy, th, trajectories, problem.returns),
                             problem.theta)),
     ]
 

@@ -99,10 +99,10 @@ def trajectory_probability(env, pi, trajectory):
     return probability
 
 
-def enumerated_return(env, policy, theta, trajectories, gamma=1.0):
-    """U(theta) = sum_tau P(tau; theta) R(tau), Eq. (1), literally."""
+def enumerated_return(env, policy, theta, trajectories, returns):
+    """U(theta) = sum_tau P(tau; theta) R(tau), Eq. (1), literally; returns[i] = R(tau_i), which theta does not move."""
     pi = exact.policy_table(env, policy, theta)
-    return sum(trajectory_probability(env, pi, tau) * path_return(tau, gamma) for tau in trajectories)
+    return sum(trajectory_probability(env, pi, tau) * tau_return for tau, tau_return in zip(trajectories, returns))
 
 
 def central_difference(f, theta, step=DIFFERENCE_STEP):
@@ -305,6 +305,7 @@ class Enumeration:
     horizon: int
     gamma: float
     trajectories: list
+    returns: list  # R(tau) of each trajectory, Eq. (1)
     tables: PolicyTables
     old_tables: PolicyTables
     model: ModelGradients
@@ -313,9 +314,10 @@ class Enumeration:
     def of(cls, env, policy, theta, theta_old, horizon, gamma=1.0):
         check_problem(env, policy, horizon, gamma)
         theta, theta_old = np.asarray(theta, dtype=np.float64), np.asarray(theta_old, dtype=np.float64)
-        return cls(env, policy, theta, theta_old, int(horizon), float(gamma), enumerate_trajectories(env, horizon),
-                   PolicyTables.of(env, policy, theta), PolicyTables.of(env, policy, theta_old),
-                   ModelGradients.of(env, theta))
+        trajectories = enumerate_trajectories(env, horizon)
+        return cls(env, policy, theta, theta_old, int(horizon), float(gamma), trajectories,
+                   [path_return(tau, gamma) for tau in trajectories], PolicyTables.of(env, policy, theta),
+                   PolicyTables.of(env, policy, theta_old), ModelGradients.of(env, theta))
 
     def value_baseline(self):
         """b_t(s) = V_t(s), the exact value of the policy: a baseline that depends on s_t (and t) only."""
@@ -323,7 +325,7 @@ class Enumeration:
         return v[:-1]
 
     def expected_return(self):
-        return enumerated_return(self.env, self.policy, self.theta, self.trajectories, self.gamma)
+        return enumerated_return(self.env, self.policy, self.theta, self.trajectories, self.returns)
 
 
 
