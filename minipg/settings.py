@@ -82,9 +82,10 @@ _CARTPOLE = Config(env="cartpole", policy="softmax", hidden=(), estimator="actor
                    target_kl=0.0, entropy=0.0, gamma=0.99, lam=1.0, critic_lr=0.1, critic_epochs=10,
                    critic_minibatches=8, critic_batches=3, reuse=3, seed=0, out="plots", quiet=False, load="", eval=0,
                    deterministic=False)
-_NETWORK_PPO = dataclasses.replace(  # PPO of a 64 x 64 tanh policy and critic on 4 envs, as for classic control
-    _CARTPOLE, hidden=(64, 64), estimator="ppo", critic_hidden=(64, 64), lr=0.001, envs=4, normalise=True, lam=0.95,
-    critic_lr=0.001, critic_batches=1)
+_CLASSIC_PPO = dataclasses.replace(  # PPO on 4 envs, advantages normalised, lambda = 0.95, as for classic control
+    _CARTPOLE, estimator="ppo", envs=4, normalise=True, lam=0.95)
+_NETWORK_PPO = dataclasses.replace(  # the same with a 64 x 64 tanh policy and critic
+    _CLASSIC_PPO, hidden=(64, 64), critic_hidden=(64, 64), lr=0.001, critic_lr=0.001, critic_batches=1)
 ENV_DEFAULTS = {  # what `python -m minipg.train --env E` runs with no other flag
     "cartpole": _CARTPOLE,
     "cartpole-continuous": dataclasses.replace(_CARTPOLE, env="cartpole-continuous", policy="gaussian",
@@ -93,8 +94,7 @@ ENV_DEFAULTS = {  # what `python -m minipg.train --env E` runs with no other fla
                                      episodes=20, gamma=1.0),
     "corridor": dataclasses.replace(_CARTPOLE, env="corridor", estimator="baseline", lr=0.01, iterations=500,
                                     episodes=20, gamma=1.0),
-    "acrobot": dataclasses.replace(_NETWORK_PPO, env="acrobot", iterations=400, steps=128, minibatches=8,
-                                   critic_minibatches=8),
+    "acrobot": dataclasses.replace(_CLASSIC_PPO, env="acrobot", lr=0.05, iterations=400, steps=128, minibatches=8),
     "pendulum": dataclasses.replace(_NETWORK_PPO, env="pendulum", policy="gaussian", gamma=0.9, steps=512,
                                     minibatches=32, critic_minibatches=32),
 }
