@@ -178,7 +178,7 @@ def test_same_seed_same_csv_byte_for_byte(tmp_path):
 SAME_BITS = """
 import hashlib, sys
 from minipg.train import settings, train
-for env, given in [("cartpole", {}), ("cartpole-continuous", {}), ("gridworld", {}),
+for env, given in [("cartpole", {}), ("cartpole-continuous", {}), ("gridworld", {}), ("acrobot", {"iterations": 2}),
                    ("cartpole-continuous", {"optimizer": "trust-region"}), ("cartpole", {"estimator": "ppo"})]:
     run = train(settings(env, **{"iterations": 3, **given}), stop_when_solved=False)
     print(env, hashlib.sha256(run.theta.tobytes() + repr(run.log).encode()).hexdigest())
@@ -195,7 +195,7 @@ def test_same_seed_same_bits_whatever_kernels_blas_and_numpy_choose():
     outputs = [subprocess.run([sys.executable, "-c", SAME_BITS], capture_output=True, text=True, cwd=root, timeout=300,
                               env={**os.environ, "PYTHONPATH": root, **setting}).stdout
                for setting in ({}, {"OPENBLAS_CORETYPE": "Prescott"}, {"NPY_DISABLE_CPU_FEATURES": "AVX2 FMA3"})]
-    assert outputs[0].count("\n") == 5 and outputs[1:] == [outputs[0]] * 2
+    assert outputs[0].count("\n") == 6 and outputs[1:] == [outputs[0]] * 2
 
 
 def test_divergence_stops_with_status_1_and_keeps_the_last_finite_theta(tmp_path):
