@@ -44,7 +44,7 @@ class RowStarts:
         rows = np.asarray(rows, dtype=np.intp)
         place = self.position[rows]
         used_up = place == self.block
-        if used_up.any():
+        if np.count_nonzero(used_up):
             for r in rows[used_up]:
                 self.starts[r] = self.draw(self.generators[r], (self.block,))
             place[used_up] = 0

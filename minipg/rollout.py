@@ -243,8 +243,8 @@ class LockStep:
                 log_probs[:, t] = log_pi
             self.observations, rewards[:, t], terminated[t], truncated = self.vector.step(action)
             np.logical_or(terminated[t], truncated, out=ended[t])
-            if ended[t].any():
-                rows = ended[t].nonzero()[0]
+            rows = ended[t].nonzero()[0]
+            if len(rows):
                 finals.append(self.observations[rows])  # s_{t+1} of each episode that ended, before its row restarts
                 self.observations[rows] = self.vector.restart(rows)
         observations, actions = observations.reshape(n * steps, d), actions.reshape((n * steps,) + actions.shape[2:])
