@@ -102,11 +102,11 @@ def times(weights, features):
     """W phi~ for one feature vector (d+1,) or each row of (n, d+1), summed term by term along phi~: a row gives the
     same bits alone or in a batch of any size, and on any machine (a matrix product's BLAS kernel may add in
     another order), so a vectorised sampler draws what its loop twin draws, and a batch's log-probabilities are
-    its paths'. Shape (k,) or (n, k); the bits of np.sum(W * phi~, axis=-1), weights (..., k, d+1) broadcast."""
-    if weights.ndim != 2 or features.ndim > 2 or features.shape[-1] >= PAIRWISE_TERMS:
-        return np.sum(weights * features[..., None, :], axis=-1)
-    columns = output_columns(weights, np.ascontiguousarray(np.atleast_2d(features).T))
-    return np.ascontiguousarray(columns.T).reshape(features.shape[:-1] + weights.shape[:1])
+    its paths'. Shape (k,) or (n, k); the bits of np.sum(W * phi~, axis=-1), weights (..., k, d+1) broadcast: that
+    sum itself for one row, where it is one short loop, and for many rows of few terms output_columns'."""
+    if weights.ndim != 2 or features.ndim != 2 or features.shape[-1] >= PAIRWISE_TERMS:
+        return np.add.reduce(weights * features[..., None, :], axis=-1)
+    return np.ascontiguousarray(output_columns(weights, np.ascontiguousarray(features.T)).T)
 
 
 def output_columns(weights, feature_columns):
