@@ -103,7 +103,7 @@ def times(weights, features):
     same bits alone or in a batch of any size, and on any machine (a matrix product's BLAS kernel may add in
     another order), so a vectorised sampler draws what its loop twin draws, and a batch's log-probabilities are
     its paths'. Shape (k,) or (n, k); the bits of np.sum(W * phi~, axis=-1), weights (..., k, d+1) broadcast: that
-    sum itself for one row, where it is one short loop, and for many rows of few terms output_columns'."""
+    very sum for one row (one short loop), output_columns' for many rows of few terms."""
     if weights.ndim != 2 or features.ndim != 2 or features.shape[-1] >= PAIRWISE_TERMS:
         return np.add.reduce(weights * features[..., None, :], axis=-1)
     return np.ascontiguousarray(output_columns(weights, np.ascontiguousarray(features.T)).T)
