@@ -258,19 +258,18 @@ class LockStep:
         """Each env's paths, cut where its episodes ended and where the batch ends, as slices of the batch's arrays
         (env by env, T rows each); finals holds s_{t+1} of each end, in the order of ended.nonzero()."""
         steps, n = ended.shape
-        stops = ended.copy()
-        stops[-1] = True  # every env's last path stops with the batch: ended there, or cut
-        env, stop = stops.T.nonzero()  # env by env, in time
-        start = np.zeros_like(stop)
-        same_env = env[1:] == env[:-1]
-        start[1:][same_env] = stop[:-1][same_env] + 1
-        cut = ~ended[stop, env]
-        final_observations = np.empty((len(stop), finals.shape[1]))
-        final_observations[~cut] = finals[np.argsort(ended.nonzero()[1], kind="stable")]  # time-major to env by env
+        stops = ended.T.copy()
+        stops[:, -1] = True  # every env's last path stops with the batch: ended there, or cut
+        last = np.flatnonzero(stops)  # k T + t of each path's last step t in env k: env by env, in time
+        first = np.concatenate([[0], last[:-1] + 1])  # an env's paths tile its T rows, and env k + 1's follow
+        env = last // steps
+        cut = ~ended.T.ravel()[last]
+        final_observations = np.empty((len(last), finals.shape[1]))
+        final_observations[~cut] = finals[np.argsort(np.flatnonzero(ended) % n, kind="stable")]  # to env by env
         final_observations[cut] = self.observations[env[cut]]
-        first = np.where(start == 0, first_steps[env], 0)
+        first_step = np.where(first % steps == 0, first_steps[env], 0)
         s, u, r, log_pi = batch
-        return [Path(s[a:b], u[a:b], r[a:b], log_pi[a:b], done, final, first_step, is_cut)
-                for a, b, done, final, first_step, is_cut in zip(
-                    (env * steps + start).tolist(), (env * steps + stop + 1).tolist(), terminated[stop, env].tolist(),
-                    final_observations, first.tolist(), cut.tolist())]
+        return [Path(s[a:b], u[a:b], r[a:b], log_pi[a:b], done, final, step, is_cut)
+                for a, b, done, final, step, is_cut in zip(
+                    first.tolist(), (last + 1).tolist(), terminated.T.ravel()[last].tolist(), final_observations,
+                    first_step.tolist(), cut.tolist())]
