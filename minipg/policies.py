@@ -73,8 +73,12 @@ def path_weights(weights, n_steps):
 
 
 def with_ones(rows):
-    """[rows, 1]: each row with a 1 appended, shape (T, n+1)."""
-    return np.concatenate([rows, np.ones((len(rows), 1))], axis=1)
+    """[rows, 1]: each row, along the last axis, with a 1 appended: shape (..., n+1), float64."""
+    shape = np.shape(rows)
+    extended = np.empty(shape[:-1] + (shape[-1] + 1,))
+    extended[..., :-1] = rows
+    extended[..., -1] = 1.0
+    return extended
 
 
 def one_row(observation, n_features):
@@ -130,7 +134,7 @@ def feature_columns(observations):
 
 def linear(weights, observations):
     """W phi~(s) for one observation (d,) or each row of (n, d), unchecked: the product acting uses each step."""
-    return times(weights, np.concatenate([observations, np.ones(np.shape(observations)[:-1] + (1,))], axis=-1))
+    return times(weights, with_ones(observations))
 
 
 def log_softmax(logits, axis=-1):
