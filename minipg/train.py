@@ -306,14 +306,16 @@ def evaluate_solved(vector, threshold, policy, theta, rng, stop_early=True):
     """
     episodes = vector.n
     observations = vector.reset(rng.integers(2**32, size=episodes))
-    returns, steps, target = np.zeros(episodes), 0, threshold * episodes
-    while not vector.done.all():
-        steps += np.count_nonzero(~vector.done)
+    returns, steps, target, running = np.zeros(episodes), 0, threshold * episodes, episodes
+    while running:
+        steps += running
         observations, rewards, _, _ = vector.step(policy.act_batch(theta, observations, rng))
         returns += rewards
-        still_to_earn = np.sum(vector.max_step_reward * (vector.max_episode_steps - vector.steps)[~vector.done])
-        if stop_early and returns.sum() + still_to_earn < target:
-            return False, float("nan"), steps
+        running = episodes - np.count_nonzero(vector.done)
+        if stop_early:
+            still_to_earn = np.sum(vector.max_step_reward * (vector.max_episode_steps - vector.steps)[~vector.done])
+            if returns.sum() + still_to_earn < target:
+                return False, float("nan"), steps
     return bool(returns.sum() >= target), float(returns.mean()), steps
 
 
