@@ -190,7 +190,7 @@ def parse_args(argv):
     parser.add_argument("--after-steps", type=non_negative_int,
                         help="training env steps after the first solve, over which 'stays solved' is measured "
                              "(default 20000; --quick: 2000)")
-    parser.add_argument("--max-steps", type=positive_int, help="training env steps cap (default 200000; --quick: 3000)")
+    parser.add_argument("--max-steps", type=positive_int, help="training env steps cap (default 200000; --quick: 2048)")
     parser.add_argument("--jobs", type=positive_int, default=os.cpu_count() or 1,
                         help="seeds trained at once, one process each (default: this machine's cores)")
     parser.add_argument("--quick", action="store_true",
@@ -205,7 +205,7 @@ def parse_args(argv):
     unknown = [name for name in args.names if name not in CONFIGURATIONS]
     if unknown:
         raise ValueError(f"unknown configuration {unknown[0]!r}; known: {', '.join(CONFIGURATIONS)}")
-    for name, default, quick in (("seeds", 10, 2), ("after_steps", 20_000, 2000), ("max_steps", 200_000, 3000)):
+    for name, default, quick in (("seeds", 10, 2), ("after_steps", 20_000, 2000), ("max_steps", 200_000, 2048)):
         if getattr(args, name) is None:
             setattr(args, name, quick if args.quick else default)
     return args
