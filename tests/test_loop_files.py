@@ -1,5 +1,5 @@
 """A reader follows one training iteration through a handful of files, each one idea of the derivation: the files
-whose functions an iteration calls, found by profiling 2 and then 8 iterations and keeping the files called more
+whose functions an iteration calls, found by profiling 2 and then 4 iterations and keeping the files called more
 often in the longer run (setting up, the first evaluation and writing files happen in both)."""
 import collections
 import os
@@ -29,7 +29,7 @@ def calls_per_file(config):
 
 
 def iteration_files(env, **given):
-    short, long = (calls_per_file(settings(env, iterations=n, **given)) for n in (2, 8))
+    short, long = (calls_per_file(settings(env, iterations=n, **given)) for n in (2, 4))
     return sorted(name for name in long if long[name] > short[name] and not name.startswith("tests/"))
 
 
