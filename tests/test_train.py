@@ -190,7 +190,9 @@ def test_same_seed_same_bits_whatever_kernels_blas_and_numpy_choose():
     processor: theta and every log row are the same bits with OpenBLAS told to use another processor's kernels
     (Prescott's, x86 kernels that run wherever x86-64 runs) and with NumPy's own AVX2 loops switched off. Before
     the ridge fit, the natural step and the one sum were written out, Prescott's or Sandy Bridge's kernels changed
-    every run's bits. (With a BLAS other than OpenBLAS the setting does nothing and the runs agree trivially.)"""
+    every run's bits. (With a BLAS other than OpenBLAS the setting does nothing and the runs agree trivially. NumPy's
+    AVX-512 loops for sin, cos and exp, whose last bits differ, cannot be switched on where the processor lacks
+    them: runs on a processor with AVX-512 and on one without are two families, which the README reports apart.)"""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     runs = [subprocess.Popen([sys.executable, "-c", SAME_BITS], stdout=subprocess.PIPE, text=True, cwd=root,
                              env={**os.environ, "PYTHONPATH": root, **setting})
