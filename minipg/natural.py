@@ -103,7 +103,9 @@ def natural_step(fisher, gradient, kl_radius, damping=1e-3, lr=None, iterations=
     by `iterations` steps of conjugate gradients (`conjugate_gradient`; a matrix ignores iterations); x^T F x
     then takes one more product. `batch_fisher` gives the matrix for a linear policy, the products for a network.
     With lr, the step is lr x instead, shortened to that KL-sized step when it is longer (Eq. 19):
-    it then shrinks with the gradient, and stops where the gradient vanishes.
+    it then shrinks with the gradient, and stops where the gradient vanishes. A step that would not be finite (a
+    radius so large that sqrt(2 delta / x^T F x) overflows) raises FloatingPointError, as an overflow does where
+    NumPy raises.
     The damping keeps the solve well posed where F is singular (a feature constant over the batch makes
     its weight and the bias columns dependent): along an eigenvector of F with eigenvalue lambda the
     direction is (v . g) / (lambda + damping), the natural step where lambda >> damping and a plain
@@ -126,7 +128,10 @@ def natural_step(fisher, gradient, kl_radius, damping=1e-3, lr=None, iterations=
     if not curvature > 0:
         return np.zeros_like(gradient)
     radius_scale = np.sqrt(2.0 * kl_radius / curvature)
-    return (radius_scale if lr is None else min(lr, radius_scale)) * direction
+    step = (radius_scale if lr is None else min(lr, radius_scale)) * direction
+    if not np.isfinite(step).all():  # 2 delta / x^T F x overflowed, in arithmetic that does not raise
+        raise FloatingPointError(f"the natural step is not finite: sqrt(2 delta / x^T F x) = {radius_scale:g}")
+    return step
 
 
 def surrogate(policy, theta, paths, psi):

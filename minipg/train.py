@@ -161,8 +161,10 @@ def divergence_cause(config, theta_is_loaded):
     """The settings that sized the step whose numbers overflowed: the entropy bonus's coefficient, the step size,
     and the theta the run started from when it diverged at once."""
     causes = [f"--entropy {config.entropy:g} (it scales the entropy bonus's gradient)"] if config.entropy else []
-    causes.append(f"the KL radius --kl {config.kl:g}" if config.optimizer == "trust-region"
-                  else f"the step size --lr {config.lr:g}")
+    if config.optimizer in ("natural", "trust-region"):  # delta sizes their step: lr sqrt(2 delta / x^T F x) x
+        causes.append(f"the KL radius --kl {config.kl:g}")
+    if config.optimizer != "trust-region":
+        causes.append(f"the step size --lr {config.lr:g}")
     start = f"; or the theta loaded from {config.load} is too large" if theta_is_loaded else ""
     return " or ".join(causes) + " is likely too large" + start
 

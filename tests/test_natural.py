@@ -114,6 +114,18 @@ def test_capped_natural_step_is_lr_times_the_direction_until_it_reaches_the_radi
         assert 0.5 * step @ fisher @ step == pytest.approx(0.01, rel=1e-10)
 
 
+def test_a_radius_whose_step_overflows_raises_and_the_capped_step_is_then_lr_times_the_direction(batch):
+    """delta = 1e308: 2 delta alone overflows, a Python float's inf without an error; the uncapped step refuses to be
+    inf, for the matrix and for the products alike, while the capped one is lr x, its cap never reached."""
+    policy, theta, paths, _ = batch
+    fisher, gradient = fisher_matrix(policy, theta, paths), reward_to_go(policy, theta, paths)
+    direction = np.linalg.solve(fisher + 1e-3 * np.eye(len(fisher)), gradient)
+    for fisher_given in (fisher, fisher_product(policy, theta, paths)):
+        with pytest.raises(FloatingPointError, match="the natural step is not finite"):
+            natural_step(fisher_given, gradient, kl_radius=1e308)
+    np.testing.assert_allclose(natural_step(fisher, gradient, kl_radius=1e308, lr=0.5), 0.5 * direction, rtol=1e-8)
+
+
 def test_capped_natural_step_shrinks_with_the_gradient(batch):
     policy, theta, paths, _ = batch
     fisher, gradient = fisher_matrix(policy, theta, paths), reward_to_go(policy, theta, paths)

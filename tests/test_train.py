@@ -209,6 +209,18 @@ def test_divergence_stops_with_status_1_and_keeps_the_last_finite_theta(tmp_path
         assert np.all(np.isfinite(checkpoint["theta"]))
 
 
+@pytest.mark.parametrize("optimizer, named", [("natural", "the KL radius --kl 1e+308 or the step size --lr 1"),
+                                               ("trust-region", "the KL radius --kl 1e+308")])
+def test_a_kl_radius_whose_step_overflows_is_a_divergence_naming_kl(tmp_path, optimizer, named):
+    """--kl 1e308 makes sqrt(2 delta / x^T F x) inf in arithmetic that raises no error: the run still stops at
+    iteration 1 with status 1 and the starting theta saved, rather than saving inf or refusing theta as bad input."""
+    result = run_cli("--optimizer", optimizer, "--kl", "1e308", "--iterations", "2", "--out", str(tmp_path), "--quiet")
+    assert result.returncode == 1
+    assert f"iteration 1: theta or its gradient is not finite; {named} is likely too large\n" in result.stderr
+    with np.load(tmp_path / "cartpole.npz") as checkpoint:
+        assert not checkpoint["theta"].any()  # the initial theta, zeros for a linear policy
+
+
 def test_a_divergence_names_the_entropy_bonus_when_it_sizes_the_step(tmp_path):
     """--entropy 1e300 makes the gradient 1e300 and Adam's second moment overflows: the line names --entropy."""
     result = run_cli("--estimator", "ppo", "--entropy", "1e300", "--iterations", "2", "--out", str(tmp_path), "--quiet")
