@@ -158,8 +158,8 @@ def step(config, optimizer, policy, theta, gradient, paths, psi):
 
 
 def divergence_cause(config, theta_is_loaded):
-    """The settings that sized the step whose numbers overflowed: the entropy bonus's coefficient, the step size,
-    and the theta the run started from when it diverged at once."""
+    """The settings that sized the step whose numbers overflowed: the entropy bonus's coefficient, the KL radius,
+    the step size, and the theta the run started from when it diverged at once."""
     causes = [f"--entropy {config.entropy:g} (it scales the entropy bonus's gradient)"] if config.entropy else []
     if config.optimizer in ("natural", "trust-region"):  # delta sizes their step: lr sqrt(2 delta / x^T F x) x
         causes.append(f"the KL radius --kl {config.kl:g}")
