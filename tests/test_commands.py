@@ -1,14 +1,16 @@
 """The bench and variance commands: they run end to end, print what they measure, and refuse bad flags."""
 import csv
+import math
 import os
 import subprocess
 import sys
 
 import pytest
 
-from minipg.lab.bench import main as bench_main, parse_overrides
+from minipg.lab import bench
+from minipg.lab.bench import SeedResult, bench_seed, main as bench_main, parse_overrides, summary
 from minipg.io.cli import run_cli
-from minipg.train import main as train_main
+from minipg.train import LogRow, Run, main as train_main, settings
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -67,6 +69,48 @@ def test_bench_keeps_each_seeds_result_with_its_seed_and_counts_training_steps_o
             last = list(csv.DictReader(file))[-1]  # train stops at its first solved evaluation
         assert float(last["eval_mean_return"]) >= 475.0 and int(last["eval_env_steps"]) > 0
         assert row["steps_to_solve"] == last["env_steps"]
+
+
+def judged(monkeypatch, env, eval_mean_returns, after_steps, max_steps):
+    """(bench_seed's result, iterations run) over a stand-in for train whose iteration k ends at 100 k env steps
+    with the k-th of eval_mean_returns, until the bench's progress check stops it."""
+    ran = []
+
+    def train(config, progress, stop_when_solved, stop_early):
+        for k, eval_mean_return in enumerate(eval_mean_returns, start=1):
+            ran.append(k)
+            row = LogRow(k, 100 * k, k, 0.0, 0.0, 0.0, 0.0, 1.0, math.nan, math.nan, eval_mean_return, 0, math.nan)
+            if progress(row, 0.5 * k, None):
+                break
+        return Run(None, [], "cap", 0.0)
+
+    monkeypatch.setattr(bench, "train", train)
+    return bench_seed(settings(env), 0, after_steps, max_steps), len(ran)
+
+
+@pytest.mark.parametrize("env, returns, after_steps, max_steps, solved_at, after, ran", [
+    ("cartpole", [400.0, 475.0, 480.0], 0, 10**6, 200, [], 2),  # exactly at the threshold; no window: stop there
+    ("cartpole", [475.0, 400.0, 480.0, 490.0], 200, 10**6, 100, [False, True], 3),  # the window ends 200 steps on
+    ("cartpole", [100.0] * 5, 0, 300, None, [], 3),  # the cap: the first iteration at max_steps
+    ("acrobot", [-150.0, -100.0, -120.0], 100, 10**6, 200, [False], 3),  # the acrobot's threshold, -100
+    ("pendulum", [-250.0, -199.0, -300.0], 0, 10**6, 200, [], 2)],  # the pendulum's, -200
+    ids=["at-the-threshold", "after-steps", "max-steps", "acrobot", "pendulum"])
+def test_the_bench_solves_at_the_first_evaluation_at_the_envs_threshold_and_then_watches_after_steps_more(
+        monkeypatch, env, returns, after_steps, max_steps, solved_at, after, ran):
+    result, iterations = judged(monkeypatch, env, returns, after_steps, max_steps)
+    assert (result.solved, result.steps_to_solve, result.after_solved, iterations) == (
+        solved_at is not None, solved_at or 0, after, ran)
+    assert result.curve == [(100 * k, value) for k, value in enumerate(returns[:ran], start=1)]
+    assert result.seconds_to_solve == (0.5 * solved_at / 100 if solved_at else 0.0)
+
+
+def test_stays_solved_is_pooled_over_every_evaluation_after_a_solve():
+    """Three evaluations still solved of one seed and one not of another: 3 of 4, not the mean of 1 and 0; an
+    unsolved seed's evaluations do not count."""
+    results = [SeedResult(True, 100, 1.0, [True, True, True], []), SeedResult(True, 200, 2.0, [False], []),
+               SeedResult(False, 0, 0.0, [], [])]
+    row = summary(results)
+    assert (row["solved"], row["stays_solved"], row["median_steps"]) == ("2/3", 0.75, 150.0)
 
 
 def test_the_variance_curves_kl_is_from_pi_old_to_pi_state_by_state():

@@ -324,6 +324,39 @@ def test_network_critic_fit_is_adam_on_shuffled_minibatches_of_the_kept_targets(
     assert np.linalg.norm(weights - small_network_critic(seed=4).weights) > 0.1
 
 
+def test_network_critic_starts_as_an_orthogonal_body_and_a_unit_value_row():
+    """Hidden layers sqrt(2) Q, biases 0, then the value row w_v[:-1] a unit vector (gain 1, CleanRL's critic head) and
+    its bias 0: V starts within |V| <= sqrt(width) whatever the observation."""
+    critic = NetworkCritic(3, np.random.default_rng(2), hidden=(5, 4))
+    body, value_head = critic.weights[: critic.body.n_params], critic.weights[critic.body.n_params :]
+    start = 0
+    for n_out, n_in in critic.body.shapes:
+        weights = body[start : start + n_out * n_in].reshape(n_out, n_in)
+        gram = weights.T @ weights if n_out >= n_in else weights @ weights.T
+        np.testing.assert_allclose(gram, 2.0 * np.eye(min(n_out, n_in)), atol=1e-13)
+        np.testing.assert_array_equal(body[start + n_out * n_in : start + n_out * (n_in + 1)], 0.0)
+        start += n_out * (n_in + 1)
+    assert start == len(body) and len(value_head) == 5
+    assert np.linalg.norm(value_head[:-1]) == pytest.approx(1.0, abs=1e-14) and value_head[-1] == 0.0
+
+
+def test_network_critic_with_fewer_targets_than_minibatches_fits_one_row_at_a_time():
+    """A batch of 3 steps and 8 minibatches: each pass is 3 Adam steps of one row each, in the critic's own shuffled
+    order, as rebuilt here; an empty minibatch would still move the weights through Adam's moments."""
+    stream = np.random.default_rng(4)
+    critic = NetworkCritic(2, stream, hidden=(3,), epochs=2, minibatches=8, lr=0.05)
+    shuffles, weights, adam = copy.deepcopy(stream), critic.weights.copy(), Adam(0.05)
+    path = two_feature_path(np.random.default_rng(5), 3, True)
+    targets = discounted_cumsum(path.rewards, 0.9)
+    for _ in range(2):
+        for row in shuffles.permutation(3):
+            gradient = central_difference(lambda w: (critic.value_rows(w, path.observations[row : row + 1])[0][0]
+                                                     - targets[row]) ** 2, weights)
+            weights = adam.step(weights, -gradient)
+    critic.fit([path], 0.9)
+    np.testing.assert_allclose(critic.weights, weights, rtol=1e-6, atol=1e-6)
+
+
 def test_network_critic_fits_known_returns():
     """Six terminating paths of 5-30 steps whose s_t[0] is the number of steps left: G_t = (1 - 0.9^k) / 0.1 with k
     = 10 s_t[0], targets of std 2.6. With the default settings (two layers of 64, Adam 1e-3, 10 epochs of 8

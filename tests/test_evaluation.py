@@ -27,3 +27,17 @@ def test_a_balancing_policy_is_solved_and_a_random_one_stops_within_a_few_dozen_
     assert evaluate_solved(vector, 475.0, policy, 100.0 * BALANCING, np.random.default_rng(0))[0]
     solved, _, steps = evaluate_solved(vector, 475.0, policy, np.zeros(10), np.random.default_rng(0))
     assert not solved and steps < 100 * 50
+
+
+@pytest.mark.parametrize("stop_early", [False, True])
+def test_a_mean_return_exactly_at_the_threshold_solves(stop_early):
+    """Solved means a mean of at least the threshold: at threshold = the mean itself (64 episodes, so mean x 64 is
+    the sum exactly), solved with that mean; and the early stop, whose bound an episode running to its end meets with
+    equality, does not stop it."""
+    policy, theta = SoftmaxPolicy(4, 2), 2.0 * BALANCING
+    _, mean, _ = evaluate_solved(envs.make_vector("cartpole", 64), 475.0, policy, theta, np.random.default_rng(3), False)
+    assert 20.0 < mean < 475.0  # neither all at the time limit nor all falling in their first steps
+    solved = evaluate_solved(envs.make_vector("cartpole", 64), mean, policy, theta, np.random.default_rng(3), stop_early)
+    assert solved[:2] == (True, mean)
+    assert not evaluate_solved(envs.make_vector("cartpole", 64), np.nextafter(mean, np.inf), policy, theta,
+                               np.random.default_rng(3), stop_early)[0]

@@ -172,6 +172,8 @@ MKFIFO = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on
                            config="{}"), "NaN"),
     (lambda d: save_arrays(d / "c.npz", theta=np.array(["a", "b"]), env="corridor", policy="softmax", config="{}"),
      "vector of floats"),
+    (lambda d: save_arrays(d / "c.npz", theta=np.arange(10), env="corridor", policy="softmax", config="{}"),
+     "vector of floats, got int64"),
     (lambda d: save_arrays(d / "c.npz", theta=np.zeros(10), env=["corridor"], policy="softmax", config="{}"),
      "env must be a string"),
     (lambda d: save_arrays(d / "c.npz", theta=np.zeros(10), env="corridor", policy="softmax", config="{lr: 1"),
@@ -187,7 +189,7 @@ MKFIFO = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on
     (lambda d: save_members(d / "c.npz", theta=np.zeros(4), env=npy_header((), "<U300000"), policy="softmax",
                             config="{}"), "more than"),
 ], ids=["npy-renamed", "directory", "fifo", "file-too-large", "text", "missing-key", "theta-2d", "theta-nan",
-        "theta-text", "env-array", "config-not-json", "config-a-list", "config-nested-deep", "member-not-npy",
+        "theta-text", "theta-int", "env-array", "config-not-json", "config-a-list", "config-nested-deep", "member-not-npy",
         "theta-beyond-float64", "theta-too-large", "theta-declared-4-GiB", "env-declared-too-large"])
 def test_a_checkpoint_that_is_not_one_says_what_is_wrong(tmp_path, deadline, make, fragment):
     refused(make(tmp_path), fragment)

@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from minipg.lab import bench
+from minipg.train import SOLVED_RETURN, parse_flags
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as _file:
@@ -50,6 +51,24 @@ def test_the_readme_bench_tables_are_the_committed_csvs():
             rows = list(csv.DictReader(file))
         jobs = int(re.search(r"median s \((\d+) jobs?\)", output).group(1))
         assert output.splitlines()[: len(rows) + 1] == bench.table(rows, jobs), command
+
+
+def test_the_readme_shows_each_envs_setting_as_train_help_prints_it(capsys):
+    """The settings its bench tables were measured on: a default changed in the code fails here until the README
+    (and its results) follow."""
+    [(_, output)] = shown("python -m minipg.train --help")
+    with pytest.raises(SystemExit):
+        parse_flags(["--help"])
+    printed = capsys.readouterr().out
+    assert output.startswith("…\n") and printed.endswith(output.removeprefix("…\n"))
+
+
+def test_the_readme_states_the_threshold_each_env_is_solved_at():
+    """The bench's protocol names the thresholds, cart-pole's, the acrobot's and the pendulum's: the judge's."""
+    stated = re.search(r"reaching the env's threshold: (\S+), (\S+) or (\S+);", " ".join(README.split())).groups()
+    assert [float(number.replace("−", "-")) for number in stated] == \
+        [SOLVED_RETURN[env] for env in ("cartpole", "acrobot", "pendulum")]
+    assert SOLVED_RETURN["cartpole-continuous"] == SOLVED_RETURN["cartpole"]
 
 
 def test_every_equation_the_code_cites_is_in_the_readme():

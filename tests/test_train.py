@@ -13,14 +13,15 @@ import pytest
 import envs
 from minipg import exact
 from minipg.baselines import LinearValueBaseline
-from minipg.critics import RegressionCritic
+from minipg.critics import NetworkCritic, RegressionCritic
 from minipg.estimators import path_return, policy_gradient
 from minipg.lab import show
 from minipg.lab.bench import CONFIGURATIONS
 from minipg.optim import Adam
 from minipg.returns import discounted_cumsum
 from minipg.rollout import sample_paths
-from minipg.train import ENV_DEFAULTS, main, make_policy, settings, step, train
+from minipg.policies import GaussianPolicy, SoftmaxPolicy
+from minipg.train import ENV_DEFAULTS, evaluate_solved, main, make_policy, make_value, settings, step, train
 from tests.helpers import POSIX_SIGNALS
 
 
@@ -117,6 +118,24 @@ def test_a_checkpoint_written_before_the_new_layout_still_loads():
 def test_step_size_is_the_envs_with_its_own_optimizer_else_the_optimizers_own(env, optimizer, lr, expected):
     given = {name: value for name, value in (("optimizer", optimizer), ("lr", lr)) if value is not None}
     assert settings(env, **given).lr == expected
+
+
+@pytest.mark.parametrize("env, given, expected", [
+    ("cartpole", {}, 0.1), ("cartpole", {"critic": "td"}, 0.1), ("cartpole", {"critic_hidden": (64, 64)}, 0.001),
+    ("acrobot", {"critic_hidden": (8,)}, 0.001), ("pendulum", {}, 0.001), ("pendulum", {"critic_hidden": (8,)}, 0.001),
+    ("pendulum", {"critic_hidden": (), "critic": "td"}, 0.1), ("cartpole", {"critic": "td", "critic_lr": 0.5}, 0.5)])
+def test_a_critic_other_than_the_envs_takes_its_own_step_unless_one_is_given(env, given, expected):
+    """The README's: the TD critic's step alpha of Eq. (14) is 0.1, a network critic's Adam step 0.001."""
+    assert settings(env, **given).critic_lr == expected
+
+
+@pytest.mark.parametrize("name", ["hidden", "critic_hidden"])
+@pytest.mark.parametrize("widths", [(0,), (8, 0), (8, -1), (True,), (8.0,), [8]])
+def test_layer_widths_given_in_python_are_checked_as_the_flags_are(name, widths):
+    """--hidden 0 is refused by the flag's parser; settings(hidden=(0,)), as the bench's configurations give it,
+    by the same check as any setting."""
+    with pytest.raises(ValueError, match=f"^--{name.replace('_', '-')} must be the widths of tanh layers"):
+        settings("cartpole", **{name: widths})
 
 
 @pytest.mark.parametrize("given, flag", [({"optimizer": "trust-region", "lr": 0.5}, "--lr"),
@@ -283,6 +302,21 @@ def test_train_and_bench_find_the_same_first_solve():
 def test_an_unsolved_run_goes_on_to_the_cap():
     run = train(settings(iterations=3))
     assert run.status == "cap" and len(run.log) == 3 and run.log[-1].eval_env_steps > 0
+
+
+def test_evaluation_k_is_100_episodes_of_the_iterations_theta_on_a_stream_of_its_own():
+    """The judge's evaluation after iteration k of seed s, recomputed from the theta progress was given: 100
+    cart-poles stepped together from a generator seeded (s, 2024, k - 1), to the end (the bench's evaluation); its
+    mean return is the log row's, and the log counts its steps."""
+    thetas, policy, counted = [], make_policy(envs.make("cartpole"), "softmax"), 0
+    run = train(settings(seed=2, iterations=3), progress=lambda row, seconds, theta: thetas.append(theta.copy()),
+                stop_when_solved=False, stop_early=False)
+    for k, (row, theta) in enumerate(zip(run.log, thetas), start=1):
+        _, mean_return, steps = evaluate_solved(envs.make_vector("cartpole", 100), 475.0, policy, theta,
+                                                np.random.default_rng([2, 2024, k - 1]), stop_early=False)
+        counted += steps
+        assert (row.eval_mean_return, row.eval_env_steps) == (mean_return, counted)
+    assert len(thetas) == 3 and not np.array_equal(thetas[0], thetas[-1])  # theta moved: each evaluation is its own
 
 
 @pytest.mark.parametrize("estimator", ["baseline", "actor-critic"])
@@ -515,6 +549,51 @@ def test_a_network_checkpoint_records_its_layers_and_loads_back_only_as_the_same
                  "--out", str(tmp_path / "again")]) == 0
     result = run_cli("--load", str(tmp_path / "cartpole.npz"), "--hidden", "8", "--eval", "2")
     assert result.returncode == 2 and "--hidden 8: checkpoint" in result.stderr and "hidden layers 8,4" in result.stderr
+    with pytest.raises(ValueError, match="^--hidden 4,8: checkpoint .* holds a policy with hidden layers 8,4$"):
+        main(["--load", str(tmp_path / "cartpole.npz"), "--hidden", "4,8", "--eval", "2"])  # as many layers
+
+
+OBSERVATION_BOUNDS = {  # Gymnasium's observation_space.high: cos, sin, and the velocity limits
+    "acrobot": (1.0, 1.0, 1.0, 1.0, 4 * np.pi, 9 * np.pi), "pendulum": (1.0, 1.0, 8.0)}
+
+
+@pytest.mark.parametrize("env_name", sorted(OBSERVATION_BOUNDS))
+def test_a_runs_tanh_layers_read_the_observation_over_its_bounds_and_a_linear_policy_reads_it_as_it_is(env_name):
+    """The policy and the network critic a run builds give on s what unscaled twins give on s / high, high the
+    bound of |s|; a linear policy is the unscaled one. Velocities near their bounds move it by a factor of 8 to 28."""
+    env, rng = envs.make(env_name), np.random.default_rng(0)
+    high = np.array(OBSERVATION_BOUNDS[env_name])
+    observations = rng.uniform(-1.0, 1.0, (7, len(high))) * high
+    config = settings(env_name, hidden=(5,), critic_hidden=(4,))
+    kind, outputs = (SoftmaxPolicy, env.n_actions) if hasattr(env, "n_actions") else (GaussianPolicy, env.action_dim)
+    actions = rng.integers(outputs, size=7) if kind is SoftmaxPolicy else rng.standard_normal((7, outputs))
+    for hidden, read in (((5,), observations / high), ((), observations)):
+        policy, twin = make_policy(env, config.policy, hidden), kind(env.observation_dim, outputs, hidden)
+        theta = rng.standard_normal(policy.n_params)
+        np.testing.assert_allclose(policy.path_log_probs(theta, observations, actions),
+                                   twin.path_log_probs(theta, read, actions), rtol=1e-12)
+    critic, twin = make_value(config, env), NetworkCritic(env.observation_dim, np.random.default_rng(1), (4,))
+    np.testing.assert_allclose(critic.value_rows(critic.weights, observations)[0],
+                               twin.value_rows(critic.weights, observations / high)[0], rtol=1e-12)
+
+
+def test_a_runs_network_critic_is_built_from_its_settings_on_its_own_stream():
+    """make_value's critic is the NetworkCritic of the run's widths, Adam step, passes, minibatches and kept batches,
+    its init and shuffles drawn from a generator seeded (seed, 2026): the same weights as one built here, at the
+    start and after three fits (the third past the two batches kept)."""
+    env = envs.make("pendulum")
+    config = settings("pendulum", seed=3, critic_hidden=(6,), critic_lr=0.01, critic_epochs=3, critic_minibatches=5,
+                      critic_batches=2)
+    critic = make_value(config, env)
+    twin = NetworkCritic(3, np.random.default_rng([3, 2026]), hidden=(6,), lr=0.01, epochs=3, minibatches=5, keep=2,
+                         input_scale=OBSERVATION_BOUNDS["pendulum"])
+    np.testing.assert_array_equal(critic.weights, twin.weights)
+    policy, rng = make_policy(env, "gaussian"), np.random.default_rng(0)
+    for _ in range(3):
+        paths = sample_paths(env, policy, np.zeros(policy.n_params), 1, rng, horizon=20)
+        critic.fit(paths, 0.9)
+        twin.fit(paths, 0.9)
+    np.testing.assert_array_equal(critic.weights, twin.weights)
 
 
 def test_eval_by_the_mode_takes_the_most_likely_action_at_every_step(tmp_path, capsys):
