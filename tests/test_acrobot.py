@@ -10,6 +10,7 @@ one once rounded to float32.
 """
 import math
 import pathlib
+import threading
 
 import numpy as np
 import pytest
@@ -118,6 +119,31 @@ def test_golden_edge_states_far_off_range_are_ones_where_wrapping_at_once_rounds
         assert not np.array_equal(next_state(state.copy(), torque), expected)
 
 
+def gymnasium_wrap(x, m=-math.pi, big_m=math.pi):
+    """Gymnasium's acrobot wrap, written out: x - 2 pi while x > pi, then x + 2 pi while x < -pi."""
+    diff = big_m - m
+    while x > big_m:
+        x = x - diff
+    while x < m:
+        x = x + diff
+    return x
+
+
+def test_wrap_leaves_exactly_plus_minus_pi_where_they_are_as_gymnasium_s_wrap_does():
+    """[-pi, pi] is closed at both ends: an angle at exactly -pi or +pi stays. Run in a thread with a time limit: a
+    wrap that loops while an angle is at -pi, but moves it only when below, would never return."""
+    below, above = np.nextafter(-math.pi, -np.inf), np.nextafter(math.pi, np.inf)
+    angles = np.array([[-math.pi, math.pi, -3 * math.pi, 3 * math.pi, below, above, -7.0, 0.0],
+                       [math.pi, -math.pi, 0.5, -0.5, above, below, 7.0, -math.pi]])  # t1, t2 as next_state has them
+    wrapped = []
+    thread = threading.Thread(target=lambda: wrapped.append(envs.acrobot.wrap(angles)), daemon=True)
+    thread.start()
+    thread.join(timeout=10.0)
+    assert not thread.is_alive(), "wrap did not return within 10 s"
+    np.testing.assert_array_equal(wrapped[0], [[gymnasium_wrap(float(x)) for x in row] for row in angles])
+    assert wrapped[0][0, 0] == -math.pi and wrapped[0][0, 1] == math.pi
+
+
 @pytest.mark.parametrize("k", range(len(GOLDEN["edge_action"])))
 def test_edge_steps_match_gymnasium_to_the_last_bit(k):
     """States where x*x instead of pow(x, 2) changes a last bit, and states whose angles wrap by 1 to 15 turns."""
@@ -207,6 +233,17 @@ def test_reaching_the_goal_ends_the_episode_with_reward_0_and_every_other_step_c
     assert env.step(1)[1:4] == (0.0, True, False)
 
 
+def test_a_tip_exactly_one_link_above_the_pivot_has_not_reached_the_goal():
+    """Gymnasium's test is strict, -cos t1 - cos(t1 + t2) > 1: a state whose tip height is exactly 1.0 (found by the
+    mutation probe) is short of the goal; the same state with t1 one float higher (a height 4 ulps over) is on it."""
+    t1, t2 = 2.5395734275277406, -0.7920524291661819
+    assert -math.cos(t1) - math.cos(t1 + t2) == 1.0
+    higher = float(np.nextafter(t1, np.inf))
+    assert 1.0 < -math.cos(higher) - math.cos(higher + t2) < 1.0 + 1e-15
+    assert not envs.acrobot.reached_goal(np.array([t1, t2, 0.0, 0.0]))
+    assert envs.acrobot.reached_goal(np.array([higher, t2, 0.0, 0.0]))
+
+
 def swung_up_at_step_500(env_step, set_state):
     """499 steps without torque from the seeded start (the acrobot barely moves), then the state set upright: the
     500th step reaches the goal and meets the time limit."""
@@ -272,6 +309,14 @@ def test_bad_state_is_refused(state):
         AcrobotEnv().state = state
 
 
+def test_setting_the_state_copies_it():
+    env = AcrobotEnv()
+    state = np.array([0.1, -0.2, 0.3, 0.4])
+    env.state = state
+    state[0] = 5.0
+    np.testing.assert_array_equal(env.state, [0.1, -0.2, 0.3, 0.4])
+
+
 def test_action_space_attributes():
     env = envs.make("acrobot")
     assert isinstance(env, AcrobotEnv)
@@ -335,6 +380,19 @@ def test_vector_twin_steps_every_row_as_the_single_env():
     assert len(restarted) > 8 and frozen_steps > 100  # rows ended, waited, restarted and ran on
 
 
+def test_vector_restart_gives_float64_observations_as_the_single_env_s_reset():
+    """Seeds 835 and 1506 (golden seeds) start where float32 arithmetic matters: the float32 observation widened."""
+    vector, singles = AcrobotVector(3), [AcrobotEnv() for _ in range(3)]
+    vector.reset([835, 1506, 7])
+    for env, seed in zip(singles, [835, 1506, 7]):
+        env.reset(seed=seed)
+    for rows in ([0, 2], [1], [2, 1, 0]):
+        started = vector.restart(rows)
+        expected = np.array([singles[r].reset()[0] for r in rows])
+        assert started.dtype == expected.dtype == np.float64
+        np.testing.assert_array_equal(started, expected)
+
+
 def test_vector_rows_are_cut_at_their_own_500th_step_and_can_end_both_ways_at_once():
     """Without torque no row reaches the goal: row 0 from reset is truncated at step 500, row 1 restarted at step
     100 at step 600; row 2, set upright before its 500th step, is terminated and truncated at once (reward 0)."""
@@ -353,6 +411,30 @@ def test_vector_rows_are_cut_at_their_own_500th_step_and_can_end_both_ways_at_on
             assert (terminated[2], truncated[2], rewards[2]) == (True, True, 0.0)
         cut += [(step, row) for row in np.flatnonzero(truncated)]
     assert cut == [(500, 0), (500, 2), (600, 1)]
+
+
+def test_a_vector_row_that_ended_keeps_its_step_count_while_the_others_count_on():
+    """Row 0, set upright, reaches the goal on its first step, as AcrobotEnv alone does; row 1 is truncated at 500;
+    row 2, restarted at step 100, counts on to 420 at step 520. Ended rows are not restarted and keep their counts."""
+    env = AcrobotEnv()
+    env.reset(seed=0)
+    env.state = [math.pi, 0.0, 0.0, 0.0]
+    length, done = 0, False
+    while not done:
+        done = any(env.step(1)[2:4])
+        length += 1
+    vector = AcrobotVector(3)
+    vector.reset([0, 1, 2])
+    states = vector.states.copy()
+    states[0] = [math.pi, 0.0, 0.0, 0.0]
+    vector.states = states
+    for step in range(1, 521):
+        if step == 101:
+            vector.restart([2])
+        vector.step(np.ones(3, dtype=int))
+        since_start = step - 100 if step > 100 else step
+        np.testing.assert_array_equal(vector.steps, [min(step, length), min(step, 500), since_start])
+    assert list(vector.done) == [True, True, False]
 
 
 @pytest.mark.parametrize("actions", [np.array([0, 1, 3]), np.array([0, 1]), np.array([0.0, 1.0, 2.0]),

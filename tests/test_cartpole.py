@@ -225,6 +225,14 @@ def test_bad_state_is_refused(state):
         CartPoleEnv().state = state
 
 
+def test_setting_the_state_copies_it():
+    env = CartPoleEnv()
+    state = np.array([0.1, -0.2, 0.03, 0.4])
+    env.state = state
+    state[0] = 5.0
+    np.testing.assert_array_equal(env.state, [0.1, -0.2, 0.03, 0.4])
+
+
 def test_action_space_attributes():
     discrete, continuous = CartPoleEnv(), CartPoleEnv(continuous=True)
     assert (discrete.observation_dim, discrete.n_actions, discrete.max_episode_steps) == (4, 2, 500)

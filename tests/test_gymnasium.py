@@ -78,29 +78,40 @@ class Spec:
 class StubCartPole:
     """minipg's CartPoleEnv as Gymnasium shows an env: spaces, a spec, observations in the observation space's dtype,
     reset seeds that must be None or non-negative Python ints (Gymnasium's np_random refuses the rest); every seed
-    and every action it receives is recorded, and whether it was closed."""
+    and every action it receives is recorded, and whether it was closed. With in_place=True it returns, as an env
+    may, one observation array overwritten by every reset and step, and terminated and truncated as NumPy bools."""
 
     def __init__(self, spec, continuous=False, dtype=np.float32, observation_space=None, action_space=None,
-                 reward_range=None):
+                 reward_range=None, in_place=False):
         self.inner, self.spec, self.unwrapped, self.dtype = CartPoleEnv(continuous), spec, self, dtype
         self.observation_space = observation_space or Box(CARTPOLE_LOW, CARTPOLE_HIGH, dtype=dtype)
         self.action_space = action_space or (Box(-1.0, 1.0, (1,), dtype) if continuous else Discrete(2))
         if reward_range is not None:
             self.reward_range = reward_range
         self.seeds, self.actions, self.closed = [], [], False
+        self.buffer = np.zeros(4, dtype=dtype) if in_place else None
+
+    def shown(self, observation):
+        """The observation in the space's dtype: a new array, or the one buffer overwritten."""
+        if self.buffer is None:
+            return observation.astype(self.dtype)
+        self.buffer[:] = observation
+        return self.buffer
 
     def reset(self, seed=None):
         if seed is not None and not (type(seed) is int and seed >= 0):
             raise Error(f"Seed must be a non-negative python integer, got {seed!r}")
         self.seeds.append(seed)
         observation, _ = self.inner.reset(seed=seed)
-        return observation.astype(self.dtype), {"seed": seed}
+        return self.shown(observation), {"seed": seed}
 
     def step(self, action):
         self.actions.append(action)
         start = getattr(self.action_space, "start", 0)
         observation, reward, terminated, truncated, _ = self.inner.step(action - start if start else action)
-        return observation.astype(self.dtype), reward, terminated, truncated, {}
+        if self.buffer is not None:
+            terminated, truncated = np.bool_(terminated), np.bool_(truncated)
+        return self.shown(observation), reward, terminated, truncated, {}
 
     def close(self):
         self.closed = True
@@ -110,6 +121,7 @@ STUBS = {  # id: (StubCartPole's arguments beside the spec, the spec's other fie
     "Stub-v0": ({}, {}),  # as CartPole-v1: float32 observations, no reward_range
     "StubBox-v0": ({"continuous": True}, {}),
     "StubExact-v0": ({"dtype": np.float64, "reward_range": (0.0, 1.0)}, {}),  # minipg's cartpole, bit for bit
+    "StubInPlace-v0": ({"dtype": np.float64, "in_place": True}, {}),  # one float64 array, overwritten; NumPy bools
     "StubExactBox-v0": ({"continuous": True, "dtype": np.float64, "reward_range": (0.0, 1.0)}, {}),
     "StubUnbounded-v0": ({"dtype": np.float64, "reward_range": (-INF, INF)}, {}),
     "StubEasy-v0": ({"dtype": np.float64, "reward_range": (0.0, 1.0)}, {"reward_threshold": 12.0}),
@@ -168,6 +180,23 @@ def test_observations_are_float64_copies_of_gymnasium_s_float32_ones(gymnasium):
     assert info == {"seed": 3}
     assert (env.observation_dim, env.n_actions, env.max_episode_steps) == (4, 2, 500)
     assert not hasattr(env, "action_dim")
+
+
+def test_an_observation_stays_as_returned_and_the_ends_are_python_bools_when_the_env_reuses_its_array(gymnasium):
+    """StubInPlace-v0 returns one float64 array, overwritten by every reset and step, and NumPy bools: the adapter's
+    observations are copies, equal to minipg's cart-pole's from the same seed to the last bit, and terminated and
+    truncated are bool. Always pushing right, the pole falls within a few dozen steps."""
+    env, alone = envs.make("gymnasium:StubInPlace-v0"), CartPoleEnv()
+    observations, expected = [env.reset(seed=3)[0]], [alone.reset(seed=3)[0]]
+    terminated = truncated = False
+    while not (terminated or truncated):
+        observation, _, terminated, truncated, _ = env.step(1)
+        ours, _, *ends = alone.step(1)[:4]
+        observations.append(observation)
+        expected.append(ours)
+        assert type(terminated) is bool and type(truncated) is bool and [terminated, truncated] == ends
+    np.testing.assert_array_equal(observations, expected)
+    assert terminated and len(observations) > 2
 
 
 def test_the_spec_and_the_spaces_give_threshold_time_limit_reward_bound_and_scale(gymnasium):

@@ -142,6 +142,21 @@ def test_torque_is_the_action_clipped_to_plus_minus_2():
         assert reward == expected_reward
 
 
+def test_a_float32_action_steps_as_its_value_widened_to_float64():
+    """Gymnasium computes 3 u and u^2 in the action's dtype; minipg widens every action to float64 first, so a
+    float32 action (a scalar or shape (1,)) and the same number given as float64 step to the same bits."""
+    rng = np.random.default_rng(8)
+    narrow, wide = PendulumEnv(), PendulumEnv()
+    np.testing.assert_array_equal(narrow.reset(seed=8)[0], wide.reset(seed=8)[0])
+    actions = [np.float32(a) for a in rng.uniform(-2.5, 2.5, size=20)] + [np.array([0.3], dtype=np.float32)]
+    for action in actions:
+        observation, reward, *ends = narrow.step(action)
+        expected, expected_reward, *expected_ends = wide.step(action.astype(np.float64))
+        np.testing.assert_array_equal(observation, expected)
+        assert (reward, ends) == (expected_reward, expected_ends)
+    np.testing.assert_array_equal(narrow.state, wide.state)
+
+
 def test_velocity_is_clipped_at_8_and_the_angle_moves_with_the_clipped_velocity():
     state, _, _ = step_from([math.pi / 2, 7.9], 2.0)  # thdot + (15 + 6) 0.05 = 8.95 without the clip
     np.testing.assert_array_equal(state, [math.pi / 2 + 8.0 * 0.05, 8.0])
@@ -184,6 +199,14 @@ def test_step_before_reset_is_refused():
 def test_bad_state_is_refused(state):
     with pytest.raises(ValueError, match=r"state must be 2 finite numbers \[th, thdot\]"):
         PendulumEnv().state = state
+
+
+def test_setting_the_state_copies_it():
+    env = PendulumEnv()
+    state = np.array([0.5, -1.0])
+    env.state = state
+    state[0] = 5.0
+    np.testing.assert_array_equal(env.state, [0.5, -1.0])
 
 
 def test_action_space_attributes():
@@ -232,6 +255,35 @@ def test_vector_twin_steps_every_row_as_the_single_env():
             assert (rewards[i], truncated[i]) == (reward, cut)
             ended[i] = cut
     assert frozen_steps > 500 and 0 < ended.sum() < n
+
+
+def test_vector_float32_actions_step_as_their_values_widened_to_float64():
+    rng = np.random.default_rng(9)
+    narrow, wide = envs.make_vector("pendulum", 3), envs.make_vector("pendulum", 3)
+    np.testing.assert_array_equal(narrow.reset([0, 1, 2]), wide.reset([0, 1, 2]))
+    for step in range(20):
+        actions = rng.uniform(-2.5, 2.5, size=(3, 1) if step % 2 else 3).astype(np.float32)
+        for ours, theirs in zip(narrow.step(actions), wide.step(actions.astype(np.float64))):
+            np.testing.assert_array_equal(ours, theirs)
+    np.testing.assert_array_equal(narrow.states, wide.states)
+
+
+def test_a_vector_row_that_ended_keeps_its_step_count_while_the_others_count_on():
+    """Row 0 runs from reset to its cut at 200 steps, as PendulumEnv alone does, then waits, not restarted; row 1,
+    restarted at step 50, goes on counting to 180 at step 230."""
+    vector, env = PendulumVector(2), PendulumEnv()
+    vector.reset([3, 4])
+    env.reset(seed=3)
+    length, truncated = 0, False
+    while not truncated:
+        truncated = env.step(0.0)[3]
+        length += 1
+    for step in range(1, 231):
+        if step == 51:
+            vector.restart([1])
+        vector.step(np.zeros(2))
+        np.testing.assert_array_equal(vector.steps, [min(step, length), step - 50 if step > 50 else step])
+    assert list(vector.done) == [True, False]
 
 
 @pytest.mark.parametrize("actions", [np.zeros(2), np.zeros((3, 2)), np.array([0.0, np.nan, 0.0]),

@@ -75,6 +75,27 @@ def test_rows_equal_the_vectorised_twin_bit_for_bit(name):
         (twin.n, twin.observation_dim, twin.max_episode_steps, twin.max_step_reward)
 
 
+@pytest.mark.parametrize("kind", ["serial", "twin"])
+@pytest.mark.parametrize("name", NAMES)
+def test_a_row_that_ended_keeps_its_step_count_while_the_others_count_on(name, kind):
+    """Random actions for max_episode_steps + 20 steps, no row restarted after it ends: each row's `steps` is the
+    number of steps from its start to the step that ended it (flagged terminated or truncated), and a running row's
+    counts on. Row 2 restarts at step 10, so it runs while others wait, ended."""
+    rng, n = np.random.default_rng(3), 3
+    vector = SerialVector(lambda: envs.make(name), n) if kind == "serial" else envs.make_vector(name, n)
+    vector.reset([[3, r] for r in range(n)])
+    started, ended_at = np.zeros(n, dtype=int), np.full(n, -1)
+    last = vector.max_episode_steps + 20
+    for t in range(1, last + 1):
+        if t == 11:
+            vector.restart([2])
+            started[2], ended_at[2] = 10, -1
+        _, _, terminated, truncated = vector.step(random_actions(vector, rng))
+        ended_at[(terminated | truncated) & (ended_at < 0)] = t
+        np.testing.assert_array_equal(vector.steps, np.where(ended_at < 0, t, ended_at) - started)
+    assert vector.done.all() and np.all(ended_at < last)
+
+
 @pytest.mark.parametrize("continuous", [False, True], ids=["softmax", "gaussian"])
 def test_lock_step_on_a_serial_vector_samples_what_one_by_one_samples(continuous):
     """PPO's lock-step batches on a SerialVector and its loop twin OneByOne, the same streams per env: the same paths,
@@ -91,3 +112,26 @@ def test_lock_step_on_a_serial_vector_samples_what_one_by_one_samples(continuous
 def test_a_wrong_number_of_seeds_is_refused():
     with pytest.raises(ValueError, match="reset needs one seed per row, 3, got 2"):
         SerialVector(lambda: envs.make("cartpole"), 3).reset([0, 1])
+
+
+def test_reset_step_and_observations_hand_out_copies():
+    """An array the vector returned is the caller's: stepping on does not change it."""
+    vector = SerialVector(lambda: envs.make("pendulum"), 2)
+    kept = [vector.reset([0, 1])]
+    for _ in range(2):
+        kept.append(vector.step(np.array([1.0, -1.0]))[0])
+        kept.append(vector.observations())
+    copies = [array.copy() for array in kept]
+    vector.step(np.array([2.0, 2.0]))
+    for array, copy in zip(kept, copies):
+        np.testing.assert_array_equal(array, copy)
+    assert not np.array_equal(vector.observations(), copies[-1])
+
+
+@pytest.mark.parametrize("rows", [[], np.array([], dtype=int)], ids=["list", "array"])
+def test_restarting_no_rows_gives_no_observations(rows):
+    vector = SerialVector(lambda: envs.make("acrobot"), 3)
+    vector.reset([0, 1, 2])
+    before = vector.observations()
+    assert vector.restart(rows).shape == (0, 6)
+    np.testing.assert_array_equal(vector.observations(), before)
