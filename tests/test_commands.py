@@ -139,3 +139,126 @@ def test_the_variance_curves_kl_is_from_pi_old_to_pi_state_by_state():
         theta = theta_old + alpha * direction
         assert logged == pytest.approx(kl(theta_old, theta), rel=1e-10)
         assert abs(kl(theta, theta_old) - logged) > 1e-6 * logged
+
+
+VARIANCE_ARGS = dict(batches=3, episodes=100, horizon=6, seed=0)  # 300 paths: a coordinate counts if all touch it
+
+
+@pytest.fixture(scope="module")
+def variance_command(tmp_path_factory):
+    """The command's printed lines and its Figure, captured where it would be saved; run once for the tests below."""
+    import contextlib
+    import io
+
+    from minipg.io import figures as figure_module
+    from minipg.lab.variance import main
+
+    drawn, printed = [], io.StringIO()
+    with pytest.MonkeyPatch.context() as monkeypatch, contextlib.redirect_stdout(printed):
+        monkeypatch.setattr(figure_module, "save_figure", lambda fig, path: drawn.append(fig))
+        main([f"--{flag}={value}" for flag, value in VARIANCE_ARGS.items()]
+             + ["--out", str(tmp_path_factory.mktemp("variance"))])
+    (fig,) = drawn
+    return printed.getvalue().splitlines(), fig
+
+
+def replayed_variance_batches():
+    """The command's theta, direction, batches and its 500 importance-sampled paths, drawn again from its seed."""
+    import numpy as np
+
+    import envs
+    from minipg.policies import SoftmaxPolicy
+    from minipg.rollout import sample_paths
+
+    env = envs.make("gridworld")
+    policy = SoftmaxPolicy(env.observation_dim, env.n_actions)
+    rng = np.random.default_rng(VARIANCE_ARGS["seed"])
+    theta = 0.5 * rng.standard_normal(policy.n_params)
+    direction = rng.standard_normal(policy.n_params)
+    batches = [sample_paths(env, policy, theta, VARIANCE_ARGS["episodes"], rng, VARIANCE_ARGS["horizon"])
+               for _ in range(VARIANCE_ARGS["batches"] + 1)]
+    weighed = sample_paths(env, policy, theta, 500, rng, VARIANCE_ARGS["horizon"])
+    return env, policy, theta, direction, batches, weighed
+
+
+def test_the_variance_table_prints_the_trace_of_the_per_path_covariance_its_se_rms_z_and_ratio_to_reinforce(
+        variance_command):
+    """Rows 0 (REINFORCE) and 2 (reward-to-go) recomputed from their per-path terms at the command's seed:
+    variance = sum_j Var(terms_j) with ddof 1; ± SE = |std_j(ddof 1) / sqrt(n)|; rms z over the coordinates at
+    least 300 of the 300 paths touch (the >= boundary: every path), the rest (0 in most paths, SE ~ 0) left out;
+    the last column each variance over REINFORCE's, so 1 on REINFORCE's own row."""
+    import numpy as np
+
+    from minipg import estimators, exact
+
+    lines, _ = variance_command
+    env, policy, theta, _, batches, _ = replayed_variance_batches()
+    psis = {"REINFORCE, Eq. (5)": estimators.total_return_psi, "reward-to-go, Eq. (10)": estimators.reward_to_go_psi}
+    truth = exact.gradient(env, policy, theta, VARIANCE_ARGS["horizon"], 1.0)
+    variances = {}
+    for name, psi in psis.items():
+        terms = np.vstack([estimators.policy_gradient(policy, theta, batch, psi(batch), per_path=True)
+                           for batch in batches[1:]])
+        n = len(terms)
+        assert n == 300
+        deviations = terms - terms.sum(axis=0) / n
+        per_coordinate_variance = (deviations**2).sum(axis=0) / (n - 1)
+        variances[name] = per_coordinate_variance.sum()
+        standard_errors = np.sqrt(per_coordinate_variance / n)
+        errors = terms.sum(axis=0) / n - truth
+        every_path = np.all(terms != 0, axis=0)
+        assert 0 < every_path.sum() < len(every_path)  # the boundary reached, and some coordinates left out
+        rms_z = np.sqrt(np.mean((errors[every_path] / standard_errors[every_path]) ** 2))
+        ratio = variances[name] / variances["REINFORCE, Eq. (5)"]
+        (line,) = [line for line in lines if line.startswith(name)]
+        assert line == (f"{name:<52} {np.linalg.norm(errors):8.4f} {np.linalg.norm(standard_errors):8.4f} "
+                        f"{rms_z:6.1f} {variances[name]:10.4f} {ratio:11.3f}")
+    assert f"{1.0:11.3f}" == lines[2][-11:]  # REINFORCE's own row
+
+
+def test_the_variance_figures_right_panel_draws_the_effective_sample_size_over_m(variance_command):
+    """ESS = (sum w)^2 / sum w^2 of the 500 paths' weights prod_t pi_theta(u_t|s_t) / pi_old(u_t|s_t), worked from
+    the policy's log-probabilities; the panel's y is ESS / 500, in (0, 1], falling as theta leaves theta_old."""
+    import numpy as np
+
+    _, fig = variance_command
+    _, policy, theta_old, direction, _, weighed = replayed_variance_batches()
+    expected = []
+    for alpha in np.geomspace(0.03, 3.0, 10):
+        theta = theta_old + alpha * direction
+        weights = np.array([np.exp(np.sum(policy.path_log_probs(theta, path.observations, path.actions)
+                                          - policy.path_log_probs(theta_old, path.observations, path.actions)))
+                            for path in weighed])
+        expected.append(weights.sum() ** 2 / np.sum(weights**2) / 500)
+    (ess_line,) = [line for line in fig.axes[1].get_lines() if line.get_label() == "effective sample size / m"]
+    np.testing.assert_allclose(ess_line.get_ydata(), expected, rtol=1e-9)
+    assert np.all((0 < np.array(expected)) & (np.array(expected) <= 1)) and expected[-1] < expected[0]
+
+
+def test_the_iqr_is_the_75th_minus_the_25th_percentile_of_the_solved_seeds():
+    """Seeds solving at 100, 200, 300, 400 steps in 1, 2, 3, 4 s: linear interpolation puts the 25th percentile at
+    rank 0.25 * 3 = 0.75, 175, and the 75th at rank 2.25, 325, so the IQR is 150 steps and 1.5 s, positive; the
+    unsolved seed is in neither."""
+    results = [SeedResult(True, 100 * k, float(k), [], []) for k in (1, 2, 3, 4)] + [SeedResult(False, 0, 0.0, [], [])]
+    row = summary(results)
+    assert (row["median_steps"], row["iqr_steps"]) == (250.0, 150.0)
+    assert (row["median_seconds"], row["iqr_seconds"]) == (2.5, 1.5)
+
+
+def test_the_seeds_csv_gives_each_seeds_fraction_of_evaluations_still_solved():
+    """A seed still solved at 2 of its 3 evaluations after solving stays solved 2/3 of the time, not 2 times; an
+    unsolved seed, with no evaluations after, has none (NaN)."""
+    from minipg.lab.bench import SEED_COLUMNS, seed_rows
+
+    results = {"default": [SeedResult(True, 300, 1.5, [True, False, True], []), SeedResult(False, 0, 0.0, [], [])]}
+    rows = [dict(zip(SEED_COLUMNS, row)) for row in seed_rows(results)]
+    assert rows[0] == {"configuration": "default", "seed": 0, "solved": True, "steps_to_solve": 300,
+                       "seconds_to_solve": 1.5, "evaluations_after": 3, "stays_solved": pytest.approx(2 / 3, rel=1e-15)}
+    assert rows[1]["evaluations_after"] == 0 and math.isnan(rows[1]["stays_solved"])
+
+
+def test_the_bench_runs_no_more_jobs_than_seeds_and_says_so(tmp_path, capsys):
+    """One seed of one configuration asked for --jobs 4 runs in this process: the table's seconds are '1 job'."""
+    assert run_cli(bench_main, ["--quick", "--configs", "default", "--seeds", "1", "--jobs", "4", "--max-steps",
+                                "1000", "--quiet", "--out", str(tmp_path)]) == 0
+    assert "median s (1 job)" in capsys.readouterr().out

@@ -135,3 +135,81 @@ def test_an_out_path_through_a_file_is_refused_before_anything_runs(tmp_path, ca
     captured = capsys.readouterr()
     assert captured.err.count("\n") == 1 and "--out" in captured.err and captured.out == ""
     assert os.listdir(tmp_path) == ["file"]
+
+
+CORRIDOR_RUNS, CORRIDOR_EPISODES = 2, 110  # more than 100 episodes: "last 100" is not "all" nor "last 10"
+
+
+@pytest.fixture(scope="module")
+def corridor_command(tmp_path_factory):
+    """The command at --runs 2 --episodes 110: (printed lines, [Figure 13.1, Figure 13.2] as drawn, CSV rows), and
+    the returns and thetas of the same runs from run_vectorised, called apart."""
+    import contextlib
+    import csv
+    import io
+
+    out, drawn, printed = tmp_path_factory.mktemp("corridor"), [], io.StringIO()
+    with pytest.MonkeyPatch.context() as monkeypatch, contextlib.redirect_stdout(printed):
+        monkeypatch.setattr(corridor, "save_figure", lambda fig, path: drawn.append(fig))
+        corridor.main(["--runs", str(CORRIDOR_RUNS), "--episodes", str(CORRIDOR_EPISODES), "--out", str(out)])
+    with open(out / "corridor_13.csv", newline="", encoding="utf-8") as file:
+        rows = list(csv.DictReader(file))
+    returns, thetas, _ = run_vectorised(SETTINGS, CORRIDOR_EPISODES, [[0, j] for j in range(CORRIDOR_RUNS)])
+    assert not np.isnan(returns).any()  # no run diverged: every run is in every mean
+    return printed.getvalue().splitlines(), drawn, rows, returns, thetas
+
+
+def test_the_summary_prints_the_mean_of_the_first_10_and_last_100_episodes_and_the_mean_final_p_right(
+        corridor_command):
+    """Each setting's curve is the mean over its runs of each episode's return; p(right) is pi(right | s) of each
+    run's final theta, from the softmax policy the corridor's runs are the twins of, averaged over the runs."""
+    lines, _, _, returns, thetas = corridor_command
+    _, policy = corridor_and_policy()
+    observation = make_corridor().state_observations[0]
+    for setting, runs, final_thetas in zip(SETTINGS, returns, thetas):
+        curve = runs.sum(axis=0) / CORRIDOR_RUNS
+        p_right = np.mean([policy.probs(theta, observation)[1] for theta in final_thetas])  # action 1 is right
+        (line,) = [line for line in lines if line.startswith(setting.name)]
+        assert line == (f"{setting.name:<52} {f'0/{CORRIDOR_RUNS}':>8} {np.mean(curve[:10]):9.2f} "
+                        f"{np.mean(curve[10:]):9.2f} {p_right:9.3f}")
+
+
+def test_the_csv_numbers_episodes_from_1_and_gives_each_episodes_mean_return(corridor_command):
+    _, _, rows, returns, _ = corridor_command
+    expected = [(setting.name, str(episode), (runs[0, episode - 1] + runs[1, episode - 1]) / 2)
+                for setting, runs in zip(SETTINGS, returns) for episode in range(1, CORRIDOR_EPISODES + 1)]
+    assert [(row["setting"], row["episode"], float(row["mean_return"])) for row in rows] == expected
+
+
+def test_each_figure_draws_the_curves_of_its_own_settings(corridor_command):
+    """Figure 13.1: REINFORCE at 2^-12, 2^-13, 2^-14; Figure 13.2: 2^-13 against the baseline, each line the mean
+    return per episode of its setting over episodes 1..110, then v(p*) dashed."""
+    _, drawn, _, returns, _ = corridor_command
+    for fig, settings in zip(drawn, (SETTINGS[:3], (SETTINGS[1], SETTINGS[3]))):
+        lines = fig.axes[0].get_lines()
+        assert [line.get_label() for line in lines[:-1]] == [setting.name for setting in settings]
+        for line, setting in zip(lines, settings):
+            np.testing.assert_array_equal(line.get_xdata(), np.arange(1, CORRIDOR_EPISODES + 1))
+            np.testing.assert_array_equal(line.get_ydata(), returns[SETTINGS.index(setting)].mean(axis=0))
+        assert lines[-1].get_ydata()[0] == pytest.approx(true_value(2 - math.sqrt(2)))
+    assert len(drawn) == 2
+
+
+def test_the_memory_check_covers_the_arrays_of_an_episode_cut_at_the_limit():
+    """A row whose p(right) is ~0 never leaves the first state: its episode runs all EPISODE_LIMIT steps. What
+    run_vectorised then holds, counted from the arrays themselves: the returns (rows, episodes), the actions and
+    rewards twice (the lists of steps, then the arrays), the returns-to-go, and the rows' block of uniforms."""
+    from minipg.lab.corridor import corridor_tables, generate_episodes, memory_bytes
+    from minipg.returns import discounted_cumsum
+    from minipg.rollout import RowStreams
+
+    env = make_corridor()
+    rows, runs, episodes = len(SETTINGS), 1, 3
+    streams = RowStreams([[0, j] for j in range(rows)])
+    thetas = np.tile(start_theta(1e-12), (rows, 1))
+    actions, rewards, lengths, cut = generate_episodes(thetas, streams, corridor_tables(env), np.ones(2),
+                                                       EPISODE_LIMIT, np.ones(rows, dtype=bool))
+    assert cut.all() and (lengths == EPISODE_LIMIT).all()
+    held = (8 * rows * episodes + 2 * actions.nbytes + 2 * rewards.nbytes + discounted_cumsum(rewards, 1.0).nbytes
+            + streams.kinds["random"].numbers.nbytes)
+    assert held <= memory_bytes(runs, episodes) < 1.1 * held

@@ -406,3 +406,56 @@ def test_what_actor_critic_and_importance_sampling_target_when_gamma_is_below_on
     importance = mean(estimators.importance_sampled(policy, theta, theta, paths, per_decision=True, gamma=gamma,
                                                     per_path=True))
     assert np.max(np.abs(importance - truth)) < 1e-12
+
+
+def test_the_slice_puts_x_a_along_the_columns_and_x_b_along_the_rows():
+    """U at x_A = 2, x_B = -1 differs from U at x_A = -1, x_B = 2; each is computed at a theta built apart from the
+    slice's directions, W[go, A] = x_A and W[exit, B] = x_B (all else 0), which gives pi the same log-odds in A
+    and B."""
+    env = TwoRooms()
+    policy = SoftmaxPolicy(env.observation_dim, env.n_actions)
+    grid = np.array([-1.0, 2.0])
+
+    def by_hand(x_a, x_b):
+        weights = np.zeros((2, 4))  # (action, feature of A, B, exit, then the bias)
+        weights[1, 0], weights[1, 1] = x_a, x_b
+        np.testing.assert_allclose(derivation.preferences(env, policy, weights.ravel()), [x_a, x_b], atol=1e-12)
+        return exact.expected_return(env, policy, weights.ravel(), 4)
+
+    values = derivation.slice_values(env, policy, 4, grid)
+    assert abs(by_hand(2.0, -1.0) - by_hand(-1.0, 2.0)) > 0.05
+    for row, x_b in enumerate(grid):
+        for column, x_a in enumerate(grid):
+            assert values[row, column] == pytest.approx(by_hand(x_a, x_b), rel=1e-12)
+
+
+def test_the_error_figures_dashed_lines_are_sqrt_of_trace_cov_over_m_from_the_enumeration(tmp_path, monkeypatch):
+    """The command at seed 0, its derivation.png captured: for REINFORCE and reward-to-go, whose g(tau) need no
+    fitted V, the dashed line at m is sqrt(sum_tau P(tau) |g(tau) - E g|^2 / m), with P and g worked from the
+    enumeration here. (The gradient field's picture is not drawn: only the error figure is read.)"""
+    from minipg.io import figures
+
+    drawn = []
+    monkeypatch.setattr(figures, "save_figure", lambda fig, path: drawn.append(fig))
+    monkeypatch.setattr(derivation, "plot_gradient_field", lambda *args: None)
+    monkeypatch.setattr(derivation, "slice_values", lambda *args: None)
+    monkeypatch.setattr(derivation, "slice_field", lambda *args: (None, None))
+    derivation.main(["--seed", "0", "--out", str(tmp_path / "out")])
+    (fig,) = drawn
+    env = TwoRooms()
+    policy = SoftmaxPolicy(env.observation_dim, env.n_actions)
+    rng = np.random.default_rng(0)
+    theta = rng.standard_normal(policy.n_params)
+    problem = enumeration.Enumeration.of(env, policy, theta, theta + 0.5 * rng.standard_normal(policy.n_params), 4)
+    paths = [enumeration.as_path(env, problem.tables, tau) for tau in problem.trajectories]
+    probabilities = enumeration.trajectory_probabilities(problem)
+    lines = {line.get_label(): line for line in fig.axes[0].get_lines()}
+    for name, terms in [("REINFORCE (5)", estimators.likelihood_ratio(policy, theta, paths, per_path=True)),
+                        ("reward-to-go (10)", estimators.reward_to_go(policy, theta, paths, per_path=True))]:
+        mean = np.sum(probabilities[:, None] * terms, axis=0)
+        trace_cov = np.sum(probabilities[:, None] * (terms - mean) ** 2)
+        m = np.array(derivation.BATCH_SIZES, dtype=float)
+        predicted = lines[f"{name}: √(tr Cov / m)"]
+        np.testing.assert_array_equal(predicted.get_xdata(), m)
+        np.testing.assert_allclose(predicted.get_ydata(), np.sqrt(trace_cov / m), rtol=1e-9)
+        assert trace_cov > 0.1

@@ -35,9 +35,12 @@ def test_a_mean_return_exactly_at_the_threshold_solves(stop_early):
     the sum exactly), solved with that mean; and the early stop, whose bound an episode running to its end meets with
     equality, does not stop it."""
     policy, theta = SoftmaxPolicy(4, 2), 2.0 * BALANCING
-    _, mean, _ = evaluate_solved(envs.make_vector("cartpole", 64), 475.0, policy, theta, np.random.default_rng(3), False)
+
+    def judged(threshold, stop_early):
+        return evaluate_solved(envs.make_vector("cartpole", 64), threshold, policy, theta, np.random.default_rng(3),
+                               stop_early)
+
+    _, mean, _ = judged(475.0, False)
     assert 20.0 < mean < 475.0  # neither all at the time limit nor all falling in their first steps
-    solved = evaluate_solved(envs.make_vector("cartpole", 64), mean, policy, theta, np.random.default_rng(3), stop_early)
-    assert solved[:2] == (True, mean)
-    assert not evaluate_solved(envs.make_vector("cartpole", 64), np.nextafter(mean, np.inf), policy, theta,
-                               np.random.default_rng(3), stop_early)[0]
+    assert judged(mean, stop_early)[:2] == (True, mean)
+    assert not judged(np.nextafter(mean, np.inf), stop_early)[0]

@@ -799,3 +799,24 @@ def test_counts_that_cannot_fit_in_memory_are_refused_before_any_work(tmp_path, 
     assert cli.run_cli(main, args) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and named in one_line(captured.err) and "GiB" in captured.err and not out.exists()
+
+
+def test_the_arrays_a_checkpoint_declares_are_summed_over_its_members(tmp_path):
+    """Two members of 78,643 float64 (629,144 bytes each, each under the 1 MiB limit; zeros, so the file is a few
+    kB) declare 1,258,288 bytes with the three strings' few more: together over the limit, refused before any data is
+    read."""
+    members = {"theta": np.zeros(78_643), "value": np.zeros(78_643), **NAMES}
+    path = save_members(tmp_path / "c.npz", **members)
+    assert path.stat().st_size < 2**20 and members["theta"].nbytes < 2**20 < 2 * members["theta"].nbytes
+    declared = sum(np.asanyarray(member).nbytes for member in members.values())
+    refused(path, f"its arrays declare {declared} bytes, more than a checkpoint's {2**20}")
+
+
+def test_progress_always_prints_the_last_line_however_soon_it_comes(capsys):
+    """At most a line every 5 s of the run's clock, but the last is printed even 1 s after the one before; a line
+    that is neither waits."""
+    progress = cli.Progress(5.0)
+    progress.show(0.0, "a")
+    progress.show(0.5, "skipped")
+    progress.show(1.0, "b", last=True)
+    assert capsys.readouterr().out == "a\nb\n"

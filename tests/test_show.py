@@ -647,3 +647,71 @@ def test_bad_input_prints_one_line_exits_2_and_writes_nothing(tmp_path, capsys, 
     captured = capsys.readouterr()
     assert captured.err.count("\n") == 1 and message in captured.err and captured.out == ""
     assert sorted(os.listdir(tmp_path)) == before
+
+
+def test_the_tabular_line_gives_the_exact_discounted_u_and_the_standard_error_with_ddof_1(tmp_path, capsys,
+                                                                                           monkeypatch):
+    """The checkpoint's gamma 0.9 is in the exact U (the oracle at gamma 0.9, not 1), and the ± is the sample
+    standard deviation of the 20 returns, divided by n - 1 inside the root, over sqrt(20)."""
+    monkeypatch.setattr(show, "save_figure", lambda fig, path: None)
+    env = envs.make("corridor")
+    policy = SoftmaxPolicy(env.observation_dim, env.n_actions)
+    theta = np.zeros(policy.n_params)
+    save_checkpoint(tmp_path / "corridor.npz", theta, "corridor", "softmax", {"gamma": 0.9})
+    assert show.main([str(tmp_path / "corridor.npz"), "--out", str(tmp_path / "out"), "--seed", "7",
+                      "--episodes", "20"]) is None
+    paths = sample_paths(env, policy, theta, 20, np.random.default_rng(7), env.max_episode_steps)
+    returns = np.array([sum(0.9**t * r for t, r in enumerate(path.rewards)) for path in paths])
+    error = np.sqrt(np.sum((returns - returns.mean()) ** 2) / 19) / np.sqrt(20)
+    value = exact.expected_return(env, policy, theta, env.max_episode_steps, 0.9)
+    assert abs(value - exact.expected_return(env, policy, theta, env.max_episode_steps, 1.0)) > 1  # gamma matters
+    assert capsys.readouterr().out.splitlines()[0] == (
+        f"corridor: exact U(θ) = {value:.3f}; mean return of 20 sampled episodes {returns.mean():.3f} ± {error:.3f} "
+        "(standard error)")
+
+
+@pytest.mark.parametrize("p_right, seed", [(2 - np.sqrt(2), None), (None, 1)], ids=["before-is-busier",
+                                                                                   "after-is-busier"])
+def test_both_policy_pictures_share_one_colour_scale_up_to_the_most_visited_cell_of_either(
+        tmp_path, monkeypatch, p_right, seed):
+    """theta = 0 visits the corridor's first cell 6.0 times an episode; p* = 2 - sqrt(2) only 5.8, a random theta
+    60: whichever panel is busier, both heat maps' norms end at the larger of the two images' largest values."""
+    from minipg.lab.corridor import start_theta
+
+    drawn = []
+    monkeypatch.setattr(show, "save_figure", lambda fig, path: drawn.append(fig))
+    env = envs.make("corridor")
+    policy = SoftmaxPolicy(env.observation_dim, env.n_actions)
+    theta = start_theta(p_right) if seed is None else random_theta(policy, seed)
+    save_checkpoint(tmp_path / "corridor.npz", theta, "corridor", "softmax", {"gamma": 1.0})
+    assert show.main([str(tmp_path / "corridor.npz"), "--out", str(tmp_path / "out"), "--episodes", "2"]) is None
+    (fig,) = drawn
+    images = [image for ax in fig.axes for image in ax.get_images()]
+    assert len(images) == 2
+    before, after = (np.nanmax(np.ma.filled(image.get_array(), np.nan)) for image in images)
+    assert (before > after) == (seed is None) and abs(before - after) > 0.1
+    for image in images:
+        assert image.norm.vmin == 0.0 and image.norm.vmax == max(before, after)
+
+
+def test_each_filmstrip_frame_is_its_steps_state_torque_and_return_so_far(tmp_path, monkeypatch):
+    """An episode of 30 steps whose x, torque and return differ at every step; eight frames at steps
+    round(30 k / 7) = 0, 4, 9, 13, 17, 21, 26, 30, each drawn from that step's state and captioned with the
+    return up to that step."""
+    monkeypatch.setattr(show, "save_figure", lambda fig, path: None)
+    drawn = record_frames(monkeypatch)
+    states = np.zeros((31, 4))
+    states[:, 0] = np.linspace(-1.0, 1.0, 31)
+    torques, returns = np.arange(31.0) / 10, np.arange(31.0) ** 2
+    show.write_filmstrip(tmp_path / "strip.png", frames.CARTPOLE, show.Episode(states, torques, returns), "title")
+    steps = [0, 4, 9, 13, 17, 21, 26, 30]
+    assert len(drawn) == 8
+    for step, (state, torque, caption) in zip(steps, drawn):
+        np.testing.assert_array_equal(state, [-1.0 + step / 15, 0.0, 0.0, 0.0])
+        assert torque == step / 10 and caption == f"step {step}   return {step**2}"
+
+
+@pytest.mark.parametrize("env_name", ["gridworld", "corridor"])
+def test_the_tabular_memory_check_counts_a_python_float_and_its_list_slot_per_episode(env_name):
+    """A return is a float object (sys.getsizeof: 24 bytes) the list points at with 8 more."""
+    assert show.memory_bytes(envs.make(env_name), 1000) == 1000 * (sys.getsizeof(0.5) + 8)

@@ -147,3 +147,30 @@ def test_gymnasium_is_imported_only_when_the_command_runs(tmp_path):
     for argv in (["-c", "import minipg.lab.speed"], ["-m", "minipg.lab.speed", "--help"]):
         result = subprocess.run([sys.executable, *argv], capture_output=True, text=True, cwd=ROOT, env=environment)
         assert result.returncode == 0, result.stderr
+
+
+class TruncatingEnv(StubEnv):
+    """A single env whose every episode is cut by its time limit after 10 steps (truncated, never terminated), and
+    which refuses a step after an episode's end until it is reset, as Gymnasium's order checker does."""
+
+    def __init__(self):
+        super().__init__()
+        self.ended = False
+
+    def reset(self, seed=None):
+        self.ended = False
+        return super().reset(seed)
+
+    def step(self, action):
+        assert not self.ended, "step after the episode was cut, without a reset"
+        self.steps += 1
+        self.ended = self.steps % 10 == 0
+        return np.zeros(3), 0.0, False, self.ended, {}
+
+
+def test_gymnasiums_single_env_is_reset_after_a_truncated_episode_too():
+    """64 steps of episodes cut at 10: the seeded reset, then one after each of the 6 cuts."""
+    env = TruncatingEnv()
+    run = speed.gymnasium_single_steps(types.SimpleNamespace(make=lambda env_id: env), "acrobot")
+    assert run() == speed.BATCH_STEPS == 64
+    assert (env.steps, env.resets) == (64, 1 + 64 // 10)
