@@ -249,6 +249,35 @@ def test_trust_region_bounds_the_kl_under_pi_old():
     np.testing.assert_array_equal(step, 0.5 * THETA_LOG_3)
 
 
+def half_log_3_by_hand():
+    """At theta = 1/2 THETA_LOG_3 action 1 has the logit s log(3) / 2: pi(1|1) = sqrt 3 / (1 + sqrt 3), pi(1|2) = 3/4.
+    Returns the mean KL(pi_old || pi_theta) = 1/2 sum_s sum_u 1/2 log(1/2 / pi(u|s)) and, with psi = 1, the surrogate
+    1/2 sum_s pi(1|s) / (1/2)."""
+    taken = np.array([np.sqrt(3.0) / (1.0 + np.sqrt(3.0)), 0.75])
+    kl = np.mean(0.5 * np.log(0.5 / taken) + 0.5 * np.log(0.5 / (1.0 - taken)))
+    return kl, np.mean(taken / 0.5)
+
+
+def test_trust_region_takes_the_full_step_when_it_fits_and_raises_the_surrogate():
+    """k = 0 is tried first: the step 1/2 THETA_LOG_3 has KL 0.091 <= delta = 0.3 and raises L from 1 to 1.384, so it
+    is returned whole, not halved."""
+    kl, value = half_log_3_by_hand()
+    assert kl == pytest.approx(0.0905467, rel=1e-6) and kl <= 0.3
+    assert value == pytest.approx(1.3839746, rel=1e-7) and value > 1.0  # L(theta_old) = mean ratio 1 times psi 1
+    step = trust_region_step(SoftmaxPolicy(1, 2), np.zeros(4), 0.5 * THETA_LOG_3, [TWO_STATES], [np.ones(2)], 0.3)
+    np.testing.assert_array_equal(step, 0.5 * THETA_LOG_3)
+
+
+def test_trust_region_refuses_a_step_that_leaves_the_surrogate_unchanged():
+    """L must strictly improve: with psi = 0, L = 0 at every theta, and the step 1/2 THETA_LOG_3, inside the radius
+    (KL 0.091 <= 0.3), is refused at every backtrack, leaving theta_old exactly."""
+    kl, _ = half_log_3_by_hand()
+    assert kl <= 0.3
+    theta_old = np.zeros(4)
+    step = trust_region_step(SoftmaxPolicy(1, 2), theta_old, 0.5 * THETA_LOG_3, [TWO_STATES], [np.zeros(2)], 0.3)
+    np.testing.assert_array_equal(step, theta_old)
+
+
 def test_surrogate_is_the_mean_probability_ratio_times_psi():
     """Eq. (18) by hand: ratios (3/4)/(1/2) = 1.5 and (9/10)/(1/2) = 1.8, psi = 2, -1: L = (3 - 1.8) / 2 = 0.6."""
     value = surrogate(SoftmaxPolicy(1, 2), THETA_LOG_3, [TWO_STATES], [np.array([2.0, -1.0])])

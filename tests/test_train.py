@@ -158,18 +158,20 @@ def test_an_eval_run_refuses_every_setting_it_does_not_read(given, flag):
         settings("gridworld", load="c.npz", eval=2, **given)
 
 
-def test_natural_without_lr_takes_the_kl_sized_step():
-    """Eq. (17): the step's quadratic KL 1/2 d^T F d is the radius delta itself, not a hundredth of the step."""
+@pytest.mark.parametrize("given, quadratic_kl", [({}, 0.02), ({"lr": 0.5}, 0.25 * 0.02)], ids=["no-lr", "lr-0.5"])
+def test_natural_takes_the_kl_sized_step_times_lr(given, quadratic_kl):
+    """Eq. (17): without --lr the step's quadratic KL 1/2 d^T F d is the radius delta itself, not a hundredth of the
+    step; --lr 0.5 halves the step, a quarter of that KL."""
     from minipg.natural import fisher_matrix
 
-    config = settings(optimizer="natural", kl=0.02)
+    config = settings(optimizer="natural", kl=0.02, **given)
     env = envs.make("cartpole")
     policy = make_policy(env, "softmax")
     theta = 0.1 * np.random.default_rng(0).standard_normal(policy.n_params)
     paths = sample_paths(env, policy, theta, 3, np.random.default_rng(1))
     psi = [np.cumsum(path.rewards[::-1])[::-1] for path in paths]
     d = step(config, None, policy, theta, policy_gradient(policy, theta, paths, psi), paths, psi) - theta
-    assert 0.5 * d @ fisher_matrix(policy, theta, paths) @ d == pytest.approx(0.02, rel=1e-9)
+    assert 0.5 * d @ fisher_matrix(policy, theta, paths) @ d == pytest.approx(quadratic_kl, rel=1e-9)
 
 
 def test_every_env_setting_is_complete_and_a_flag_changes_only_what_it_names():
@@ -238,6 +240,40 @@ def test_a_kl_radius_whose_step_overflows_is_a_divergence_naming_kl(tmp_path, op
     assert f"iteration 1: theta or its gradient is not finite; {named} is likely too large\n" in result.stderr
     with np.load(tmp_path / "cartpole.npz") as checkpoint:
         assert not checkpoint["theta"].any()  # the initial theta, zeros for a linear policy
+
+
+@pytest.mark.parametrize("failing_call, blames_the_load", [(1, True), (2, False)], ids=["at-once", "later"])
+def test_a_divergence_blames_a_loaded_theta_only_when_it_diverged_at_once(monkeypatch, failing_call, blames_the_load):
+    """An overflow in the first iteration from a loaded theta may be the theta's fault; one in a later iteration is
+    the step's, the loaded theta having stepped finitely."""
+    import minipg.train as training
+
+    calls, gradient = [], training.policy_gradient
+
+    def overflowing(*args):
+        calls.append(1)
+        if len(calls) == failing_call:
+            raise FloatingPointError("overflow")
+        return gradient(*args)
+
+    monkeypatch.setattr(training, "policy_gradient", overflowing)
+    run = train(settings(load="start.npz", iterations=3), theta=np.full(10, 0.01), stop_when_solved=False)
+    assert run.status == "diverged" and run.message.startswith(f"iteration {failing_call}: theta or its gradient")
+    assert ("the theta loaded from start.npz is too large" in run.message) == blames_the_load
+
+
+def test_a_nan_made_without_an_overflow_is_a_divergence_too(monkeypatch):
+    """inf - inf raises no overflow, only an invalid operation: psi of +inf and -inf makes the one sum NaN, which the
+    loop reports as a divergence, the last finite theta kept, not as Adam's refusal of a NaN gradient."""
+    import minipg.train as training
+
+    def infinite_psi(config, policy, theta, paths, value):
+        return [np.where(np.arange(len(path)) % 2, np.inf, -np.inf) for path in paths]
+
+    monkeypatch.setattr(training, "estimator_psi", infinite_psi)
+    run = train(settings(iterations=2), stop_when_solved=False)
+    assert run.status == "diverged" and run.message.startswith("iteration 1: theta or its gradient is not finite")
+    np.testing.assert_array_equal(run.theta, np.zeros(10))
 
 
 def test_a_divergence_names_the_entropy_bonus_when_it_sizes_the_step(tmp_path):
@@ -389,24 +425,25 @@ def test_cartpole_is_solved(overrides):
     assert run.status == "solved" and run.log[-1].eval_mean_return >= 475.0
 
 
-def test_a_ppo_iteration_is_its_epochs_of_minibatch_steps_rebuilt_by_hand():
-    """One PPO iteration on cart-pole from the public pieces: 4 envs x 32 steps stepped together, A_t by GAE from the
-    critic as it stood before the batch, then 2 passes over 3 shuffled minibatches, each advantage normalised in its
-    minibatch, psi of Eq. (21), the one sum plus 0.1 of the entropy's gradient, an Adam step; then the critic fits.
-    theta is train's bit for bit."""
+@pytest.mark.parametrize("lam", [1.0, 0.95])
+def test_a_ppo_iteration_is_its_epochs_of_minibatch_steps_rebuilt_by_hand(lam):
+    """One PPO iteration on cart-pole from the public pieces: 4 envs x 32 steps stepped together, A_t by GAE(lambda)
+    from the critic as it stood before the batch, then 2 passes over 3 shuffled minibatches, each advantage
+    normalised in its minibatch, psi of Eq. (21), the one sum plus 0.1 of the entropy's gradient, an Adam step; then
+    the critic fits. theta is train's bit for bit, at cart-pole's lambda = 1 and at the classic tasks' 0.95."""
     from envs.cartpole import CartPoleVector
     from minipg import estimators
     from minipg.rollout import LockStep, Steps
 
     config = settings(estimator="ppo", envs=4, steps=32, epochs=2, minibatches=3, normalise=True, entropy=0.1,
-                      lr=0.05, iterations=2)
+                      lr=0.05, iterations=2, lam=lam)
     policy, rng, adam = make_policy(envs.make("cartpole"), "softmax"), np.random.default_rng(0), Adam(0.05)
     sampler, critic = LockStep(CartPoleVector(4), 0), RegressionCritic(4)
     theta = np.zeros(policy.n_params)
     for _ in range(2):
         paths = sampler.sample(policy, theta, 32)
         steps = Steps.of(paths)
-        advantages = np.concatenate([critic.advantages(path, 0.99, 1.0) for path in paths])
+        advantages = np.concatenate([critic.advantages(path, 0.99, lam) for path in paths])
         for _ in range(2):
             for rows in np.array_split(rng.permutation(len(steps)), 3):
                 a = advantages[rows]
@@ -636,7 +673,56 @@ def test_a_loaded_run_resumes_with_the_critic_it_saved(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("optimizer", ["natural", "capped-natural", "trust-region"])
-def test_the_natural_steps_take_a_network_through_conjugate_gradients(optimizer):
-    run = train(settings("cartpole-continuous", hidden=(8,), optimizer=optimizer, cg_iterations=5, iterations=2),
+def test_the_natural_steps_take_a_network_through_its_cg_iterations_of_fisher_products(optimizer):
+    """One iteration of a tanh policy of 8 on continuous cart-pole from the public pieces: the network's init from
+    (seed, 2025), a batch of >= 500 steps, A_t from the regression critic, the one sum, then the natural direction by
+    --cg-iterations 3 conjugate-gradient steps on the products F v; natural scales it by lr 1, capped-natural caps
+    lr 0.01 at it, trust-region searches along it. Three CG steps are not ten, so the iterations are the run's."""
+    from minipg.natural import batch_fisher, natural_step, trust_region_step
+
+    env = envs.make("cartpole-continuous")
+    policy, critic, rng = make_policy(env, "gaussian", (8,)), RegressionCritic(4), np.random.default_rng(0)
+    theta = policy.initial_theta(np.random.default_rng([0, 2025]))
+    paths = sample_paths(env, policy, theta, 1, rng, min_steps=500)
+    psi = [critic.advantages(path, 0.99, 1.0) for path in paths]
+    gradient, fisher = policy_gradient(policy, theta, paths, psi), batch_fisher(policy, theta, paths)
+    lr = 0.01 if optimizer == "capped-natural" else None
+    directions = [natural_step(fisher, gradient, 0.01, lr=lr, iterations=n) for n in (3, 10)]
+    assert not np.allclose(directions[0], directions[1], rtol=1e-6)
+    expected = (trust_region_step(policy, theta, directions[0], paths, psi, 0.01) if optimizer == "trust-region"
+                else theta + directions[0])
+    run = train(settings("cartpole-continuous", hidden=(8,), optimizer=optimizer, cg_iterations=3, iterations=1),
                 stop_when_solved=False)
-    assert run.status == "cap" and np.all(np.isfinite(run.theta)) and len(run.log) == 2
+    np.testing.assert_allclose(run.theta, expected, rtol=1e-12, atol=1e-15)
+    assert not np.array_equal(run.theta, theta)
+
+
+def test_trust_region_iterations_rebuilt_by_hand_halve_a_step_that_breaks_the_radius():
+    """Two iterations of cart-pole's default with --optimizer trust-region from the public pieces: 2 episodes, A_t
+    from the regression critic, the one sum, the natural direction d of Eq. (17) on the Fisher matrix, then Eq. (18)'s
+    line search written out: the first of d, d/2, d/4, ... whose surrogate, the importance-weighted mean advantage,
+    rises and whose mean KL(pi_old || pi) over the batch's states, summed state by state, is within delta = 0.01.
+    The second iteration's full step breaks the radius and its half is taken; theta is train's."""
+    from minipg.natural import fisher_matrix, natural_step
+
+    env = envs.make("cartpole")
+    policy, critic, rng = make_policy(env, "softmax"), RegressionCritic(4), np.random.default_rng(0)
+    theta, halvings = np.zeros(policy.n_params), []
+    for _ in range(2):
+        paths = sample_paths(env, policy, theta, 2, rng)
+        psi = [critic.advantages(path, 0.99, 1.0) for path in paths]
+        d = natural_step(fisher_matrix(policy, theta, paths), policy_gradient(policy, theta, paths, psi), 0.01)
+        states = np.concatenate([path.observations for path in paths])
+
+        def surrogate(candidate):
+            ratios = [np.exp(policy.path_log_probs(candidate, path.observations, path.actions) - path.log_probs)
+                      for path in paths]
+            return sum(np.sum(ratio * advantage) for ratio, advantage in zip(ratios, psi)) / len(states)
+
+        halvings.append(next(k for k in range(10) if surrogate(theta + 0.5**k * d) > surrogate(theta)
+                             and kl_at_each_state(policy, theta, theta + 0.5**k * d, states).mean() <= 0.01))
+        theta = theta + 0.5 ** halvings[-1] * d
+        critic.fit(paths, 0.99)
+    assert halvings == [0, 1]
+    np.testing.assert_allclose(train(settings(optimizer="trust-region", iterations=2)).theta, theta, rtol=1e-12,
+                               atol=1e-15)
