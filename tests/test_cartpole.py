@@ -379,3 +379,32 @@ def test_row_starts_give_each_row_the_starts_of_its_env_reset_again_and_again():
     for rows in ([0, 1, 2, 3], [1], [3, 1], [0, 1, 2], [1, 3], [1], [2, 1, 0], [1]):
         got = starts.next(rows)
         np.testing.assert_array_equal(got, [singles[r].reset()[0] for r in rows])
+
+
+def test_vector_row_that_has_ended_reports_no_second_end():
+    """A row ends once: on the step it falls it is terminated; on later steps, while the other rows go on, it keeps
+    its state with reward 0 and neither flag, so a sampler that counts episode ends by the flags counts it once, and
+    its step count stops (a count that ran on would reach 500 and cut the row again)."""
+    vector = envs.cartpole.CartPoleVector(2)
+    vector.reset([0, 1])
+    vector.states = [[0.0, 0.0, 0.5, 0.0], [0.0, 0.0, 0.0, 0.0]]  # row 0 past 12 degrees: its next step ends it
+    _, rewards, terminated, truncated = vector.step(np.array([0, 1]))
+    assert (rewards.tolist(), terminated.tolist(), truncated.tolist()) == ([1.0, 1.0], [True, False], [False, False])
+    ended = vector.states[0].copy()
+    for _ in range(3):
+        states, rewards, terminated, truncated = vector.step(np.array([0, 1]))
+        assert (rewards.tolist(), terminated.tolist(), truncated.tolist()) == ([0.0, 1.0], [False, False], [False, False])
+        np.testing.assert_array_equal(states[0], ended)
+    np.testing.assert_array_equal(vector.steps, [1, 4])  # steps since its start: the ended row's count stops at 1
+
+
+def test_vector_float_and_bool_actions_push_as_the_single_envs_integer_actions():
+    """Discrete actions given as floats 0.0 / 1.0 or as bools take forces()'s non-integer branch: 1 (True) must still
+    push right and 0 (False) left, as CartPoleEnv's actions 1 and 0 do, to the last bit."""
+    state = np.array([0.1, -0.2, 0.03, 0.4])
+    expected = [step_from(CartPoleEnv(), state, action) for action in (0, 1)]
+    for actions in (np.array([0, 1]), np.array([0.0, 1.0]), np.array([False, True])):
+        vector = envs.cartpole.CartPoleVector(2)
+        vector.reset([0, 1])
+        vector.states = [state, state]
+        np.testing.assert_array_equal(vector.step(actions)[0], expected)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import envs
+from envs.gridworld import GridWorld, TabularEnv
 from minipg import exact
 from minipg.policies import SoftmaxPolicy
 from tests.helpers import central_difference, relative_error
@@ -61,3 +62,40 @@ def test_oracle_rejects_env_without_model():
     env = envs.make("cartpole")
     with pytest.raises(ValueError, match="tabular env"):
         exact.expected_return(env, SoftmaxPolicy(4, 2), np.zeros(10), horizon=10)
+
+
+def test_discounted_return_is_the_geometric_sum_worked_by_hand():
+    """GridWorld "SG" without slip, uniform policy (theta = 0): from S, right enters G with p = 1/4 (reward 0.9), the
+    other three bump an edge and stay (-0.1). Still in S at step t with probability (3/4)^t, each step earning
+    0.9 / 4 - 0.1 * 3 / 4 = 0.15 in expectation: U = 0.15 sum_{t<H} (3 gamma / 4)^t."""
+    env = GridWorld("SG", slip=0.0)
+    policy = tabular_policy(env)
+    for horizon, gamma in [(1, 1.0), (3, 1.0), (3, 0.9), (40, 0.5)]:
+        expected = 0.15 * sum((0.75 * gamma) ** t for t in range(horizon))
+        assert exact.expected_return(env, policy, np.zeros(policy.n_params), horizon, gamma) == pytest.approx(
+            expected, abs=1e-14)
+
+
+def test_optimal_return_is_the_short_route_without_slip():
+    """Slip 0 on the default grid: the best is the middle row's four steps, three of -0.1 then 0.9 into G, so
+    U* = 0.6 for every H >= 4 (0.60 in the docstring), -0.1 (1 + g + g^2) + 0.9 g^3 discounted; at H = 3 the goal is
+    out of reach and every step costs -0.1."""
+    env = GridWorld(slip=0.0)
+    assert exact.optimal_return(env, horizon=4) == pytest.approx(0.6, abs=1e-12)
+    assert exact.optimal_return(env, horizon=20) == pytest.approx(0.6, abs=1e-12)
+    assert exact.optimal_return(env, horizon=4, gamma=0.9) == pytest.approx(-0.1 * 2.71 + 0.9 * 0.729, abs=1e-12)
+    assert exact.optimal_return(env, horizon=3) == pytest.approx(-0.3, abs=1e-12)
+
+
+def test_oracle_collects_nothing_after_a_terminal_state():
+    """A model whose terminal state's own row would pay (back to the start for reward 5): a sampled episode stops on
+    entering it, and so does the oracle (V_t = Q_t = 0 in terminal states), which counts only the entering reward 1."""
+    P, rewards = np.zeros((2, 2, 2)), np.zeros((2, 2, 2))
+    P[0, :, 1], rewards[0, :, 1] = 1.0, 1.0  # start -> terminal, reward 1
+    P[1, :, 0], rewards[1, :, 0] = 1.0, 5.0  # terminal -> start, reward 5: never taken
+    env = TabularEnv(P, rewards, np.array([1.0, 0.0]), np.array([False, True]), np.eye(2), 5)
+    policy = tabular_policy(env)
+    theta = np.random.default_rng(2).standard_normal(policy.n_params)
+    assert exact.expected_return(env, policy, theta, horizon=5) == 1.0
+    assert exact.optimal_return(env, horizon=5) == 1.0
+    np.testing.assert_allclose(exact.gradient(env, policy, theta, horizon=5), 0.0, rtol=0, atol=1e-15)

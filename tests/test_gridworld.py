@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from envs.gridworld import GridWorld, ShortCorridor
+from envs.gridworld import GridWorld, ShortCorridor, TwoRooms
 
 UP, RIGHT, DOWN, LEFT = range(4)
 
@@ -226,3 +226,28 @@ def test_numpy_integer_actions_are_accepted():
 def test_step_before_reset_is_refused():
     with pytest.raises(ValueError, match=r"step\(\) called before reset\(\)"):
         GridWorld().step(0)
+
+
+def test_terminating_on_the_last_allowed_step_is_not_truncated():
+    """An episode that enters a terminal state on its max_episode_steps-th step has terminated and is not truncated
+    ("truncated after max_episode_steps steps without termination"), in the gridworld and in the corridor."""
+    env = GridWorld("SG", slip=0.0, max_episode_steps=1)
+    env.reset(seed=0)
+    assert env.step(RIGHT)[2:4] == (True, False)
+    corridor = ShortCorridor(max_episode_steps=4)
+    corridor.reset(seed=0)
+    assert [corridor.step(action)[2:4] for action in (0, 1, 0, 1)] == [(False, False)] * 3 + [(True, False)]
+
+
+def test_two_rooms_tables_are_its_docstring_written_out():
+    """TwoRooms' defaults (slip 0.2, wait 0.2, exit 1, start in A 0.75) by hand, row [s][u] = P(. | s, u) over
+    (A, B, exit): wait stays in A; go reaches B or slips and stays in A; back returns to A; exit leaves, or slides
+    back to A (not B) with nothing; the exit absorbs."""
+    env = TwoRooms()
+    P = [[[1.0, 0.0, 0.0], [0.2, 0.8, 0.0]],   # A: wait, go
+         [[1.0, 0.0, 0.0], [0.2, 0.0, 0.8]],   # B: back, exit
+         [[0.0, 0.0, 1.0], [0.0, 0.0, 1.0]]]   # exit
+    np.testing.assert_allclose(env.P, P, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(env.R, [[0.2, 0.0], [0.0, 0.8], [0.0, 0.0]], rtol=0, atol=1e-15)
+    np.testing.assert_array_equal(env.start, [0.75, 0.25, 0.0])
+    np.testing.assert_array_equal(env.terminal, [False, False, True])

@@ -45,13 +45,33 @@ def test_gaussian_score_matches_finite_differences(log_std):
         assert relative_error(analytic, numeric) < 1e-6
 
 
-def test_gaussian_clipped_log_std_has_zero_score():
+@pytest.mark.parametrize("stored, bound", [(50.0, 1), (-50.0, 0)], ids=["above", "below"])
+def test_gaussian_clipped_log_std_has_zero_score(stored, bound):
+    """log sigma stored far outside LOG_STD_RANGE = (-10, 2), on either side: pi does not depend on it, so its entry
+    of the score (one step and the path's rows) and of the entropy gradient is 0, as the central difference is."""
     policy = GaussianPolicy(n_features=1, action_dim=1)
-    theta = np.array([0.3, -0.2, 50.0])  # log sigma far above the clip: pi does not depend on it
-    score = policy.grad_log_prob(theta, np.ones(1), np.array([0.7]))
-    numeric = central_difference(lambda th: policy.log_prob(th, np.ones(1), np.array([0.7])), theta)
+    theta, obs = np.array([0.3, -0.2, stored]), np.ones(1)
+    action = np.array([0.1 + 2.0 * np.exp(GaussianPolicy.LOG_STD_RANGE[bound])])  # z = 2: z^2 - 1 = 3 if unclipped
+    score = policy.grad_log_prob(theta, obs, action)
+    numeric = central_difference(lambda th: policy.log_prob(th, obs, action), theta)
     assert score[-1] == 0.0 and numeric[-1] == 0.0
-    assert policy.log_std(theta)[0] == GaussianPolicy.LOG_STD_RANGE[1]
+    assert policy.path_scores(theta, obs[None], action[None])[0, -1] == 0.0
+    assert policy.path_entropy_gradients(theta, obs[None])[0, -1] == 0.0
+    assert policy.log_std(theta)[0] == GaussianPolicy.LOG_STD_RANGE[bound]
+
+
+@pytest.mark.parametrize("stored, log_std", [(5.0, 2.0), (-15.0, -10.0)], ids=["above", "below"])
+def test_gaussian_path_twins_read_the_clipped_sigma(stored, log_std):
+    """A stored log sigma beyond LOG_STD_RANGE: path_log_probs and path_scores use sigma = e^clip, as log_prob does.
+    By hand at mu = 2 * 0.5 - 1 = 0 and u = z sigma for z = 1, 3: log pi = -z^2 / 2 - log sigma - log(2 pi) / 2; the
+    score is (z / sigma) [0.5, 1] on M and 0 on log sigma."""
+    policy = GaussianPolicy(n_features=1, action_dim=1)
+    theta, sigma = np.array([2.0, -1.0, stored]), np.exp(log_std)
+    observations, z = np.full((2, 1), 0.5), np.array([1.0, 3.0])
+    np.testing.assert_allclose(policy.path_log_probs(theta, observations, z * sigma),
+                               -0.5 * z**2 - log_std - 0.5 * np.log(2.0 * np.pi), rtol=1e-14)
+    np.testing.assert_allclose(policy.path_scores(theta, observations, z * sigma),
+                               np.column_stack([0.5 * z / sigma, z / sigma, np.zeros(2)]), rtol=1e-14)
 
 
 def test_softmax_score_has_zero_mean():
@@ -257,3 +277,17 @@ def test_entropies_are_the_closed_forms():
     theta = np.concatenate([rng.standard_normal(gaussian.n_mean_params), [np.log(0.3), 5.0]])
     expected = np.log(0.3 * np.sqrt(2 * np.pi * np.e)) + np.log(np.exp(2.0) * np.sqrt(2 * np.pi * np.e))
     assert gaussian.path_entropies(theta, obs[None])[0] == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("draw", ["act", "act_batch"])
+def test_softmax_acts_with_extreme_logits(draw):
+    """Logits (1000, -1000), then (-1000, 1000), at obs = 1: exp(1000) overflows float64, exp(z - max z) does not, and
+    pi = (1, 0), then (0, 1), in float64: every one of 200 draws is the dominant action."""
+    policy, rng = SoftmaxPolicy(n_features=1, n_actions=2), np.random.default_rng(13)
+    observations = np.ones((200, 1))
+    for theta, dominant in ((np.array([1000.0, 0.0, -1000.0, 0.0]), 0), (np.array([-1000.0, 0.0, 1000.0, 0.0]), 1)):
+        if draw == "act":
+            actions = [policy.act(theta, obs, rng) for obs in observations]
+        else:
+            actions = policy.act_batch(theta, observations, rng).tolist()
+        assert actions == [dominant] * 200
