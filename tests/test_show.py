@@ -330,6 +330,21 @@ def test_the_pendulums_torque_is_an_arc_turning_its_way_through_135_degrees_per_
         assert np.hypot(columns - 250, rows - 250).max() <= 0.35 * SCALE + 8  # the arc and its arrowhead alone
 
 
+@pytest.mark.parametrize("u", [2.0, 0.5, -0.5, -2.0])
+def test_the_torques_arrowhead_points_on_round_the_arc_the_way_the_torque_turns(u):
+    """The arc ends at 12 o'clock + 135 u degrees about its centre; the arrowhead's tip lies a head's length (12 px)
+    along the tangent there, onward: counterclockwise for u > 0, clockwise for u < 0, its angle about the centre past
+    the arc's end by the sign of u."""
+    centre, radius = np.array([250.0, 250.0]), 87.5
+    arc, (_, tip, _) = frames.torque_arc(centre, u, 2.0, radius)
+    end_angle = np.pi / 2 + np.radians(135.0 * u)
+    np.testing.assert_allclose(arc[-1], centre + radius * np.array([np.cos(end_angle), np.sin(end_angle)]), atol=1e-9)
+    onward = np.sign(u) * np.array([-np.sin(end_angle), np.cos(end_angle)])  # d/d(angle) of the arc, times sign u
+    np.testing.assert_allclose(tip, arc[-1] + 12.0 * onward, atol=1e-9)
+    past = np.angle(complex(*(tip - centre)) / complex(*(arc[-1] - centre)))
+    assert np.sign(past) == np.sign(u)
+
+
 @pytest.mark.parametrize("u, drawn, bare", [(1.0, (135, 225), (315,)), (-1.0, (225, 135), (45,)),
                                             (0.0, (), (135, 225))])
 def test_the_acrobots_torque_is_an_arc_about_the_elbow(u, drawn, bare):
