@@ -47,3 +47,11 @@ class ValueTableCritic(Critic):
     def features(self, path):
         states = np.argmax(np.vstack([path.observations, path.final_observation]), axis=1)
         return np.eye(self.weights.size)[np.ravel_multi_index((np.arange(len(states)), states), self.shape)]
+
+
+def assert_state_setter_copies(env, state):
+    """env.state = s keeps a copy of its own: the caller writing into s afterwards leaves the env's state as set."""
+    given = np.array(state, dtype=np.float64)
+    env.state = given
+    given[0] = 5.0
+    np.testing.assert_array_equal(env.state, state)

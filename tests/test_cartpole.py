@@ -13,6 +13,7 @@ import pytest
 import envs
 from envs.cartpole import FORCE_MAG, THETA_THRESHOLD, X_THRESHOLD, CartPoleEnv
 from minipg.policies import SoftmaxPolicy
+from tests.helpers import assert_state_setter_copies
 
 with np.load(pathlib.Path(__file__).parent / "data" / "cartpole_golden.npz") as _golden:
     GOLDEN = dict(_golden)  # an open NpzFile would decompress an array again on every lookup
@@ -226,11 +227,7 @@ def test_bad_state_is_refused(state):
 
 
 def test_setting_the_state_copies_it():
-    env = CartPoleEnv()
-    state = np.array([0.1, -0.2, 0.03, 0.4])
-    env.state = state
-    state[0] = 5.0
-    np.testing.assert_array_equal(env.state, [0.1, -0.2, 0.03, 0.4])
+    assert_state_setter_copies(CartPoleEnv(), [0.1, -0.2, 0.03, 0.4])
 
 
 def test_action_space_attributes():

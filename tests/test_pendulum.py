@@ -14,6 +14,7 @@ import pytest
 
 import envs
 from envs.pendulum import PendulumEnv, PendulumVector, cost
+from tests.helpers import assert_state_setter_copies
 
 with np.load(pathlib.Path(__file__).parent / "data" / "pendulum_golden.npz") as _golden:
     GOLDEN = dict(_golden)  # an open NpzFile would decompress an array again on every lookup
@@ -202,11 +203,7 @@ def test_bad_state_is_refused(state):
 
 
 def test_setting_the_state_copies_it():
-    env = PendulumEnv()
-    state = np.array([0.5, -1.0])
-    env.state = state
-    state[0] = 5.0
-    np.testing.assert_array_equal(env.state, [0.5, -1.0])
+    assert_state_setter_copies(PendulumEnv(), [0.5, -1.0])
 
 
 def test_action_space_attributes():
