@@ -459,3 +459,20 @@ def test_the_error_figures_dashed_lines_are_sqrt_of_trace_cov_over_m_from_the_en
         np.testing.assert_array_equal(predicted.get_xdata(), m)
         np.testing.assert_allclose(predicted.get_ydata(), np.sqrt(trace_cov / m), rtol=1e-9)
         assert trace_cov > 0.1
+
+
+def test_weighted_least_squares_drops_the_null_space_minimum_norm_solve_drops():
+    """lstsq on sqrt(W) A and pinv of A^T W A cut at the same place: a direction whose eigenvalue of A^T W A is
+    1e-14 of the largest is dropped by both, one at 1e-6 kept by both. Cut either in the wrong place (or not scale
+    the rows) and the 1e-7 singular value's direction, (u . sqrt(W) b) / 1e-7 long, appears in one answer alone."""
+    rng = np.random.default_rng(7)
+    left, _ = np.linalg.qr(rng.standard_normal((12, 4)))
+    right, _ = np.linalg.qr(rng.standard_normal((4, 4)))
+    weights = rng.uniform(0.5, 2.0, 12)
+    scaled_design = left @ np.diag([1.0, 0.5, 1e-3, 1e-7]) @ right.T  # sqrt(W) A: eigenvalues 1, 0.25, 1e-6, 1e-14
+    rows, targets = scaled_design / np.sqrt(weights)[:, None], rng.standard_normal(12)
+    fitted = compatible.weighted_least_squares(rows, targets, weights)
+    solved = compatible.minimum_norm_solve(rows.T @ (weights[:, None] * rows), rows.T @ (weights * targets))
+    np.testing.assert_allclose(fitted, solved, atol=1e-8)
+    assert abs(right[:, 2] @ fitted) > 1.0       # the 1e-3 direction is kept: (u_3 . sqrt(W) b) / 1e-3
+    assert abs(right[:, 3] @ fitted) < 1e-6      # the 1e-7 one is dropped

@@ -42,12 +42,8 @@ def natural_gradient(env, policy, theta, horizon, gamma=1.0):
 
 
 def compatible_critic_weights(env, policy, theta, horizon, gamma=1.0):
-    """w = argmin sum_t gamma^t sum_s d_t(s) sum_u pi(u|s) (Q_t(s,u) - w . grad log pi(u|s))^2, of least norm.
-
-    A weighted least-squares fit over every decision (t, s, u), solved as the ordinary one of the rows
-    scaled by sqrt(weight). Singular values of that design are the square roots of F's eigenvalues, so
-    the cut at sqrt(NULL_EIGENVALUE) drops the same null space as minimum_norm_solve.
-    """
+    """w = argmin sum_t gamma^t sum_s d_t(s) sum_u pi(u|s) (Q_t(s,u) - w . grad log pi(u|s))^2, of least norm:
+    a weighted least-squares fit over every decision (t, s, u)."""
     check_problem(env, policy, horizon, gamma)
     pi = exact.policy_table(env, policy, theta)
     q, _ = exact.q_values(env, pi, horizon, gamma)
@@ -59,6 +55,13 @@ def compatible_critic_weights(env, policy, theta, horizon, gamma=1.0):
                 rows.append(policy.grad_log_prob(theta, obs, u))   # compatible feature of (s, u)
                 targets.append(q[t, s, u])
                 weights.append(rho[t, s] * pi[s, u])
+    return weighted_least_squares(np.array(rows), np.array(targets), np.array(weights))
+
+
+def weighted_least_squares(rows, targets, weights):
+    """w = argmin sum_i weights_i (targets_i - w . rows_i)^2 of least norm, solved as the ordinary fit of the rows
+    scaled by sqrt(weight). The singular values of that design are the square roots of the eigenvalues of its
+    normal matrix A^T W A, so the cut at sqrt(NULL_EIGENVALUE) drops the null space minimum_norm_solve drops."""
     scale = np.sqrt(weights)
-    w, *_ = np.linalg.lstsq(scale[:, None] * np.array(rows), scale * np.array(targets), rcond=np.sqrt(NULL_EIGENVALUE))
+    w, *_ = np.linalg.lstsq(scale[:, None] * rows, scale * targets, rcond=np.sqrt(NULL_EIGENVALUE))
     return w
