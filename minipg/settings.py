@@ -139,7 +139,7 @@ def own_setting(env):
         like = "cartpole" if hasattr(envs.make(env), "n_actions") else "cartpole-continuous"
         return dataclasses.replace(ENV_DEFAULTS[like], env=env)
     if env not in ENV_DEFAULTS:
-        raise ValueError(f"unknown env {env!r}; known envs: {', '.join(envs.ENV_NAMES)}, or "
+        raise ValueError(f"--env: unknown env {env!r}; known envs: {', '.join(envs.ENV_NAMES)}, or "
                          f"{envs.GYMNASIUM_PREFIX}ID for a Gymnasium env")
     return ENV_DEFAULTS[env]
 
@@ -149,6 +149,8 @@ def settings(env="cartpole", **given):
     its own step size unless lr is given too, and a setting the run would not read is refused by name."""
     own = own_setting(env)
     config = dataclasses.replace(own, **given)
+    if config.policy != own.policy and config.policy in POLICIES:  # one policy for each kind of action
+        raise ValueError(f"--policy: {config.policy!r} does not fit {env}'s actions; {own.policy!r} does")
     if config.optimizer != own.optimizer and "lr" not in given or config.optimizer == "trust-region":
         config = dataclasses.replace(config, lr=OWN_LR.get(config.optimizer, 0.0))
     if critic_kind(config) != critic_kind(own) and critic_kind(config) in CRITIC_LR \
@@ -160,14 +162,14 @@ def settings(env="cartpole", **given):
                              f"reading {', '.join(flag(name) for name in EVAL_SETTINGS)})")
         used, by = USED_BY.get(name, (lambda c: True, ""))
         if not used(config):
-            raise ValueError(f"{flag(name)}: the run does not use it ({by} does)")
+            raise ValueError(f"{flag(name)}: the run does not use it (what uses it: {by})")
     check(config)
     return config
 
 
-def _known(value, names, what):
+def _known(name, value, names, what):
     if value not in names:
-        raise ValueError(f"unknown {what} {value!r}; known {what}s: {', '.join(names)}")
+        raise ValueError(f"{flag(name)}: unknown {what} {value!r}; known {what}s: {', '.join(names)}")
 
 
 def interval(within):
@@ -198,10 +200,10 @@ def check_widths(name, widths):
 
 def check(config):
     """Raise ValueError naming the first bad setting; nothing has been written yet."""
-    _known(config.policy, POLICIES, "policy")
-    _known(config.estimator, ESTIMATORS, "estimator")
-    _known(config.critic, ("regression", "td"), "critic")
-    _known(config.optimizer, OPTIMIZERS, "optimizer")
+    _known("policy", config.policy, POLICIES, "policy")
+    _known("estimator", config.estimator, ESTIMATORS, "estimator")
+    _known("critic", config.critic, ("regression", "td"), "critic")
+    _known("optimizer", config.optimizer, OPTIMIZERS, "optimizer")
     for name in ("hidden", "critic_hidden"):
         check_widths(name, getattr(config, name))
     if config.critic_hidden and config.critic == "td":

@@ -34,12 +34,17 @@ def run_cli(*args, cwd=None):
 
 @pytest.mark.parametrize(
     "args, message",
-    [(["--env", "pong"], "unknown env 'pong'"), (["--estimator", "magic"], "unknown estimator 'magic'"),
+    [(["--env", "pong"], "--env: unknown env 'pong'"),
+     (["--estimator", "magic"], "--estimator: unknown estimator 'magic'"),
+     (["--optimizer", "magic"], "--optimizer: unknown optimizer 'magic'"),
+     (["--policy", "gaussian"], "--policy: 'gaussian' does not fit cartpole's actions; 'softmax' does"),
+     (["--env", "pendulum", "--policy", "softmax"], "--policy: 'softmax' does not fit pendulum's actions"),
      (["--lr", "0"], "--lr must be a finite number in (0, inf), got 0.0"),
      (["--episodes", "0"], "--episodes: expected a positive"), (["--lr", "x"], "--lr: expected a number, got 'x'"),
      (["--gamma", "0"], "--gamma must be a finite number in (0, 1]"),
      (["--gamma", "1.5"], "--gamma must be a finite number in (0, 1], got 1.5"),
-     (["--load", "missing.npz"], "missing.npz does not exist"), (["--critic", "magic"], "unknown critic 'magic'"),
+     (["--load", "missing.npz"], "missing.npz does not exist"),
+     (["--critic", "magic"], "--critic: unknown critic 'magic'"),
      (["--batch-steps", "-1"], "--batch-steps: expected a non-negative integer"),
      (["--estimator", "ppo", "--target-kl", "nan"], "--target-kl must be a finite number in [0, inf), got nan"),
      (["--estimator", "ppo", "--entropy", "nan"], "--entropy must be a finite number in [0, inf), got nan"),
@@ -551,9 +556,10 @@ def test_ppo_logs_the_kl_and_clip_fraction_of_every_iteration_and_trains_a_tabul
     (["--hidden", "0"], "--hidden: expected layer widths such as 64,64 (or none), got '0'"),
     (["--hidden", "x"], "--hidden: expected layer widths"),
     (["--critic-hidden", "16", "--critic", "td"], "--critic-hidden: a network critic is fitted by regression"),
-    (["--cg-iterations", "5"], "--cg-iterations: the run does not use it (only the natural steps of a network policy"),
-    (["--critic-epochs", "3"], "--critic-epochs: the run does not use it (only a network critic"),
-    (["--deterministic"], "--deterministic: the run does not use it (only an --eval run does)")])
+    (["--cg-iterations", "5"],
+     "--cg-iterations: the run does not use it (what uses it: only the natural steps of a network policy"),
+    (["--critic-epochs", "3"], "--critic-epochs: the run does not use it (what uses it: only a network critic"),
+    (["--deterministic"], "--deterministic: the run does not use it (what uses it: only an --eval run)")])
 def test_network_settings_are_checked_and_refused_by_name_where_unused(tmp_path, args, message):
     result = run_cli(*args, "--out", str(tmp_path / "out"))
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
