@@ -39,6 +39,13 @@ def test_bench_refuses_a_bad_set_before_training_or_writing(tmp_path, capsys, it
     assert message in captured.err and captured.out == "" and not (tmp_path / "out").exists()
 
 
+def test_bench_refuses_an_unknown_configuration_by_its_flag(tmp_path, capsys):
+    assert run_cli(bench_main, ["--quick", "--configs", "default,magic", "--out", str(tmp_path / "out")]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("error: --configs: unknown configuration 'magic'; known: default,")
+    assert captured.out == "" and not (tmp_path / "out").exists()
+
+
 def test_variance_command_prints_every_estimator_and_writes_the_plot(tmp_path, capsys):
     from minipg.lab.variance import estimator_rows, main
 

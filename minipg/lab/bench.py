@@ -204,7 +204,7 @@ def parse_args(argv):
     args.names = args.configs.split(",")
     unknown = [name for name in args.names if name not in CONFIGURATIONS]
     if unknown:
-        raise ValueError(f"unknown configuration {unknown[0]!r}; known: {', '.join(CONFIGURATIONS)}")
+        raise ValueError(f"--configs: unknown configuration {unknown[0]!r}; known: {', '.join(CONFIGURATIONS)}")
     for name, default, quick in (("seeds", 10, 2), ("after_steps", 20_000, 2000), ("max_steps", 200_000, 2048)):
         if getattr(args, name) is None:
             setattr(args, name, quick if args.quick else default)
