@@ -44,7 +44,7 @@ class Critic:
         return values
 
     def td_errors(self, path, gamma):
-        """delta_t = r_t + gamma V(s_{t+1}) - V(s_t); bootstrapped from V(s_T) after truncation."""
+        """delta_t = r_t + gamma V(s_{t+1}) - V(s_t), with V(s_T) as state_values gives it."""
         values = self.state_values(path)
         return path.rewards + gamma * values[1:] - values[:-1]
 
@@ -95,9 +95,9 @@ class RegressionCritic(Critic):
     (`--critic regression`).
 
     The targets are G_t = r_t + gamma r_{t+1} + ... + gamma^(T-t) V(s_T), with V(s_T) = 0 after
-    termination and the current V(s_T) after truncation: the value of balancing on beyond the time
-    limit, so V has no reason to depend on t. Each fit adds the batch to the last `keep` batches
-    and refits w on all of them, so one batch without a failure does not erase what V learned of
+    termination and the current V(s_T) after truncation where it bootstraps (Critic): the value of balancing on
+    beyond the time limit, so V has no reason to depend on t. Each fit refits w on the last `keep` batches, this
+    one included, so one batch without a failure does not erase what V learned of
     the states that lead to one. With lam = 1 its advantage A_t = G_t - V(s_t).
     """
 
@@ -125,7 +125,7 @@ class RegressionCritic(Critic):
 class NetworkCritic(Critic):
     """V_w(s) = w_v . [h(s), 1] on the state alone, h the last layer of a tanh body (networks.py), fitted by Adam to
     the bootstrapped returns of Eq. (15), G_t = r_t + gamma r_{t+1} + ... + gamma^(T-t) V(s_T), with V(s_T) = 0
-    after termination and the current V(s_T) after truncation, on the mean squared error
+    after termination and the current V(s_T) after truncation where it bootstraps (Critic), on the mean squared error
 
         L(w) = 1/n sum_t (V_w(s_t) - G_t)^2 over a minibatch of n steps,
         dL/dw_v = 2/n sum_t (V_w(s_t) - G_t) [h(s_t), 1],   dL/dh_t = 2/n (V_w(s_t) - G_t) w_v[:-1],

@@ -9,8 +9,8 @@ equation (`..._psi`), plus one call of it. With per_path=True an estimator retur
 its m per-path terms, shape (m, n_params), whose mean is the estimate, so bias and variance can be measured.
 
 Nothing here imports an env or the exact oracle: an estimator sees only sampled paths and the policy's
-score grad log pi, never P(s'|s,u) (Eq. 4). Every importance ratio divides by log pi_theta_old(u_t|s_t) as
-each path recorded it when it was drawn (Path.log_probs).
+score grad log pi, never P(s'|s,u) (Eq. 4). Every importance ratio divides by pi_theta_old(u_t|s_t), from the
+log-probability each path recorded when it was drawn (Path.log_probs).
 """
 import numpy as np
 
@@ -69,7 +69,8 @@ def log_ratios(policy, theta, path):
 
 
 def log_weights(policy, theta, path):
-    """Eq. (6): log w_{0:t} = sum_{k<=t} [log pi_theta(u_k|s_k) - log pi_theta_old(u_k|s_k)] for every t.
+    """log w_{0:t} = sum_{k<=t} [log pi_theta(u_k|s_k) - log pi_theta_old(u_k|s_k)] for every t: w_{0:t} is the
+    product of the first t + 1 ratios of Eq. (6), and w_{0:T-1} the whole path's w(tau).
 
     P(s_{k+1}|s_k,u_k) appears in both P(tau; theta) and P(tau; theta_old) and cancels in the ratio.
     """
@@ -94,7 +95,7 @@ def whole_path_importance_psi(policy, theta, paths, gamma=1.0):
 
 
 def per_decision_psi(policy, theta, paths, gamma=1.0):
-    """Eq. (8): psi_t = sum_{k>=t} w_{0:k} gamma^k r_k: reward r_k weighs only the decisions made before it.
+    """Eq. (8): psi_t = sum_{k>=t} w_{0:k} gamma^k r_k: reward r_k weighs only the decisions up to its own.
 
     Each r_k carries gamma^k from 0, not gamma^(k-t): at theta = theta_old this is Eq. (11), gamma^t G_t,
     unbiased for U_gamma, where the other estimators' Eq. (10) drops gamma^t.
@@ -160,8 +161,8 @@ def actor_critic(policy, theta, paths, critic, gamma=0.99, lam=0.0, per_path=Fal
     """Eq. (13): g = 1/m sum_i sum_t grad log pi(u_t|s_t) A_t, with A_t from a learned critic V.
 
     lam = 0 gives the one-step TD advantage delta_t, lam = 1 the return-to-go minus V(s_t). V(s_T) = 0
-    after termination and is bootstrapped after truncation (critics.Critic.state_values). Like Eq. (10) it
-    drops gamma^t: for gamma < 1 it is biased for grad U_gamma even with the exact V.
+    after termination, and after truncation unless the critic bootstraps it (critics.Critic.state_values). Like
+    Eq. (10) it drops gamma^t: for gamma < 1 it is biased for grad U_gamma even with the exact V.
     """
     return policy_gradient(policy, theta, paths, advantage_psi(paths, critic, gamma, lam), per_path)
 

@@ -41,8 +41,8 @@ CG_ITERATIONS = 10              # conjugate-gradient steps of a natural step on 
 def fisher_matrix(policy, theta, paths):
     """F of Eq. (16): 1/N sum_i sum_t F(s_t), with F(s) = E_{u ~ pi(.|s)}[score score^T] exact per state.
 
-    The outer products of the sampled scores, 1/N sum_t s_t s_t^T, estimate the same matrix without
-    bias, but on a nearly deterministic policy one rare action, whose score is large, dominates
+    The outer products of the sampled scores g_t = grad log pi(u_t|s_t), 1/N sum_t g_t g_t^T, estimate the same
+    matrix without bias, but on a nearly deterministic policy one rare action, whose score is large, dominates
     that estimate and with it the length of the step.
     """
     fisher = np.zeros((policy.n_params, policy.n_params))

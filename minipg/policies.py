@@ -302,9 +302,9 @@ class SoftmaxPolicy(_Features):
 
     def act_batch_log_probs(self, theta, observations, rng):
         """(u_t ~ pi(.|s_t), log pi(u_t|s_t) = z_u - max z - log sum_a exp(z_a - max z)) for every row: act_batch's
-        actions and, for a linear policy, path_log_probs' bits of them from the same logits, summed as log_softmax
-        sums them; None for a network, whose log-probabilities path_log_probs gives, one forward pass for all the
-        rows of a batch."""
+        actions and, for a linear policy of fewer than PAIRWISE_TERMS actions, path_log_probs' bits of them from the
+        same logits, summed as log_softmax sums them; None for more actions (log_softmax then sums in pairs) or a
+        network, whose log-probabilities path_log_probs gives, one forward pass for all the rows of a batch."""
         actions, shifted, unnormalised = self._draw_batch(theta, observations, rng)
         if self.body is not None or len(shifted) >= PAIRWISE_TERMS:
             return actions, None

@@ -1,9 +1,10 @@
 """Sampling trajectories tau ~ P(tau; theta), Eq. (2), through the env's reset/step alone.
 
-The sampler never reads a dynamics model: it only calls `env.reset` and `env.step`, which is all Eq. (4)
-says a policy-gradient method needs. Two ways to fill a batch: m whole episodes, one after another
-(`sample_paths`), or n envs for T steps each, as PPO users know it (`LockStep`, beside its loop twin
-`OneByOne`), where an episode still running when the batch ends is cut there and goes on in the next.
+The sampler never reads a dynamics model: it only resets and steps the env (a vector's `restart` is a reset
+of some of its rows), which is all Eq. (4) says a policy-gradient method needs. Two ways to fill a batch: m
+whole episodes, one after another (`sample_paths`), or n envs for T steps each, as PPO users know it
+(`LockStep`, beside its loop twin `OneByOne`), where an episode still running when the batch ends is cut there
+and goes on in the next.
 """
 from dataclasses import dataclass
 
@@ -214,8 +215,9 @@ class LockStep:
     """n envs stepped together for T steps a batch: one policy call and one vectorised env step for all n.
 
     `vector` steps n rows at once and restarts the rows whose episodes ended, returning their new observations
-    (envs.make_vector: cart-pole, acrobot, pendulum, a Gymnasium env's SerialVector). With a linear softmax the
-    log-probabilities come with the actions (act_batch_log_probs); else path_log_probs gives them for the batch.
+    (envs.make_vector: cart-pole, acrobot, pendulum, a Gymnasium env's SerialVector). With a linear softmax of
+    fewer than PAIRWISE_TERMS actions the log-probabilities come with the actions (act_batch_log_probs); else
+    path_log_probs gives them for the batch.
     The vectorised twin of OneByOne, with the same streams per env, so the same paths bit for bit.
     """
 
