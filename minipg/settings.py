@@ -167,9 +167,9 @@ def settings(env="cartpole", **given):
     return config
 
 
-def _known(name, value, names, what):
+def _known(name, value, names):
     if value not in names:
-        raise ValueError(f"{flag(name)}: unknown {what} {value!r}; known {what}s: {', '.join(names)}")
+        raise ValueError(f"{flag(name)}: unknown {name} {value!r}; known {name}s: {', '.join(names)}")
 
 
 def interval(within):
@@ -200,10 +200,10 @@ def check_widths(name, widths):
 
 def check(config):
     """Raise ValueError naming the first bad setting; nothing has been written yet."""
-    _known("policy", config.policy, POLICIES, "policy")
-    _known("estimator", config.estimator, ESTIMATORS, "estimator")
-    _known("critic", config.critic, ("regression", "td"), "critic")
-    _known("optimizer", config.optimizer, OPTIMIZERS, "optimizer")
+    _known("policy", config.policy, POLICIES)
+    _known("estimator", config.estimator, ESTIMATORS)
+    _known("critic", config.critic, ("regression", "td"))
+    _known("optimizer", config.optimizer, OPTIMIZERS)
     for name in ("hidden", "critic_hidden"):
         check_widths(name, getattr(config, name))
     if config.critic_hidden and config.critic == "td":
