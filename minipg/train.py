@@ -89,7 +89,7 @@ def flag_text(value):
 
 # ---- the algorithm -----------------------------------------------------------------------------------
 
-POLICY_STREAM, CRITIC_STREAM, EVALUATION_STREAM = 2025, 2026, 2024  # each seeded by (--seed, this number)
+POLICY_STREAM, CRITIC_STREAM, EVALUATION_STREAM = 2025, 2026, 2024  # seeded (--seed, this number[, iteration])
 
 def make_policy(env, name, hidden=()):
     """Softmax over discrete actions, Gaussian over continuous ones; linear, or on tanh layers of widths `hidden`,
@@ -161,12 +161,17 @@ def divergence_cause(config, theta_is_loaded):
     """The settings that sized the step whose numbers overflowed: the entropy bonus's coefficient, the KL radius,
     the step size, and the theta the run started from when it diverged at once."""
     causes = [f"--entropy {config.entropy:g} (it scales the entropy bonus's gradient)"] if config.entropy else []
-    if config.optimizer in ("natural", "trust-region"):  # delta sizes their step: lr sqrt(2 delta / x^T F x) x
+    if config.optimizer in ("natural", "trust-region"):  # delta sizes their step sqrt(2 delta / x^T F x) x (natural's times lr)
         causes.append(f"the KL radius --kl {config.kl:g}")
     if config.optimizer != "trust-region":
         causes.append(f"the step size --lr {config.lr:g}")
     start = f"; or the theta loaded from {config.load} is too large" if theta_is_loaded else ""
     return " or ".join(causes) + " is likely too large" + start
+
+
+def batches_kept(config):
+    """How many batches psi weighs at once: --reuse for the importance estimator, else the newest alone."""
+    return config.reuse if config.estimator == "importance" else 1
 
 
 def reused(recent, paths):
@@ -191,7 +196,7 @@ def train(config, theta=None, progress=None, stop_when_solved=True, stop_early=T
         value.load_weights(value_weights)
     optimizer = make_optimizer(config.optimizer, config.lr) if config.optimizer in OPTIMIZER_NAMES else None
     sampler = make_sampler(config, env) if config.estimator == "ppo" else None
-    recent = collections.deque(maxlen=config.reuse if config.estimator == "importance" else 1)
+    recent = collections.deque(maxlen=batches_kept(config))
     theta_loaded = theta is not None
     theta = policy.initial_theta(np.random.default_rng([config.seed, POLICY_STREAM])) if theta is None else theta
     judge, run = Judge(config, env, policy, stop_early), Run(theta, [], "cap", 0.0)
@@ -514,7 +519,7 @@ def run_bytes(config, env):
     if config.estimator == "ppo":
         batch = config.envs * config.steps * (PATH_BYTES + 8 * (env.observation_dim + 8))
     else:
-        batch = config.reuse * batch_bytes(env, config.episodes, config.batch_steps)
+        batch = batches_kept(config) * batch_bytes(env, config.episodes, config.batch_steps)
     return batch + config.iterations * ROW_BYTES
 
 

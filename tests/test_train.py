@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -21,7 +22,9 @@ from minipg.optim import Adam
 from minipg.returns import discounted_cumsum
 from minipg.rollout import sample_paths
 from minipg.policies import GaussianPolicy, SoftmaxPolicy
-from minipg.train import ENV_DEFAULTS, evaluate_solved, main, make_policy, make_value, settings, step, train
+from minipg.io.cli import MAX_BYTES
+from minipg.train import (ENV_DEFAULTS, batch_bytes, evaluate_solved, main, make_policy, make_value, run_bytes,
+                          settings, step, train)
 from tests.helpers import POSIX_SIGNALS
 
 
@@ -401,6 +404,31 @@ def test_importance_estimator_weighs_each_reused_batch_against_the_theta_that_sa
         theta = adam.step(theta, policy_gradient(policy, theta, paths, psi))
     run = train(settings("gridworld", estimator="importance", reuse=2, iterations=3))
     np.testing.assert_array_equal(run.theta, theta)
+
+
+def test_the_memory_check_counts_reuse_batches_for_the_importance_estimator_alone():
+    """Only the importance estimator keeps --reuse batches (3 by default): a REINFORCE batch of 15,000 cart-pole
+    episodes of up to 500 steps (0.46 GiB) fits in the 1 GiB a command may take; three such batches would not."""
+    env = envs.make("cartpole")
+    one = run_bytes(settings("cartpole", estimator="reinforce", episodes=15_000), env)
+    three = run_bytes(settings("cartpole", estimator="importance", reuse=3, episodes=15_000), env)
+    assert one <= MAX_BYTES < three
+
+
+def test_a_batchs_memory_bound_holds_what_tracemalloc_measures_of_it():
+    """200 cart-pole episodes of the initial policy, measured as Python allocates them, against batch_bytes at their
+    longest episode's length: at most it and at least a third of it (the bound counts every path at that length)."""
+    env = envs.make("cartpole")
+    policy = make_policy(env, "softmax")
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        paths = sample_paths(env, policy, np.zeros(policy.n_params), 200, np.random.default_rng(0))
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    bound = batch_bytes(env, 200, horizon=max(len(path) for path in paths))
+    assert bound / 3 <= held <= bound
 
 
 def test_gridworld_learns_within_5_percent_of_optimal_on_its_defaults():
