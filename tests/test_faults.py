@@ -236,6 +236,7 @@ def test_show_refuses_a_saved_gamma_that_is_not_a_discount(tmp_path, capsys, gam
     (bench_main, ["--quick", "--set", "out=elsewhere"], "--set out"),
     (bench_main, ["--quick", "--set", "load=x.npz"], "--set load"),
     (bench_main, ["--quick", "--set", "quiet=1"], "--set quiet"),
+    (bench_main, ["--quick", "--set", "iterations=5"], "--set iterations"),  # its cap is --max-steps
     (bench_main, ["--quick", "--after-steps", "-1"], "--after-steps"),
 ], ids=lambda value: value if isinstance(value, str) else None)
 def test_a_bad_count_or_flag_is_named_before_any_work(tmp_path, capsys, main, args, named):
@@ -787,9 +788,12 @@ def test_every_command_finishes_on_an_ascii_stdout(ascii_runs, name):
     (train_main, ["--env", "corridor", "--load", "{corridor}", "--eval", str(10**9)], "--eval"),
     (bench_main, ["--seeds", str(10**6)], "--seeds"),
     (bench_main, ["--max-steps", str(10**9)], "--max-steps"),
+    # a 6,000-episode batch (0.18 GiB) fits once; eight seeds trained at once hold eight
+    (bench_main, ["--configs", "default", "--seeds", "8", "--jobs", "8", "--set", "episodes=6000"], "--jobs"),
     (variance_main, ["--batches", str(10**5), "--episodes", str(10**4)], "--batches, --episodes"),
 ], ids=["corridor-episodes", "corridor-runs", "show-gif", "show-grid", "train-iterations", "train-episodes",
-        "train-batch-steps", "train-reuse", "train-eval", "bench-seeds", "bench-max-steps", "variance"])
+        "train-batch-steps", "train-reuse", "train-eval", "bench-seeds", "bench-max-steps", "bench-jobs",
+        "variance"])
 def test_counts_that_cannot_fit_in_memory_are_refused_before_any_work(tmp_path, capsys, deadline, main, args, named):
     checkpoints = {"cartpole": tmp_path / "cartpole.npz", "corridor": tmp_path / "corridor.npz"}
     save_checkpoint(checkpoints["cartpole"], np.zeros(10), "cartpole", "softmax", {"gamma": 0.99})

@@ -81,20 +81,20 @@ def batch_steps(config):
     return config.envs * config.steps if config.estimator == "ppo" else max(config.episodes, config.batch_steps)
 
 
-def bench_bytes(configs, seeds, max_steps, after_steps):
-    """At most what the bench's counts ask of memory: per configuration, a run per job at a time and every seed's
-    curve, a point per iteration."""
-    total = 0
+def bench_bytes(configs, seeds, max_steps, after_steps, jobs):
+    """At most what the bench's counts ask of memory: `jobs` runs at a time, each at most the largest
+    configuration's, and every seed's curve of every configuration, a point per iteration."""
+    runs, curves = [], 0
     for config in configs:
         iterations = (max_steps + after_steps) // batch_steps(config) + 2
-        total += run_bytes(dataclasses.replace(config, iterations=iterations), envs.make(config.env)) \
-            + seeds * iterations * POINT_BYTES
-    return total
+        runs.append(run_bytes(dataclasses.replace(config, iterations=iterations), envs.make(config.env)))
+        curves += seeds * iterations * POINT_BYTES
+    return jobs * max(runs) + curves
 
 
 def steps_per_second(config, seconds=2.0):
-    """Env steps per second at the policy's initial theta (zeros for a linear one, a network's init from seed 0) of
-    sampling alone, and of sampling with psi and the one sum on the batch."""
+    """Env steps per second at the policy's initial theta (zeros for a linear one; for a network, its init drawn from
+    default_rng(0), not any run's) of sampling alone, and of sampling with psi and the one sum on the batch."""
     env = envs.make(config.env)
     policy = make_policy(env, config.policy, config.hidden)
     theta = policy.initial_theta(np.random.default_rng(0))
@@ -147,7 +147,8 @@ def summary(results):
 
 NOT_SETTABLE = {"env": "use the bench's --env", "seed": "the bench runs seeds 0..--seeds-1",
                 "out": "use the bench's --out", "load": "the bench trains from the policy's initial theta",
-                "eval": "the bench evaluates after every iteration", "quiet": "use the bench's --quiet"}
+                "eval": "the bench evaluates after every iteration", "quiet": "use the bench's --quiet",
+                "iterations": "the bench's cap is --max-steps"}
 
 
 def parse_overrides(items):
@@ -190,12 +191,15 @@ def parse_args(argv):
     parser.add_argument("--after-steps", type=non_negative_int,
                         help="training env steps after the first solve, over which 'stays solved' is measured "
                              "(default 20000; --quick: 2000)")
-    parser.add_argument("--max-steps", type=positive_int, help="training env steps cap (default 200000; --quick: 2048)")
+    parser.add_argument("--max-steps", type=positive_int,
+                        help="training env steps cap for reaching the threshold; a run that reaches it trains "
+                             "--after-steps more (default 200000; --quick: 2048)")
     parser.add_argument("--jobs", type=positive_int, default=os.cpu_count() or 1,
                         help="seeds trained at once, one process each (default: this machine's cores)")
     parser.add_argument("--quick", action="store_true",
                         help="a smoke run: the small defaults above, and throughput measured for 0.1 s, not 2")
-    parser.add_argument("--out", default="plots", help="directory for bench_<env>.csv and .png (default plots)")
+    parser.add_argument("--out", default="plots",
+                        help="directory for bench_<env>.csv, bench_<env>_seeds.csv and bench_<env>.png (default plots)")
     parser.add_argument("--quiet", action="store_true", help="print only the table, not a line per seed")
     parser.add_argument("--set", action="append", default=[], metavar="FLAG=VALUE",
                         help="a train flag applied to every configuration, e.g. --set lam=0.98 (repeatable)")
@@ -334,11 +338,11 @@ def run_seeds(configs, args, jobs):
 def main(argv=None):
     args = parse_args(argv)
     configs = configurations(args.env, args.names, args.overrides)  # refuses a bad setting before any run
-    check_memory("--seeds, --max-steps, --after-steps and --set",
-                 bench_bytes(configs.values(), args.seeds, args.max_steps, args.after_steps))
+    jobs = min(args.jobs, args.seeds * len(configs))  # no more processes than seeds to run
+    check_memory("--seeds, --max-steps, --after-steps, --jobs and --set",
+                 bench_bytes(configs.values(), args.seeds, args.max_steps, args.after_steps, jobs))
     files = [f"bench_{args.env}.csv", f"bench_{args.env}_seeds.csv", f"bench_{args.env}.png"]
     check_output_dir("--out", args.out, files)
-    jobs = min(args.jobs, args.seeds * len(configs))  # no more processes than seeds to run
     results = run_seeds(configs, args, jobs)
     rows = []
     for name, config in configs.items():
