@@ -79,10 +79,10 @@ def test_train_runs_where_fcntl_is_missing_and_folders_cannot_be_opened(tmp_path
 
 
 def test_matplotlib_is_imported_only_when_a_figure_is_drawn(tmp_path):
-    """Importing train, the bench or any lab command but show (which always draws) loads no matplotlib, nor does a
-    run that writes no figure; the train command's figure then imports it, without pyplot."""
+    """Importing train, the bench or any lab command loads no matplotlib, nor does a run that writes no figure; the
+    train command's figure then imports it, without pyplot."""
     program = ("import sys, minipg.train, minipg.lab.bench, minipg.lab.corridor, minipg.lab.derivation, "
-               "minipg.lab.variance, minipg.lab.speed\n"
+               "minipg.lab.variance, minipg.lab.speed, minipg.lab.show\n"
                "before = sorted(m for m in sys.modules if m.split('.')[0] == 'matplotlib')\n"
                "minipg.train.main(['--iterations', '1', '--quiet', '--out', sys.argv[1]])\n"
                "print(before, 'matplotlib.figure' in sys.modules, 'matplotlib.pyplot' in sys.modules)")

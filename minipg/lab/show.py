@@ -11,9 +11,6 @@ import os
 import sys
 import time
 
-import matplotlib.colors
-import matplotlib.lines
-import matplotlib.patches
 import numpy as np
 
 import envs
@@ -140,10 +137,12 @@ def write_filmstrip(path, film, episode, title):
 
 def legend_handle(film, colour, label, kind):
     """A patch or a line of one of the film's palette colours, for the filmstrip's legend."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
     rgb = tuple(level / 255 for level in film.colours[colour])
     if kind == "patch":
-        return matplotlib.patches.Patch(color=rgb, label=label)
-    return matplotlib.lines.Line2D([], [], color=rgb, linewidth=2, label=label)
+        return Patch(color=rgb, label=label)
+    return Line2D([], [], color=rgb, linewidth=2, label=label)
 
 
 def cartpole_summary(episode):
@@ -224,18 +223,20 @@ def expected_visits(env, pi, horizon):
 
 def draw_policy(ax, env, pi, visits, vmax, title):
     """Heat map of the visits, walls, start, goal and pit marked, and pi(u|s) as arrows of length 0.45 pi."""
+    from matplotlib.colors import PowerNorm
+    from matplotlib.patches import Rectangle
     layout = grid_layout(env)
     height = max(r for r, _ in layout.cells + layout.walls) + 1
     width = max(c for _, c in layout.cells + layout.walls) + 1
     heat = np.full((height, width), np.nan)
     for s, (r, c) in enumerate(layout.cells):
         heat[r, c] = visits[s]
-    image = ax.imshow(heat, cmap="YlGnBu", norm=matplotlib.colors.PowerNorm(0.5, vmin=0.0, vmax=vmax))
+    image = ax.imshow(heat, cmap="YlGnBu", norm=PowerNorm(0.5, vmin=0.0, vmax=vmax))
     for r, c in layout.walls:
-        ax.add_patch(matplotlib.patches.Rectangle((c - 0.5, r - 0.5), 1, 1, color="0.25"))
+        ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, color="0.25"))
     for s, name in layout.terminal_names.items():
         r, c = layout.cells[s]
-        ax.add_patch(matplotlib.patches.Rectangle((c - 0.5, r - 0.5), 1, 1, color="C2" if name == "goal" else "C3"))
+        ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, color="C2" if name == "goal" else "C3"))
         ax.text(c, r, name, ha="center", va="center", color="white", fontsize=9)
     for s, note in layout.notes.items():
         ax.text(layout.cells[s][1], layout.cells[s][0] + 0.45, note, ha="center", va="bottom", fontsize=7)
@@ -255,13 +256,15 @@ def draw_policy(ax, env, pi, visits, vmax, title):
 
 def legend_handles(env):
     """The arrow, and the kinds of cell this env has."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
     layout = grid_layout(env)
-    handles = [matplotlib.lines.Line2D([], [], color="C1", marker=">", label="action u: arrow of length ∝ π(u|s)")]
+    handles = [Line2D([], [], color="C1", marker=">", label="action u: arrow of length ∝ π(u|s)")]
     if layout.walls:
-        handles.append(matplotlib.patches.Patch(color="0.25", label="wall"))
+        handles.append(Patch(color="0.25", label="wall"))
     for name, colour in (("goal", "C2"), ("pit", "C3")):
         if name in layout.terminal_names.values():
-            handles.append(matplotlib.patches.Patch(color=colour, label=f"{name} (terminal)"))
+            handles.append(Patch(color=colour, label=f"{name} (terminal)"))
     return handles
 
 
@@ -338,15 +341,18 @@ def load(path):
     return checkpoint.env, env, policy, theta, float(gamma)
 
 
+FRAME_BOOKKEEPING = 8192  # bytes Pillow holds a GIF frame beside its pixels: 6.8 kB measured, rounded up
+
+
 def memory_bytes(env, episodes):
     """At most what --episodes asks of memory: every frame of the GIF (an episode has up to H + 1, a byte a pixel in
-    a palette image, which the GIF writer holds until the end), or a tabular env's return per sampled episode (a
-    Python float in a list). Measured (Pillow 13, Linux): a GIF's peak memory grows by 246 kB a 600 x 400 frame, its
-    240,000 pixels and Pillow's bookkeeping."""
+    a palette image and FRAME_BOOKKEEPING, which the GIF writer holds until the end), or a tabular env's return per
+    sampled episode (a Python float in a list). Measured (Pillow 13, Linux): a GIF's peak memory grows by 246.8 kB
+    a 600 x 400 frame, its 240,000 pixels and Pillow's bookkeeping."""
     if hasattr(env, "P"):
         return episodes * 32
     width, height = film_of(env).size
-    return episodes * (env.max_episode_steps + 1) * width * height
+    return episodes * (env.max_episode_steps + 1) * (width * height + FRAME_BOOKKEEPING)
 
 
 def output_names(env_name, env):
