@@ -104,6 +104,9 @@ class Steps:
         return Steps(self.observations[rows], self.actions[rows], self.log_probs[rows])
 
 
+DRAW_BLOCK = 1024  # numbers of each kind a RowStreams row draws from its Generator at a time
+
+
 class RowStreams:
     """One random stream per row, default_rng(seeds[r]), read a block at a time.
 
@@ -113,7 +116,7 @@ class RowStreams:
     is read k at a time, the same k on every call (1 uniform, or one normal per action dimension).
     """
 
-    def __init__(self, seeds, block=1024):
+    def __init__(self, seeds, block=DRAW_BLOCK):
         self.generators = [np.random.default_rng(seed) for seed in seeds]
         self.block = block
         self.kinds = {}

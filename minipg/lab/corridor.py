@@ -34,13 +34,12 @@ from minipg.io.figures import new_figure, save_figure
 from envs.sampling import inverse_cdf
 from minipg.policies import SoftmaxPolicy, linear, log_softmax
 from minipg.returns import discounted_cumsum
-from minipg.rollout import RowStreams, sample_path
+from minipg.rollout import DRAW_BLOCK, RowStreams, sample_path
 
 GAMMA = 1.0
 START_P_RIGHT = 0.05
 EPISODE_LIMIT = 10_000
 RIGHT = 1  # actions: 0 = left, 1 = right
-UNIFORM_BLOCK = 4096  # uniforms drawn at a time by each row of the vectorised twin
 
 
 @dataclasses.dataclass(frozen=True)
@@ -242,7 +241,8 @@ def plot_figure(settings, curves, diverged, runs, path, title):
     ax.axhline(optimum, color="k", linestyle="--", linewidth=1, label=f"v(p*) = {optimum:.2f}, the best p(right)")
     ax.set_ylim(-90, -10)
     ax.set_xlabel("episode")
-    ax.set_ylabel(f"total reward on episode\n(mean over {runs} runs)")
+    kept = "the runs that never diverged" if diverged.any() else f"{runs} runs"
+    ax.set_ylabel(f"total reward on episode\n(mean over {kept})")
     ax.set_title(title)
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(alpha=0.3)
@@ -275,7 +275,7 @@ FILES = ("corridor_13_1.png", "corridor_13_2.png", "corridor_13.csv")  # not cor
 def memory_bytes(runs, episodes):
     """At most what run_vectorised holds for every setting and run (float64): a return per episode, a block of
     uniforms, and an episode's actions, rewards and returns-to-go, about 5 arrays of up to EPISODE_LIMIT steps."""
-    return 8 * len(SETTINGS) * runs * (episodes + UNIFORM_BLOCK + 5 * EPISODE_LIMIT)
+    return 8 * len(SETTINGS) * runs * (episodes + DRAW_BLOCK + 5 * EPISODE_LIMIT)
 
 
 def parse_args(argv):
