@@ -201,9 +201,6 @@ class TwoRooms(TabularEnv):
     The observation is the one-hot vector of the state.
     """
 
-    STATE_NAMES = ("A", "B", "exit")
-    ACTION_NAMES = (("wait", "go"), ("back", "exit"), ("-", "-"))
-
     def __init__(self, slip=0.2, wait_reward=0.2, exit_reward=1.0, start_in_a=0.75, max_episode_steps=4):
         if not 0.0 <= slip <= 1.0:
             raise ValueError(f"slip must be in [0, 1], got {slip}")

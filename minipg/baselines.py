@@ -10,7 +10,7 @@ Constant(b)):
   - Constant: a fixed b, 0 for none;
   - LeaveOneOutMean: b = the mean return of the OTHER paths of the batch (Eq. 9);
   - TimeIndexedBaseline: b_t = the mean return-to-go at time t over the OTHER paths of the batch;
-  - LinearValueBaseline: b(s_t) = w . x(s_t, t), fitted by ridge regression on the PREVIOUS batches:
+  - LinearValueBaseline: b(s_t) = w . x(s_t, t), fitted by ridge regression on the batch BEFORE:
     fitting on the current batch would let b see the returns it is subtracted from, a bias of order 1/m.
 """
 import numbers

@@ -88,10 +88,10 @@ class Adam(_Optimizer):
         return theta + self.lr * first_hat / (np.sqrt(second_hat) + self.eps)
 
 
-def make_optimizer(name, lr, **kwargs):
-    """SGD or Adam by name."""
+def make_optimizer(name, lr):
+    """SGD or Adam by name, at step size lr."""
     if name == "sgd":
-        return SGD(lr, **kwargs)
+        return SGD(lr)
     if name == "adam":
-        return Adam(lr, **kwargs)
+        return Adam(lr)
     raise ValueError(f"unknown optimizer {name!r}; known optimizers: {', '.join(OPTIMIZER_NAMES)}")

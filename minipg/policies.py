@@ -35,11 +35,11 @@ def count(value, name, minimum=1):
     return int(value)
 
 
-def hidden_sizes(hidden, name="hidden"):
+def hidden_sizes(hidden):
     """hidden as a tuple of layer widths, each an integer >= 1 (() for none), else ValueError naming the argument."""
     if not isinstance(hidden, (tuple, list)) or not all(
             isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_)) and n >= 1 for n in hidden):
-        raise ValueError(f"{name} must be a tuple of integers >= 1, the widths of the tanh layers (() for none), "
+        raise ValueError(f"hidden must be a tuple of integers >= 1, the widths of the tanh layers (() for none), "
                          f"got {hidden!r}")
     return tuple(int(n) for n in hidden)
 
@@ -64,12 +64,12 @@ def observation_rows(observations, n_features):
     return observations
 
 
-def path_weights(weights, n_steps):
-    """One float64 weight per step of a path (psi), shape (T,), or ValueError naming the problem."""
-    weights = np.asarray(weights, dtype=np.float64)
-    if weights.shape != (n_steps,):
-        raise ValueError(f"psi must have one weight per step, shape ({n_steps},), got {weights.shape}")
-    return weights
+def path_psi(psi, n_steps):
+    """psi as one float64 weight per step of a path, shape (T,), or ValueError naming the problem."""
+    psi = np.asarray(psi, dtype=np.float64)
+    if psi.shape != (n_steps,):
+        raise ValueError(f"psi must have one weight per step, shape ({n_steps},), got {psi.shape}")
+    return psi
 
 
 def with_ones(rows):
@@ -359,17 +359,17 @@ class SoftmaxPolicy(_Features):
         head_scores = (grad_logits[:, :, None] * features[:, None, :]).reshape(len(log_pi), -1)
         return self._with_body(theta, activations, grad_logits, self._head(theta), head_scores)
 
-    def score_sum(self, theta, observations, actions, weights):
-        """sum_t w_t grad log pi(u_t|s_t), a path's part of the one sum (Eqs. 3-4): weights times path_scores, summed
-        over t. A network takes one backward pass from c_t = w_t (onehot(u_t) - pi(.|s_t)) instead, summed over the
+    def score_sum(self, theta, observations, actions, psi):
+        """sum_t psi_t grad log pi(u_t|s_t), a path's part of the one sum (Eqs. 3-4): psi times path_scores, summed
+        over t. A network takes one backward pass from c_t = psi_t (onehot(u_t) - pi(.|s_t)) instead, summed over the
         rows, and never forms the (T, n_params) scores (sum_t J_t^T c_t: the same vector, to rounding)."""
-        weights = path_weights(weights, len(observations))
+        psi = path_psi(psi, len(observations))
         if self.body is None:
-            return np.sum(weights[:, None] * self.path_scores(theta, observations, actions), axis=0)
+            return np.sum(psi[:, None] * self.path_scores(theta, observations, actions), axis=0)
         theta = check_theta(theta, self.n_params)
         log_pi, features, activations = self._path_log_pi(theta, observations)
         grad_logits = np.eye(self.n_actions)[self._actions(actions, len(log_pi))] - np.exp(log_pi)
-        return self._pullback(theta, features, activations, self._head(theta), weights[:, None] * grad_logits)
+        return self._pullback(theta, features, activations, self._head(theta), psi[:, None] * grad_logits)
 
     def kl(self, theta_p, theta_q, obs):
         """KL(pi_p(.|s) || pi_q(.|s)) = sum_u pi_p(u|s) (log pi_p(u|s) - log pi_q(u|s))."""
@@ -574,26 +574,26 @@ class GaussianPolicy(_Features):
         mean_scores = self._with_body(theta, activations, grad_mean, self._split(theta)[0], head_scores)
         return np.hstack([mean_scores, (z**2 - 1.0) * self._inside_clip(raw_log_std)])
 
-    def score_sum(self, theta, observations, actions, weights):
-        """sum_t w_t grad log pi(u_t|s_t), a path's part of the one sum (Eqs. 3-4): weights times path_scores, summed
-        over t. A network takes one backward pass from c_t = w_t (u_t - mu(s_t)) / sigma^2 instead, summed over the
-        rows, and never forms the (T, n_params) scores; log sigma's part is sum_t w_t (z_t^2 - 1)."""
-        weights = path_weights(weights, len(observations))
+    def score_sum(self, theta, observations, actions, psi):
+        """sum_t psi_t grad log pi(u_t|s_t), a path's part of the one sum (Eqs. 3-4): psi times path_scores, summed
+        over t. A network takes one backward pass from c_t = psi_t (u_t - mu(s_t)) / sigma^2 instead, summed over the
+        rows, and never forms the (T, n_params) scores; log sigma's part is sum_t psi_t (z_t^2 - 1)."""
+        psi = path_psi(psi, len(observations))
         if self.body is None:
-            return np.sum(weights[:, None] * self.path_scores(theta, observations, actions), axis=0)
+            return np.sum(psi[:, None] * self.path_scores(theta, observations, actions), axis=0)
         theta = check_theta(theta, self.n_params)
         z, log_std, features, raw_log_std, activations = self._path_z(theta, observations, actions)
         mean_part = self._pullback(theta, features, activations, self._split(theta)[0],
-                                   weights[:, None] * z / np.exp(log_std))
-        return np.concatenate([mean_part, np.sum(weights[:, None] * (z**2 - 1.0), axis=0)
+                                   psi[:, None] * z / np.exp(log_std))
+        return np.concatenate([mean_part, np.sum(psi[:, None] * (z**2 - 1.0), axis=0)
                                * self._inside_clip(raw_log_std)])
 
     def kl(self, theta_p, theta_q, obs):
         """KL(N_p || N_q) = sum_j [log(sigma_q/sigma_p) + (sigma_p^2 + (mu_p - mu_q)^2) / (2 sigma_q^2) - 1/2]."""
         log_std_p, log_std_q = self.log_std(theta_p), self.log_std(theta_q)
         gap = self.mean(theta_p, obs) - self.mean(theta_q, obs)
-        ratio = np.exp(2.0 * (log_std_p - log_std_q)) + gap**2 / np.exp(2.0 * log_std_q)
-        return float(np.sum(log_std_q - log_std_p + 0.5 * ratio - 0.5))
+        moment = np.exp(2.0 * (log_std_p - log_std_q)) + gap**2 / np.exp(2.0 * log_std_q)
+        return float(np.sum(log_std_q - log_std_p + 0.5 * moment - 0.5))
 
     def _path_mean_gaps(self, theta_p, theta_q, observations):
         """mu_p(s_t) - mu_q(s_t) for every row: (M_p - M_q) phi~(s_t) for a linear policy, whose phi~ does not depend
@@ -608,8 +608,8 @@ class GaussianPolicy(_Features):
         """KL(N_p(.|s_t) || N_q(.|s_t)) for every row, shape (T,): the vectorised twin of kl."""
         gap = self._path_mean_gaps(theta_p, theta_q, observations)
         log_std_p, log_std_q = self.log_std(theta_p), self.log_std(theta_q)
-        ratio = np.exp(2.0 * (log_std_p - log_std_q)) + gap**2 / np.exp(2.0 * log_std_q)
-        return np.sum(log_std_q - log_std_p + 0.5 * ratio - 0.5, axis=1)
+        moment = np.exp(2.0 * (log_std_p - log_std_q)) + gap**2 / np.exp(2.0 * log_std_q)
+        return np.sum(log_std_q - log_std_p + 0.5 * moment - 0.5, axis=1)
 
     def path_entropies(self, theta, observations):
         """H(N(mu, sigma^2)) = sum_j [log sigma_j + (1 + log 2 pi) / 2], the same in every row, shape (T,)."""

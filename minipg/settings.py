@@ -35,7 +35,7 @@ class Config:
     hidden: tuple = _setting("the policy's tanh layers, e.g. 64,64 (none: linear in the observation)")
     estimator: str = _setting("psi: reinforce (Eq. 9, b = mean return of the other paths), reward-to-go (Eq. 10), "
                               "mean-baseline (Eq. 10, b_t = mean return-to-go of the other paths at t), baseline "
-                              "(Eq. 10, b = V(s, t) fitted on earlier batches), actor-critic (Eq. 13), importance "
+                              "(Eq. 10, b = V(s, t) fitted on the batch before), actor-critic (Eq. 13), importance "
                               "(Eq. 8 over the last --reuse batches), ppo (Eq. 21)")
     critic: str = _setting("actor-critic's and ppo's V: regression (Eq. 15) or td (Eq. 14)")
     critic_hidden: tuple = _setting("actor-critic, ppo: a network V's tanh layers, e.g. 64,64, fitted by Adam to "

@@ -171,6 +171,6 @@ class TruncatingEnv(StubEnv):
 def test_gymnasiums_single_env_is_reset_after_a_truncated_episode_too():
     """64 steps of episodes cut at 10: the seeded reset, then one after each of the 6 cuts."""
     env = TruncatingEnv()
-    run = speed.gymnasium_single_steps(types.SimpleNamespace(make=lambda env_id: env), "acrobot")
+    run = speed.gymnasium_single_batch(types.SimpleNamespace(make=lambda env_id: env), "acrobot")
     assert run() == speed.BATCH_STEPS == 64
     assert (env.steps, env.resets) == (64, 1 + 64 // 10)

@@ -109,7 +109,7 @@ def plot_gradient_field(grid, values, arrow_grid, gradients, naturals, point, ex
     fig.colorbar(filled, ax=field, label="U(θ): expected return (sum of rewards)")
     x, y = np.meshgrid(arrow_grid, arrow_grid)
     for vectors, colour, label in [(gradients, "white", "∇U (direction)"),
-                                   (naturals, "C1", "natural gradient F⁻¹∇U (direction)")]:
+                                   (naturals, "C1", "natural gradient F⁺∇U (direction)")]:
         unit = vectors / np.linalg.norm(vectors, axis=2, keepdims=True)
         field.quiver(x, y, unit[..., 0], unit[..., 1], color=colour, angles="xy", scale_units="xy", scale=2.2,
                      width=0.005, edgecolor="black", linewidth=0.4, label=label)

@@ -166,7 +166,7 @@ def exact_moments(terms, probabilities):
 
 
 def rounding(x, floor=1e-14):
-    """x as 1.4e-3, or "< 1e-14" for a difference below what float64 rounding (or, with floor = 1e-10, central
+    """x as 1.4e-03, or "< 1e-14" for a difference below what float64 rounding (or, with floor = 1e-10, central
     differences at h = 1e-5) can resolve: below it the digits change from machine to machine."""
     return f"{x:.1e}" if abs(x) >= floor else f"< {floor:.0e}"
 

@@ -54,8 +54,9 @@ def linear_policy(name, seed=0):
     return policy, 0.1 * np.random.default_rng(seed).standard_normal(policy.n_params)
 
 
-def minipg_steps(name, n, policy, theta):
-    """One LockStep batch of n envs x BATCH_STEPS steps, paths and log-probabilities recorded; returns its steps."""
+def minipg_batch(name, n, policy, theta):
+    """A function that samples one LockStep batch of n envs x BATCH_STEPS steps, paths and log-probabilities
+    recorded, and returns its number of env steps."""
     sampler = LockStep(envs.make_vector(name, n), seed=0)
 
     def run():
@@ -65,8 +66,9 @@ def minipg_steps(name, n, policy, theta):
     return run
 
 
-def gymnasium_vector_steps(gymnasium, name, n, policy, theta):
-    """BATCH_STEPS steps of make_vec's n envs, acting with policy.act_batch, nothing recorded; returns n BATCH_STEPS."""
+def gymnasium_vector_batch(gymnasium, name, n, policy, theta):
+    """A function that takes BATCH_STEPS steps of make_vec's n envs, acting with policy.act_batch and recording
+    nothing, and returns n BATCH_STEPS."""
     vector = gymnasium.make_vec(GYMNASIUM_IDS[name], n, vectorization_mode="vector_entry_point")
     observations, rng = vector.reset(seed=0)[0], np.random.default_rng(0)
 
@@ -79,9 +81,9 @@ def gymnasium_vector_steps(gymnasium, name, n, policy, theta):
     return run
 
 
-def gymnasium_single_steps(gymnasium, name):
-    """BATCH_STEPS steps of the bare make(ID) env with random actions drawn beforehand, reset where an episode ends;
-    returns BATCH_STEPS."""
+def gymnasium_single_batch(gymnasium, name):
+    """A function that takes BATCH_STEPS steps of the bare make(ID) env with random actions drawn beforehand, reset
+    where an episode ends, and returns BATCH_STEPS."""
     env, minipg_env, rng = gymnasium.make(GYMNASIUM_IDS[name]), envs.make(name), np.random.default_rng(0)
     env.reset(seed=0)
     if hasattr(minipg_env, "n_actions"):
@@ -103,10 +105,10 @@ def measure(case, seconds, gymnasium):
     """One CSV row: both sides of the case in turns, SLICES slices each; Gymnasium's columns nan without it."""
     name, n, target = case
     policy, theta = linear_policy(name)
-    runs = [minipg_steps(name, n, policy, theta)]
+    runs = [minipg_batch(name, n, policy, theta)]
     if gymnasium is not None:
-        runs.append(gymnasium_vector_steps(gymnasium, name, n, policy, theta) if name in VECTOR_CASES
-                    else gymnasium_single_steps(gymnasium, name))
+        runs.append(gymnasium_vector_batch(gymnasium, name, n, policy, theta) if name in VECTOR_CASES
+                    else gymnasium_single_batch(gymnasium, name))
     totals = np.full((2, 2), math.nan)  # [side, (steps, seconds)]; Gymnasium's stays nan without it
     totals[:len(runs)] = 0.0
     for _ in range(SLICES):
