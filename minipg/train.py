@@ -161,7 +161,8 @@ def divergence_cause(config, theta_is_loaded):
     """The settings that sized the step whose numbers overflowed: the entropy bonus's coefficient, the KL radius,
     the step size, and the theta the run started from when it diverged at once."""
     causes = [f"--entropy {config.entropy:g} (it scales the entropy bonus's gradient)"] if config.entropy else []
-    if config.optimizer in ("natural", "trust-region"):  # delta sizes their step sqrt(2 delta / x^T F x) x (natural's times lr)
+    # delta sizes their step, sqrt(2 delta / x^T F x) x, which natural then multiplies by lr
+    if config.optimizer in ("natural", "trust-region"):
         causes.append(f"the KL radius --kl {config.kl:g}")
     if config.optimizer != "trust-region":
         causes.append(f"the step size --lr {config.lr:g}")
