@@ -390,7 +390,8 @@ def test_vector_row_that_has_ended_reports_no_second_end():
     ended = vector.states[0].copy()
     for _ in range(3):
         states, rewards, terminated, truncated = vector.step(np.array([0, 1]))
-        assert (rewards.tolist(), terminated.tolist(), truncated.tolist()) == ([0.0, 1.0], [False, False], [False, False])
+        assert (rewards.tolist(), terminated.tolist(), truncated.tolist()) == \
+            ([0.0, 1.0], [False, False], [False, False])
         np.testing.assert_array_equal(states[0], ended)
     np.testing.assert_array_equal(vector.steps, [1, 4])  # steps since its start: the ended row's count stops at 1
 

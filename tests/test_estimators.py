@@ -243,7 +243,8 @@ def test_mean_baseline_is_unbiased_even_for_two_paths(setup):
     env, policy, theta, paths = setup
     truth = exact.gradient(env, policy, theta, HORIZON)
     pairs = [paths[k : k + 2] for k in range(0, len(paths), 2)]
-    estimates = np.array([estimators.likelihood_ratio(policy, theta, pair, baseline=LeaveOneOutMean()) for pair in pairs])
+    estimates = np.array([estimators.likelihood_ratio(policy, theta, pair, baseline=LeaveOneOutMean())
+                          for pair in pairs])
     standard_error = estimates.std(axis=0, ddof=1) / np.sqrt(len(estimates))
     touched = np.count_nonzero(estimates, axis=0) >= 150
     assert touched.sum() >= 0.6 * len(truth)
@@ -261,7 +262,8 @@ def test_discounted_likelihood_ratio_and_importance_sampling_are_unbiased(setup,
     and distinguishable from grad U_1, which an estimator ignoring gamma would estimate."""
     env, policy, theta_old, paths = setup
     gamma = 0.8
-    terms = estimators.likelihood_ratio(policy, theta_old, paths, baseline=LeaveOneOutMean(), gamma=gamma, per_path=True)
+    terms = estimators.likelihood_ratio(policy, theta_old, paths, baseline=LeaveOneOutMean(), gamma=gamma,
+                                        per_path=True)
     assert_unbiased(terms, exact.gradient(env, policy, theta_old, HORIZON, gamma),
                     wrong=exact.gradient(env, policy, theta_old, HORIZON))
     theta = theta_old + 0.1 * np.random.default_rng(13).standard_normal(policy.n_params)
@@ -419,7 +421,8 @@ def clipped_surrogate(policy, theta, steps, advantages, clip):
 
 @pytest.fixture(scope="module", params=["softmax", "gaussian"])
 def ppo_batch(request):
-    """Cart-pole steps drawn at theta_old, advantages of both signs, and a theta far enough away that many ratios are clipped."""
+    """Cart-pole steps drawn at theta_old, advantages of both signs, and a theta far enough away that many ratios are
+    clipped."""
     from minipg.policies import GaussianPolicy
     from minipg.rollout import Steps
 
@@ -430,7 +433,8 @@ def ppo_batch(request):
     paths = sample_paths(env, policy, theta_old, 4, rng)
     advantages = rng.standard_normal(sum(len(path) for path in paths))
     shift = 1.0 if request.param == "softmax" else 0.3
-    return policy, theta_old, theta_old + shift * rng.standard_normal(policy.n_params), paths, Steps.of(paths), advantages
+    theta = theta_old + shift * rng.standard_normal(policy.n_params)
+    return policy, theta_old, theta, paths, Steps.of(paths), advantages
 
 
 def test_ppo_gradient_is_the_derivative_of_the_clipped_surrogate(ppo_batch):

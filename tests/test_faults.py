@@ -189,7 +189,8 @@ MKFIFO = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on
     (lambda d: save_members(d / "c.npz", theta=np.zeros(4), env=npy_header((), "<U300000"), policy="softmax",
                             config="{}"), "more than"),
 ], ids=["npy-renamed", "directory", "fifo", "file-too-large", "text", "missing-key", "theta-2d", "theta-nan",
-        "theta-text", "theta-int", "env-array", "config-not-json", "config-a-list", "config-nested-deep", "member-not-npy",
+        "theta-text", "theta-int", "env-array", "config-not-json", "config-a-list", "config-nested-deep",
+        "member-not-npy",
         "theta-beyond-float64", "theta-too-large", "theta-declared-4-GiB", "env-declared-too-large"])
 def test_a_checkpoint_that_is_not_one_says_what_is_wrong(tmp_path, deadline, make, fragment):
     refused(make(tmp_path), fragment)
@@ -633,7 +634,8 @@ THETA_S, THETA_G, OBS, RNG = np.zeros(10), np.zeros(12), np.zeros((3, 4)), np.ra
 @pytest.mark.parametrize("call, message", [
     (lambda: SOFTMAX.path_log_probs(THETA_S, OBS, np.array([0, 1])), r"actions must have shape \(3,\)"),
     (lambda: SOFTMAX.path_scores(THETA_S, OBS, np.zeros((3, 1), int)), r"actions must have shape \(3,\)"),
-    (lambda: SOFTMAX.path_scores(THETA_S, np.zeros((3, 5)), np.zeros(3, int)), r"observations must have shape \(T, 4\)"),
+    (lambda: SOFTMAX.path_scores(THETA_S, np.zeros((3, 5)), np.zeros(3, int)),
+     r"observations must have shape \(T, 4\)"),
     (lambda: SOFTMAX.path_kls(THETA_S, THETA_S, np.zeros(4)), r"observations must have shape \(T, 4\)"),
     (lambda: SOFTMAX.path_fisher(THETA_S, np.zeros((3, 4, 1))), r"observations must have shape \(T, 4\)"),
     (lambda: GAUSSIAN.path_log_probs(THETA_G, OBS, np.zeros((2, 3))), r"actions must have shape \(3, 2\)"),

@@ -31,7 +31,8 @@ def test_softmax_extreme_logits_stay_finite():
     np.testing.assert_array_equal(policy.probs(theta, np.ones(1)), [1.0, 0.0])
 
 
-@pytest.mark.parametrize("log_std", [-8.0, -1.0, 0.0, 1.5], ids=["tiny-sigma", "small-sigma", "unit-sigma", "large-sigma"])
+@pytest.mark.parametrize("log_std", [-8.0, -1.0, 0.0, 1.5],
+                         ids=["tiny-sigma", "small-sigma", "unit-sigma", "large-sigma"])
 def test_gaussian_score_matches_finite_differences(log_std):
     rng = np.random.default_rng(1)
     policy = GaussianPolicy(n_features=3, action_dim=2)
@@ -113,7 +114,8 @@ def test_softmax_probs_sum_to_one_and_act_follows_them():
 
 
 def test_gaussian_act_has_policy_mean_and_std():
-    """20,000 draws: sample mean within 4 standard errors of mu; sample std within 2% of sigma (its standard error is 0.5%)."""
+    """20,000 draws: sample mean within 4 standard errors of mu; sample std within 2% of sigma (its standard error is
+    0.5%)."""
     rng = np.random.default_rng(5)
     policy = GaussianPolicy(n_features=1, action_dim=1)
     theta, obs = np.array([2.0, -1.0, np.log(0.5)]), np.array([0.5])
@@ -193,7 +195,8 @@ def test_gaussian_bad_action_names_the_problem(action, message):
 def test_kl_is_zero_at_itself_and_matches_monte_carlo(policy):
     """KL(p||q) = E_{u~p}[log p(u) - log q(u)]; 20,000 draws, within 4 standard errors."""
     rng = np.random.default_rng(6)
-    theta_p, theta_q, obs = rng.standard_normal(policy.n_params), rng.standard_normal(policy.n_params), rng.standard_normal(2)
+    theta_p, theta_q = rng.standard_normal(policy.n_params), rng.standard_normal(policy.n_params)
+    obs = rng.standard_normal(2)
     assert policy.kl(theta_p, theta_p, obs) == pytest.approx(0.0, abs=1e-12)
     gaps = []
     for _ in range(20_000):
@@ -247,7 +250,8 @@ def test_act_batch_log_probs_are_path_log_probs_of_act_batchs_actions_bit_for_bi
     else:
         np.testing.assert_array_equal(log_probs, policy.path_log_probs(theta, observations, actions))
     for other in (SoftmaxPolicy(4, 2, hidden=(5,)), GaussianPolicy(4, 1)):
-        assert other.act_batch_log_probs(np.zeros(other.n_params), np.zeros((3, 4)), np.random.default_rng(0))[1] is None
+        _, log_probs = other.act_batch_log_probs(np.zeros(other.n_params), np.zeros((3, 4)), np.random.default_rng(0))
+        assert log_probs is None
 
 
 @pytest.mark.parametrize("policy, log_std", [(SoftmaxPolicy(3, 4), None), (GaussianPolicy(3, 2), -0.5),

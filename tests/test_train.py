@@ -198,7 +198,8 @@ def test_checkpoint_records_the_step_size_and_policy_actually_used(tmp_path):
 
 def test_same_seed_same_csv_byte_for_byte(tmp_path):
     for name in ("a", "b"):
-        assert main(["--env", "cartpole", "--iterations", "5", "--seed", "3", "--quiet", "--out", str(tmp_path / name)]) == 0
+        flags = ["--env", "cartpole", "--iterations", "5", "--seed", "3", "--quiet", "--out", str(tmp_path / name)]
+        assert main(flags) == 0
     assert (tmp_path / "a" / "cartpole.csv").read_bytes() == (tmp_path / "b" / "cartpole.csv").read_bytes()
     assert main(["--env", "cartpole", "--iterations", "5", "--seed", "4", "--quiet", "--out", str(tmp_path / "c")]) == 0
     assert (tmp_path / "a" / "cartpole.csv").read_bytes() != (tmp_path / "c" / "cartpole.csv").read_bytes()
@@ -437,7 +438,8 @@ def test_gridworld_learns_within_5_percent_of_optimal_on_its_defaults():
     env = envs.make("gridworld")
     best = exact.optimal_return(env, env.max_episode_steps)
     assert run.log[-1].exact_return >= best - 0.05 * abs(best)
-    assert run.log[-1].exact_return == pytest.approx(exact.expected_return(env, make_policy(env, "softmax"), run.theta, 50))
+    expected = exact.expected_return(env, make_policy(env, "softmax"), run.theta, 50)
+    assert run.log[-1].exact_return == pytest.approx(expected)
 
 
 def test_corridor_learns_the_stochastic_optimum_on_its_defaults():
