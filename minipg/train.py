@@ -33,7 +33,7 @@ from minipg.natural import batch_fisher, natural_step, trust_region_step
 from minipg.optim import OPTIMIZER_NAMES, make_optimizer
 from minipg.policies import GaussianPolicy, SoftmaxPolicy, mean_kl
 from minipg.rollout import LockStep, OneByOne, Steps, sample_paths
-from minipg.settings import ENV_DEFAULTS, Config, critic_kind, flag, interval, settings  # noqa: F401  (as before)
+from minipg.settings import ENV_DEFAULTS, Config, critic_kind, flag, interval, settings
 
 # ---- the command's flags, built from Config --------------------------------------------------------------
 
